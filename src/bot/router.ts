@@ -1,0 +1,142 @@
+import { closest } from "fastest-levenshtein";
+import { actorKey, type Command, type Reply } from "../core/command.js";
+import type { AuditLog } from "../core/audit-log.js";
+import type { AuthorizeFn } from "../core/authorize.js";
+import { OpsError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Metrics } from "../core/metrics.js";
+import type { Redactor } from "../core/redact.js";
+import { escapeEcho, splitCommand } from "../core/validate.js";
+import type { Handler } from "../handlers/handler.js";
+import type { Store } from "../store/store.js";
+
+export interface RouterOptions {
+  handlers: Handler[];
+  authorize: AuthorizeFn;
+  audit: AuditLog;
+  log: Logger;
+  metrics: Metrics;
+  redact: Redactor;
+  store: Store;
+  /** How long a delivery id is remembered for de-duplication. */
+  dedupeMs?: number;
+  clock?: () => Date;
+}
+
+export interface Router {
+  /** Run a command and send its replies through `command.respond`/`update`. Returns the final reply. */
+  dispatch(command: Command): Promise<Reply>;
+  handlers(): Handler[];
+}
+
+/** Parse a typed line into the name/args part of a `Command`. */
+export { splitCommand };
+
+/** Replies leave through here: every string is redacted, whatever the handler put in. */
+function redactReply(redact: Redactor, reply: Reply): Reply {
+  return redact.value(reply);
+}
+
+export function helpReply(handlers: Handler[]): Reply {
+  return {
+    status: "info",
+    title: "opsdeck commands",
+    lines: [...handlers.map((h) => `/${h.name} — ${h.summary}`), "/help — this list"],
+    fields: handlers.flatMap((h) => h.usage.map((u) => ({ label: `/${h.name}`, value: u }))),
+  };
+}
+
+export function createRouter(options: RouterOptions): Router {
+  const { handlers, authorize, audit, log, metrics, redact, store } = options;
+  const clock = options.clock ?? (() => new Date());
+  const dedupeMs = options.dedupeMs ?? 10 * 60_000;
+  const byName = new Map(handlers.map((h) => [h.name, h]));
+
+  async function seenBefore(command: Command): Promise<boolean> {
+    if (!command.deliveryId) return false;
+    const key = `${command.actor.platform}:${command.deliveryId}`;
+    const now = clock().getTime();
+    return store.update((s) => {
+      s.deliveries = s.deliveries.filter((d) => now - Date.parse(d.at) < dedupeMs);
+      if (s.deliveries.some((d) => d.key === key)) return true;
+      s.deliveries.push({ key, at: new Date(now).toISOString() });
+      return false;
+    });
+  }
+
+  async function dispatch(command: Command): Promise<Reply> {
+    const started = performance.now();
+    let posted = false;
+    const send = async (reply: Reply): Promise<void> => {
+      const safe = redactReply(redact, reply);
+      if (posted) await command.update(safe);
+      else {
+        posted = true;
+        await command.respond(safe);
+      }
+    };
+    const progress = async (step: string): Promise<void> => {
+      await send({ status: "progress", title: `/${command.name} ${command.args.join(" ")}`.trim(), lines: [step] });
+    };
+
+    let decision: "allowed" | "denied" | "invalid" = "invalid";
+    let reply: Reply;
+    if (await seenBefore(command)) {
+      log.info({ delivery: command.deliveryId }, "duplicate delivery ignored");
+      return { status: "info", title: "duplicate delivery ignored" };
+    }
+    try {
+      if (command.name === "help" || command.name === "opsdeck") {
+        decision = "allowed";
+        reply = helpReply(handlers);
+      } else {
+        const handler = byName.get(command.name);
+        if (!handler) {
+          const names = [...byName.keys(), "help"];
+          const near = command.name ? closest(command.name, names) : undefined;
+          throw new OpsError("unknown_command", `unknown command "/${escapeEcho(command.name, 40)}"`, near ? `Did you mean /${near}? Type /help for the list.` : "Type /help for the list.");
+        }
+        const permission = handler.permission(command.args);
+        const verdict = authorize(command.actor, permission);
+        if (!verdict.allowed) {
+          decision = "denied";
+          throw new OpsError("forbidden", `not allowed: ${verdict.reason}`, "Ask someone who holds that role, or an admin to grant it.");
+        }
+        decision = "allowed";
+        reply = await handler.run(command, progress);
+      }
+    } catch (err) {
+      if (err instanceof OpsError) {
+        reply = { status: "failure", title: err.message, nextStep: err.nextStep, visibility: "actor", ...(err.details ? { code: err.details } : {}) };
+      } else {
+        log.error({ err, command: command.name }, "command failed unexpectedly");
+        reply = { status: "failure", title: `/${command.name} failed unexpectedly`, nextStep: "This is a bug in opsdeck; the details are in its log.", visibility: "actor" };
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const outcome = decision === "denied" ? "denied" : reply.status;
+    metrics.commands.inc({ command: byName.has(command.name) || command.name === "help" ? command.name : "unknown", outcome });
+    metrics.commandDuration.observe({ command: byName.has(command.name) ? command.name : "other" }, seconds);
+    await audit
+      .record({
+        time: clock().toISOString(),
+        actor: actorKey(command.actor),
+        actorName: command.actor.name,
+        command: command.name,
+        args: command.args,
+        decision,
+        result: decision === "denied" ? "denied" : reply.status === "progress" ? "info" : reply.status,
+        durationMs: Math.round(seconds * 1000),
+        ...(reply.status === "failure" ? { detail: reply.title } : {}),
+      })
+      .catch((err: unknown) => log.error({ err }, "audit write failed"));
+    try {
+      await send(reply);
+    } catch (err) {
+      log.error({ err, command: command.name }, "could not deliver the reply");
+    }
+    return redactReply(redact, reply);
+  }
+
+  return { dispatch, handlers: () => handlers };
+}

@@ -1,0 +1,128 @@
+import ms from "ms";
+import { z } from "zod";
+
+/** A duration such as `30s`, `15m`, `3d`; parsed to milliseconds. */
+export const Duration = z
+  .string()
+  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, {
+    message: "must be a duration such as 30s, 15m, 2h or 3d",
+  })
+  .transform((s) => ms(s as ms.StringValue));
+
+const Name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preview1)");
+
+/** The name of an environment variable that holds a secret; the secret itself never sits in the file. */
+const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as SLACK_BOT_TOKEN");
+
+const AbsPath = z.string().regex(/^(\/|~\/)[^\0]*$/, "must be an absolute path such as /srv/opsdeck or ~/previews").refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+
+export const LocalHost = z.strictObject({
+  type: z.literal("local"),
+  command_timeout: Duration.default(120_000),
+  docker_socket: z.string().default("/var/run/docker.sock"),
+});
+
+export const SshHost = z.strictObject({
+  type: z.literal("ssh"),
+  address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be a host name or IP address such as 10.0.0.5"),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a user name such as deploy"),
+  key_path: z.string().min(1),
+  /** Environment variable holding the key's passphrase, if any. */
+  key_passphrase_env: EnvVarName.optional(),
+  command_timeout: Duration.default(120_000),
+  docker_socket: z.string().default("/var/run/docker.sock"),
+  /** SHA256 fingerprint of the host key (`SHA256:…`); when set, any other key is refused. */
+  host_key_fingerprint: z.string().optional(),
+});
+
+export const Host = z.discriminatedUnion("type", [LocalHost, SshHost]);
+export type Host = z.infer<typeof Host>;
+
+export const Previews = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Host name from `hosts`. */
+  host: Name,
+  /** Directory on the host holding one sub-directory per preview. */
+  base_dir: z.string().min(1),
+  /** Base domain: a preview is published as `preview-<slug>.<domain>`. */
+  domain: z.string().regex(/^[a-z0-9.-]+$/, "must be a domain such as preview.example.com"),
+  /** URL shown to users; `{hostname}` and `{slug}` are filled in. */
+  url: z.string().default("https://{hostname}"),
+  /** Compose template rendered for each preview (path relative to the config file or absolute). */
+  template: z.string().default("templates/preview/docker-compose.yml"),
+  /** Image for the app service; `{ref}` becomes the `--sha` value or `default_ref`. */
+  image: z.string().min(1),
+  default_ref: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).default("latest"),
+  /** Extra values for the template, available as `{{vars.NAME}}`. */
+  vars: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/i), z.string()).default({}),
+  /** Names of credentials generated per preview and written only to its `.env` (mode 600). */
+  credentials: z.array(EnvVarName).default(["DB_PASSWORD", "APP_SECRET"]),
+  default_ttl: Duration.default(3 * 86_400_000),
+  max_ttl: Duration.default(14 * 86_400_000),
+  quota: z.number().int().min(1).max(500).default(5),
+  min_free_disk_mb: z.number().int().min(0).default(2048),
+  min_free_memory_mb: z.number().int().min(0).default(512),
+  health_timeout: Duration.default(180_000),
+  /** Lines of container logs shown when a deploy fails. */
+  log_tail_lines: z.number().int().min(1).max(200).default(30),
+  /** DNS record published per preview, when a DNS provider is configured. */
+  dns_target: z.string().optional(),
+});
+export type Previews = z.infer<typeof Previews>;
+
+export const Access = z.strictObject({
+  /** role → identities written `platform:id`, e.g. `slack:T01/U123`, `discord:123`, `console:local`. */
+  roles: z.record(Name, z.array(z.string().regex(/^(console|slack|discord|telegram):[A-Za-z0-9_./-]+$/, "must be platform:id such as slack:U0123 or console:local"))).default({}),
+  /** command (or `command subcommand`) → roles that may run it. Read-only commands are open to every known user. */
+  rules: z.record(z.string().regex(/^[a-z]+( [a-z]+)?$/), z.array(Name)).default({}),
+});
+export type Access = z.infer<typeof Access>;
+
+export const Http = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(8787),
+});
+
+export const Console = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The identity of whoever types at the console. */
+  user: z.string().regex(/^[a-z0-9_-]{1,32}$/).default("local"),
+});
+
+export const Dns = z.strictObject({
+  provider: z.enum(["none", "cloudflare"]).default("none"),
+  api_token_env: EnvVarName.optional(),
+  zone: z.string().optional(),
+  zone_id: z.string().optional(),
+  proxied: z.boolean().default(false),
+  ttl: z.number().int().min(1).default(1),
+  fail_on_error: z.boolean().default(true),
+  api_url: z.string().url().optional(),
+});
+
+export const Config = z
+  .strictObject({
+    data_dir: z.string().default("data"),
+    log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    http: Http.default({ enabled: true, host: "127.0.0.1", port: 8787 }),
+    console: Console.default({ enabled: true, user: "local" }),
+    hosts: z.record(Name, Host).refine((h) => Object.keys(h).length > 0, "must declare at least one host, e.g. local: { type: local }"),
+    previews: Previews.optional(),
+    dns: Dns.default({ provider: "none", proxied: false, ttl: 1, fail_on_error: true }),
+    access: Access.default({ roles: {}, rules: {} }),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.previews && !(cfg.previews.host in cfg.hosts)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["previews", "host"],
+        message: `names host "${cfg.previews.host}", which is not declared under hosts (declared: ${Object.keys(cfg.hosts).join(", ")})`,
+      });
+    }
+    if (cfg.previews && cfg.previews.default_ttl > cfg.previews.max_ttl) {
+      ctx.addIssue({ code: "custom", path: ["previews", "default_ttl"], message: "must not be longer than previews.max_ttl" });
+    }
+  });
+export type Config = z.infer<typeof Config>;

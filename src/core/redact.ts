@@ -1,0 +1,92 @@
+import { Secret } from "./secret.js";
+
+export const REDACTED = "[REDACTED]";
+
+/** Token shapes we never want to echo even when we did not generate them. */
+const TOKEN_PATTERNS: RegExp[] = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+  /\bxapp-[A-Za-z0-9-]{10,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+  /\bglpat-[A-Za-z0-9_-]{20,}/g,
+  /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, // Telegram bot token
+  /\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b/g, // Discord bot token
+  /\b(postgres(?:ql)?|mysql|redis|amqp|mongodb(?:\+srv)?):\/\/([^:/\s]+):([^@\s]+)@/g,
+  /\b(password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi,
+];
+
+export interface Redactor {
+  /** Replace every known secret and token-shaped string in `text`. */
+  (text: string): string;
+  /** Register a secret so later calls hide it, including its base64 and URL-encoded forms. */
+  add(secret: Secret | string): void;
+  /** Deep-redact a JSON-like value (strings inside objects and arrays). */
+  value<T>(input: T): T;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The one redaction function used for replies, logs and the audit trail.
+ * Secrets shorter than 6 characters are not registered: replacing them would mangle ordinary
+ * text and they are too short to be worth anything anyway.
+ */
+export function createRedactor(initial: Array<Secret | string> = []): Redactor {
+  const known = new Set<string>();
+  let pattern: RegExp | null = null;
+
+  const rebuild = (): void => {
+    const forms = [...known].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    pattern = forms.length > 0 ? new RegExp(forms.join("|"), "g") : null;
+  };
+
+  const redact = ((text: string): string => {
+    let out = text;
+    if (pattern) out = out.replace(pattern, REDACTED);
+    for (const re of TOKEN_PATTERNS) {
+      out = out.replace(re, (match: string, ...groups: unknown[]) => {
+        if (match.startsWith("-----BEGIN")) return REDACTED;
+        const g1 = groups[0];
+        const g2 = groups[1];
+        if (typeof g1 === "string" && typeof g2 === "string" && /:\/\/$/.test(match.slice(0, g1.length + 3))) {
+          return `${g1}://${g2}:${REDACTED}@`;
+        }
+        if (typeof g1 === "string" && typeof g2 === "string" && /^(password|passwd|secret|token|api[_-]?key)$/i.test(g1)) {
+          return `${g1}${g2}${REDACTED}`;
+        }
+        return REDACTED;
+      });
+    }
+    return out;
+  }) as Redactor;
+
+  redact.add = (secret: Secret | string): void => {
+    const raw = secret instanceof Secret ? secret.reveal() : secret;
+    if (raw.length < 6) return;
+    known.add(raw);
+    known.add(Buffer.from(raw, "utf8").toString("base64"));
+    known.add(Buffer.from(raw, "utf8").toString("base64url"));
+    known.add(encodeURIComponent(raw));
+    rebuild();
+  };
+
+  redact.value = <T>(input: T): T => {
+    const walk = (v: unknown): unknown => {
+      if (typeof v === "string") return redact(v);
+      if (v instanceof Secret) return REDACTED;
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, val] of Object.entries(v)) out[k] = walk(val);
+        return out;
+      }
+      return v;
+    };
+    return walk(input) as T;
+  };
+
+  for (const s of initial) redact.add(s);
+  return redact;
+}

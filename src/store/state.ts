@@ -1,0 +1,53 @@
+/** The persisted state, one lowdb JSON file. Collections are added by later features. */
+
+export type PreviewStatus = "deploying" | "running" | "failed" | "destroying";
+
+export interface PreviewRecord {
+  slug: string;
+  branch: string;
+  ref: string;
+  host: string;
+  project: string;
+  hostname: string;
+  url: string;
+  requestedBy: string;
+  requestedByName: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  status: PreviewStatus;
+}
+
+export type OperationStatus = "requested" | "approved" | "running" | "succeeded" | "failed" | "interrupted";
+
+export interface OperationRecord {
+  id: string;
+  kind: string;
+  /** What it acts on: a preview slug, an environment name. */
+  target: string;
+  actor: string;
+  status: OperationStatus;
+  startedAt: string;
+  endedAt?: string;
+  summary?: string;
+  /** Set once the `interrupted` state has been reported, so a restart does not repeat it. */
+  reportedAt?: string;
+}
+
+export interface DeliveryRecord {
+  key: string;
+  at: string;
+}
+
+export interface State {
+  version: 1;
+  previews: PreviewRecord[];
+  operations: OperationRecord[];
+  deliveries: DeliveryRecord[];
+  /** Free-form collections owned by later features (deployments, approvals, alerts, job runs…). */
+  [collection: string]: unknown;
+}
+
+export function emptyState(): State {
+  return { version: 1, previews: [], operations: [], deliveries: [] };
+}

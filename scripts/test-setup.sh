@@ -137,7 +137,7 @@ fi
 case "$(getent shadow "$TEST_USER" | cut -d: -f2)" in
   '!'*) usermod --password '*' "$TEST_USER" ;;
 esac
-id -nG "$TEST_USER" | tr ' ' '\n' | grep -qx docker || usermod -aG docker "$TEST_USER"
+[[ " $(id -nG "$TEST_USER") " == *" docker "* ]] || usermod -aG docker "$TEST_USER"
 mkdir -p "$TEST_HOME"
 chown "$TEST_USER:$TEST_USER" "$TEST_HOME"
 chmod go-w "$TEST_HOME" # sshd StrictModes

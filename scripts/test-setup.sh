@@ -195,6 +195,8 @@ AllowStreamLocalForwarding yes
 PrintMotd no
 PrintLastLog no
 Subsystem sftp internal-sftp
+# The post-quantum default KEX costs ~150 ms of client CPU per connection; tests open many.
+KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group14-sha256
 EOF
 sshd_listening() { [ -n "$(ss -ltnH "sport = :$SSH_PORT" 2>/dev/null)" ]; }
 our_sshd_pid() { # prints the pid of the sshd started by this script, if alive
@@ -214,8 +216,9 @@ else
   rm -f "$sshd_tmp"
 fi
 chmod 600 "$SSHD_CONFIG"
+pid="$(our_sshd_pid || true)"
 if sshd_listening; then
-  step "sshd: something listens on $SSH_HOST:$SSH_PORT"
+  step "sshd: listening on $SSH_HOST:$SSH_PORT${pid:+ (pid $pid)}"
 else
   step "sshd: starting on $SSH_HOST:$SSH_PORT (log: $SSHD_LOG)"
   mkdir -p /run/sshd # privilege separation directory
@@ -238,9 +241,12 @@ step "sshd: ssh $TEST_USER@$SSH_HOST:$SSH_PORT ok, docker ps over ssh ok"
 # No registry is reachable: images are `docker import`ed from a rootfs holding Debian's static
 # busybox and one symlink per applet. PID 1 is a tiny sh wrapper that exits on SIGTERM, so
 # `docker stop` is instant (a bare httpd as PID 1 ignores SIGTERM and costs 10 s per stop).
-image_current() {
-  [ "$(docker image inspect -f "{{index .Config.Labels \"$IMAGE_REV_LABEL\"}}" "$1" 2>/dev/null)" = "$IMAGE_REV" ]
-}
+APP_IMAGES=()
+for v in "${APP_VERSIONS[@]}"; do APP_IMAGES+=("opsdeck-test/app:$v"); done
+# One inspect call for all images (missing ones just produce no line).
+image_state="$(docker image inspect -f "{{range .RepoTags}}{{.}} {{end}}rev={{index .Config.Labels \"$IMAGE_REV_LABEL\"}}" \
+  "$BUSYBOX_IMAGE" "${APP_IMAGES[@]}" 2>/dev/null || true)"
+image_current() { grep -qE "(^| )$(sed 's/[.]/[.]/g' <<<"$1") .*rev=$IMAGE_REV\$" <<<"$image_state"; }
 BUILD_DIR=""
 cleanup() { if [ -n "$BUILD_DIR" ]; then rm -rf "$BUILD_DIR"; fi; }
 trap cleanup EXIT
@@ -273,9 +279,7 @@ build_image() { # $1 = tag, $2 = index.html content
 }
 built=0
 if ! image_current "$BUSYBOX_IMAGE"; then build_image "$BUSYBOX_IMAGE" "opsdeck-test busybox"; built=$((built + 1)); fi
-APP_IMAGES=()
 for v in "${APP_VERSIONS[@]}"; do
-  APP_IMAGES+=("opsdeck-test/app:$v")
   if ! image_current "opsdeck-test/app:$v"; then build_image "opsdeck-test/app:$v" "version $v"; built=$((built + 1)); fi
 done
 [ "$built" -gt 0 ] || step "images: $BUSYBOX_IMAGE ${APP_IMAGES[*]} present"

@@ -103,3 +103,8 @@ export function readSecretEnv(name: string, env: NodeJS.ProcessEnv = process.env
   const v = env[name];
   return v && v.length > 0 ? v : undefined;
 }
+
+/** `$OPSDECK_CONFIG`, else `config/opsdeck.yaml` in the working directory. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return readSecretEnv("OPSDECK_CONFIG", env) ?? "config/opsdeck.yaml";
+}

@@ -1,0 +1,74 @@
+import { stdin, stdout, stderr } from "node:process";
+import { createApp } from "./app.js";
+import { runInteractive, runOnce } from "./bot/console/console-adapter.js";
+import { parseCliArgs, USAGE } from "./cli-args.js";
+import { defaultConfigPath, loadConfig } from "./config/load-config.js";
+import { startHttpServer } from "./core/http-server.js";
+import { ConfigError, StateError } from "./core/errors.js";
+
+/** Exit codes: 0 ok, 1 command failed, 2 usage, 75 state problem, 78 bad config. */
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseCliArgs(argv, defaultConfigPath());
+  } catch (err) {
+    stderr.write(`opsdeck: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.mode === "help") {
+    stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const loaded = loadConfig(args.configPath);
+  if (args.mode === "check-config") {
+    stdout.write(`config ${loaded.path} is valid\n`);
+    return 0;
+  }
+  const app = await createApp({ loaded });
+  const { config } = loaded;
+  let shuttingDown = false;
+  const shutdown = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    await app.close();
+  };
+  try {
+    if (args.mode === "run") {
+      return await runOnce(args.text ?? "", { dispatch: app.router.dispatch, user: config.console.user, input: stdin, output: stdout, errorOutput: stderr });
+    }
+    const http = config.http.enabled ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics: app.metrics }) : undefined;
+    if (http) app.log.info({ port: http.port }, "http server listening (/healthz, /metrics)");
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.once(sig, () => {
+        void http?.close();
+        void shutdown().then(() => process.exit(0));
+      });
+    }
+    if (config.console.enabled) {
+      await runInteractive({ dispatch: app.router.dispatch, user: config.console.user, input: stdin, output: stdout });
+      await http?.close();
+      return 0;
+    }
+    // No console: chat adapters and jobs keep the process alive until a signal arrives.
+    await new Promise<never>(() => {});
+    return 0;
+  } finally {
+    await shutdown();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      stderr.write(`opsdeck: ${err.message}\n`);
+      process.exit(78);
+    }
+    if (err instanceof StateError) {
+      stderr.write(`opsdeck: ${err.message}\n`);
+      process.exit(75);
+    }
+    stderr.write(`opsdeck: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(70);
+  },
+);

@@ -1,5 +1,4 @@
 import { stdin, stdout, stderr } from "node:process";
-import { createApp } from "./app.js";
 import { runInteractive, runOnce } from "./bot/console/console-adapter.js";
 import { parseCliArgs, USAGE } from "./cli-args.js";
 import { defaultConfigPath, loadConfig } from "./config/load-config.js";
@@ -24,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
     stdout.write(`config ${loaded.path} is valid\n`);
     return 0;
   }
+  // Loaded lazily so `check-config` and `--help` do not pay for (or depend on) every adapter.
+  const { createApp } = await import("./app.js");
   const app = await createApp({ loaded });
   const { config } = loaded;
   let shuttingDown = false;

@@ -46,11 +46,23 @@ function formatPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const key = formatPath(issue.path) || "(top level)";
   const last = [...issue.path].reverse().find((p) => typeof p === "string");
   let problem = issue.message;
-  if (issue.code === "invalid_type" && issue.input === undefined) problem = "is missing";
+  if (issue.code === "invalid_type") {
+    const got = valueAt(raw, issue.path);
+    problem = got === undefined ? "is missing" : `must be of type ${issue.expected}, not ${Array.isArray(got) ? "a list" : typeof got} ${JSON.stringify(got)?.slice(0, 40)}`;
+  }
   if (issue.code === "unrecognized_keys") {
     return `${key ? `${key}: ` : ""}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} — check the spelling against config/example.full.yaml`;
   }
@@ -75,7 +87,7 @@ export function parseConfig(text: string, source = "config"): Config {
     throw new ConfigError([`${source}: must be a YAML mapping with at least "hosts" (example: hosts: { local: { type: local } })`]);
   }
   const result = Config.safeParse(raw);
-  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => describeIssue(i, raw)));
   return result.data;
 }
 

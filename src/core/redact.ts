@@ -2,17 +2,18 @@ import { Secret } from "./secret.js";
 
 export const REDACTED = "[REDACTED]";
 
+
 /** Token shapes we never want to echo even when we did not generate them. */
-const TOKEN_PATTERNS: RegExp[] = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
-  /\bxapp-[A-Za-z0-9-]{10,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
-  /\bglpat-[A-Za-z0-9_-]{20,}/g,
-  /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, // Telegram bot token
-  /\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b/g, // Discord bot token
-  /\b(postgres(?:ql)?|mysql|redis|amqp|mongodb(?:\+srv)?):\/\/([^:/\s]+):([^@\s]+)@/g,
-  /\b(password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi,
+const TOKEN_PATTERNS: Array<[RegExp, string]> = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
+  [/\bxox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
+  [/\bxapp-[A-Za-z0-9-]{10,}/g, REDACTED],
+  [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],
+  [/\bglpat-[A-Za-z0-9_-]{20,}/g, REDACTED],
+  [/\b\d{6,12}:[A-Za-z0-9_-]{30,}/g, REDACTED], // Telegram bot token
+  [/\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b/g, REDACTED], // Discord bot token
+  [/\b((?:postgres(?:ql)?|mysql|redis|amqp|mongodb(?:\+srv)?):\/\/[^:/\s]+:)[^@\s]+@/g, `$1${REDACTED}@`],
+  [/\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key))(\s*[=:]\s*)(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s"',;]+)/gi, `$1$2${REDACTED}`],
 ];
 
 export interface Redactor {
@@ -45,20 +46,7 @@ export function createRedactor(initial: Array<Secret | string> = []): Redactor {
   const redact = ((text: string): string => {
     let out = text;
     if (pattern) out = out.replace(pattern, REDACTED);
-    for (const re of TOKEN_PATTERNS) {
-      out = out.replace(re, (match: string, ...groups: unknown[]) => {
-        if (match.startsWith("-----BEGIN")) return REDACTED;
-        const g1 = groups[0];
-        const g2 = groups[1];
-        if (typeof g1 === "string" && typeof g2 === "string" && /:\/\/$/.test(match.slice(0, g1.length + 3))) {
-          return `${g1}://${g2}:${REDACTED}@`;
-        }
-        if (typeof g1 === "string" && typeof g2 === "string" && /^(password|passwd|secret|token|api[_-]?key)$/i.test(g1)) {
-          return `${g1}${g2}${REDACTED}`;
-        }
-        return REDACTED;
-      });
-    }
+    for (const [re, replacement] of TOKEN_PATTERNS) out = out.replace(re, replacement);
     return out;
   }) as Redactor;
 

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { Duration } from "./schema.js";
+
+/**
+ * Deploy environments (`environments:` in the config). The lead merges `Environments` into
+ * `Config` and calls `checkEnvironmentHosts` from its `superRefine`, so an environment that names
+ * an undeclared host fails at start with the list of declared hosts.
+ */
+
+export const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. staging)");
+const RoleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a role name such as approver");
+const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
+const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as IMAGE_TAG");
+const AbsPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /srv/app (letters, digits, . _ - / only)")
+  .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://app.example.com/healthz" });
+
+/** One argv element of a configured command: printable ASCII, no NUL or line breaks. */
+const ArgvElement = z.string().min(1).max(500).regex(/^[\x20-\x7e]+$/, "must be printable ASCII without line breaks");
+
+/**
+ * A command as an argv array, never a shell string: `["docker-compose","run","--rm","app","migrate"]`.
+ * A leading `docker-compose` / `docker compose` is run through the compose client with the
+ * environment's project and file, so it migrates the project being deployed.
+ */
+export const CommandArgv = z
+  .array(ArgvElement)
+  .min(1, "must be a non-empty argv array such as [docker-compose, run, --rm, app, migrate]")
+  .refine((argv) => /^[A-Za-z0-9_.\/-]+$/.test(argv[0] ?? ""), "the first element must be a program name or path such as docker-compose");
+
+export const SmokeCheck = z.strictObject({
+  url: HttpUrl,
+  expect_status: z.number().int().min(100).max(599).default(200),
+});
+export type SmokeCheck = z.infer<typeof SmokeCheck>;
+
+/** A user-set ref pattern: a valid regular expression, anchored at both ends. */
+const RefPattern = z
+  .string()
+  .max(200)
+  .refine((p) => p.startsWith("^") && p.endsWith("$"), "must be anchored: start with ^ and end with $ (e.g. ^v[0-9]+$)")
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a valid regular expression");
+
+export const ApprovalPolicy = z.strictObject({
+  /** Roles whose holders may approve. Empty: nobody can approve, so protected deploys are impossible. */
+  approvers: z.array(RoleName).default([]),
+  /** Distinct approvals needed (never counting the requester). */
+  required: z.number().int().min(1).max(5).default(1),
+  /** How long a request stays open. */
+  expiry: Duration.default(30 * 60_000),
+  /** Roles that may roll a protected environment back without approval; announced in the alert channel. */
+  emergency_rollback_roles: z.array(RoleName).default([]),
+});
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
+
+export const Environment = z.strictObject({
+  /** Host name from `hosts`. */
+  host: HostName,
+  /** Directory on the host with the compose file and `.env`. */
+  compose_dir: AbsPath,
+  /** Compose project name (`-p`). */
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be a compose project name such as shop-prod"),
+  compose_file: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a file name inside compose_dir such as docker-compose.yml").default("docker-compose.yml"),
+  /** Variable in `<compose_dir>/.env` carrying the image tag; other lines of `.env` are kept as they are. */
+  tag_variable: EnvVarName.default("IMAGE_TAG"),
+  /** Fetched from the bot's machine after `up -d`; any 2xx/3xx counts as up. */
+  health_urls: z.array(HttpUrl).default([]),
+  smoke_checks: z.array(SmokeCheck).default([]),
+  migration_command: CommandArgv.optional(),
+  /** `required`: a failed pull fails the deploy; `optional`: a failed pull is reported and the deploy goes on with local images; `never`: no pull. */
+  pull: z.enum(["required", "optional", "never"]).default("required"),
+  /** Maximum wait for containers to turn healthy and health URLs to answer. */
+  health_timeout: Duration.default(180_000),
+  protected: z.boolean().default(false),
+  approval: ApprovalPolicy.default({ approvers: [], required: 1, expiry: 30 * 60_000, emergency_rollback_roles: [] }),
+  /** Overrides the default ref pattern (`sha-<7..40 hex>` or a semver tag). */
+  ref_pattern: RefPattern.optional(),
+});
+export type Environment = z.infer<typeof Environment>;
+
+export const Environments = z.record(EnvironmentName, Environment).default({});
+export type Environments = z.infer<typeof Environments>;
+
+/**
+ * Problems with environments that need the rest of the config: each names the key and the fix.
+ * The lead calls this from `Config.superRefine`.
+ */
+export function checkEnvironmentHosts(environments: Environments, hostNames: string[]): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const [name, env] of Object.entries(environments)) {
+    if (!hostNames.includes(env.host)) {
+      problems.push({ path: ["environments", name, "host"], message: `names host "${env.host}", which is not declared under hosts (declared: ${hostNames.join(", ")})` });
+    }
+  }
+  return problems;
+}

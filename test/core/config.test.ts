@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { ConfigError } from "../../src/core/errors.js";
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, "test.yaml");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("loads the shipped default config", () => {
+    const { config } = loadConfig("config/opsdeck.yaml");
+    expect(config.hosts.local?.type).toBe("local");
+    expect(config.previews?.default_ttl).toBe(3 * 86_400_000);
+    expect(config.console.enabled).toBe(true);
+  });
+
+  it("loads the documented full example", () => {
+    const { config } = loadConfig("config/example.full.yaml");
+    expect(Object.keys(config.hosts).length).toBeGreaterThan(1);
+  });
+
+  it("names a missing key with an example value", () => {
+    const p = problems("data_dir: data\n");
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^hosts: is missing/);
+    expect(p[0]).toContain("example");
+  });
+
+  it("names a key of the wrong type with an example value", () => {
+    const p = problems("hosts: { local: { type: local } }\nhttp: { port: eighty }\n");
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^http\.port: .*number/);
+    expect(p[0]).toContain("8787");
+  });
+
+  it("reports an unknown host referenced by previews", () => {
+    const p = problems(
+      "hosts: { local: { type: local } }\npreviews: { host: nowhere, base_dir: /srv/p, domain: example.com, image: 'x:{ref}' }\n",
+    );
+    expect(p.join("\n")).toMatch(/previews\.host: names host "nowhere", which is not declared under hosts \(declared: local\)/);
+  });
+
+  it("reports a bad duration and an unknown key together, one line each", () => {
+    const p = problems(
+      "hosts: { local: { type: local } }\nprevews: {}\npreviews: { host: local, base_dir: /srv/p, domain: example.com, image: 'x', default_ttl: forever }\n",
+    );
+    expect(p).toHaveLength(2);
+    expect(p.some((l) => /unknown key\(s\) "prevews"/.test(l))).toBe(true);
+    expect(p.some((l) => /^previews\.default_ttl: must be a duration such as 30s/.test(l))).toBe(true);
+    for (const l of p) expect(l).not.toContain("\n");
+  });
+
+  it("reports broken YAML with its position", () => {
+    const p = problems("hosts:\n  local: { type: local\n");
+    expect(p[0]).toMatch(/line \d+, column \d+: not valid YAML/);
+  });
+
+  it("stops the bot with a one-line message per problem and no stack trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "opsdeck-cfg-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "hosts: { local: { type: remote } }\n");
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", "check-config", "--config", file], { encoding: "utf8" });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/hosts\.local\.type/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -87,7 +87,12 @@ export const Environment = z.strictObject({
 });
 export type Environment = z.infer<typeof Environment>;
 
-export const Environments = z.record(EnvironmentName, Environment).default({});
+/** Words `/deploy` reads as sub-commands cannot name an environment. */
+export const RESERVED_ENV_NAMES = ["approve", "reject", "history", "help"];
+
+export const Environments = z
+  .record(EnvironmentName.refine((n) => !RESERVED_ENV_NAMES.includes(n), `must not be one of ${RESERVED_ENV_NAMES.join(", ")} (they are /deploy sub-commands)`), Environment)
+  .default({});
 export type Environments = z.infer<typeof Environments>;
 
 /**

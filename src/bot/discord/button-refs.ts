@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import type { State } from "../../store/state.js";
+import type { Store } from "../../store/store.js";
+
+/**
+ * What a posted button does when clicked. `run` dispatches `command` (after asking first when
+ * `confirm` is set); `confirmed` dispatches it without asking again; `cancel` dismisses a prompt.
+ */
+export interface ButtonRef {
+  kind: "run" | "confirmed" | "cancel";
+  command: string;
+  confirm?: string;
+  expiresAt: string;
+}
+
+export interface ButtonRefs {
+  /** A short id (16 characters) for the button; the same button always gets the same id. */
+  put(ref: Omit<ButtonRef, "expiresAt">): Promise<string>;
+  get(id: string): ButtonRef | undefined;
+}
+
+export interface ButtonRefsOptions {
+  /** When given, refs are persisted under `buttonRefs`, so buttons keep working after a restart. */
+  store?: Store;
+  ttlMs: number;
+  clock?: () => Date;
+}
+
+const KEY = "buttonRefs";
+
+function isRef(v: unknown): v is ButtonRef {
+  if (!v || typeof v !== "object") return false;
+  const r = v as Record<string, unknown>;
+  return (r.kind === "run" || r.kind === "confirmed" || r.kind === "cancel") && typeof r.command === "string" && typeof r.expiresAt === "string";
+}
+
+/** Typed accessor for the `buttonRefs` collection (created on first write). */
+export function buttonRefsIn(state: State): Record<string, ButtonRef> {
+  const raw = state[KEY];
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    const fresh: Record<string, ButtonRef> = {};
+    state[KEY] = fresh;
+    return fresh;
+  }
+  return raw as Record<string, ButtonRef>;
+}
+
+/**
+ * Platform button payloads are small (Discord `custom_id` ≤ 100 characters, Telegram
+ * `callback_data` ≤ 64 bytes), commands can be longer: a button carries an id into this map.
+ * The id is a hash of the button, so re-rendering a message (every progress edit) adds nothing.
+ * A forged or guessed id grants nothing: the command is dispatched through the router and
+ * authorised as the person who clicked.
+ */
+export function createButtonRefs(options: ButtonRefsOptions): ButtonRefs {
+  const clock = options.clock ?? (() => new Date());
+  const memory = new Map<string, ButtonRef>();
+
+  const live = (ref: ButtonRef | undefined): ButtonRef | undefined => (ref && Date.parse(ref.expiresAt) > clock().getTime() ? ref : undefined);
+
+  return {
+    async put(ref) {
+      const id = createHash("sha256").update(JSON.stringify([ref.kind, ref.command, ref.confirm ?? ""])).digest("base64url").slice(0, 16);
+      const now = clock().getTime();
+      const known = memory.get(id);
+      // Refresh only when half the lifetime has gone, so progress edits do not write state each time.
+      if (known && Date.parse(known.expiresAt) - now > options.ttlMs / 2) return id;
+      const entry: ButtonRef = { ...ref, expiresAt: new Date(now + options.ttlMs).toISOString() };
+      memory.set(id, entry);
+      if (options.store) {
+        await options.store.update((s) => {
+          const refs = buttonRefsIn(s);
+          for (const [k, v] of Object.entries(refs)) if (!isRef(v) || Date.parse(v.expiresAt) <= now) delete refs[k];
+          refs[id] = entry;
+        });
+      }
+      return id;
+    },
+    get(id) {
+      const inMemory = live(memory.get(id));
+      if (inMemory || !options.store) return inMemory;
+      const stored = (options.store.read()[KEY] as Record<string, unknown> | undefined)?.[id];
+      if (!isRef(stored) || !live(stored)) return undefined;
+      memory.set(id, stored);
+      return stored;
+    },
+  };
+}

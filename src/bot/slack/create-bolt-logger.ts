@@ -1,0 +1,30 @@
+import { inspect } from "node:util";
+import { LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import type { Logger } from "../../core/logger.js";
+
+function line(parts: unknown[]): string {
+  return parts.map((p) => (typeof p === "string" ? p : p instanceof Error ? p.message : inspect(p, { depth: 2, breakLength: Infinity }))).join(" ");
+}
+
+/**
+ * Bolt and its Web API client log through this, so their lines go to our pino logger (which
+ * redacts every line) instead of the console. pino does the level filtering; the level kept here
+ * only answers Bolt's `getLevel()`.
+ */
+export function createBoltLogger(log: Logger): BoltLogger {
+  let level: LogLevel = LogLevel.INFO;
+  let name = "slack";
+  return {
+    debug: (...msg: unknown[]) => log.debug({ component: name }, line(msg)),
+    info: (...msg: unknown[]) => log.info({ component: name }, line(msg)),
+    warn: (...msg: unknown[]) => log.warn({ component: name }, line(msg)),
+    error: (...msg: unknown[]) => log.error({ component: name }, line(msg)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: (n: string) => {
+      name = `slack:${n}`;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type { BlockAction, RespondFn, SlashCommand } from "@slack/bolt";
+import type { Command, Reply } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { AlertTarget } from "../../core/notifier.js";
+import type { Redactor } from "../../core/redact.js";
+import type { SlackConfig, SlackSecrets } from "../../config/slack-config.js";
+import { createBoltLogger } from "./create-bolt-logger.js";
+import { createSlackApp, slackApiBase } from "./create-slack-app.js";
+import { createSlackAlertTarget } from "./create-slack-alert-target.js";
+import { createSlackReplier, type SlackReplier } from "./create-slack-replier.js";
+import { BUTTON_ACTION_PREFIX } from "./render-slack-reply.js";
+import { actionToCommand, SLACK_COMMANDS, slashToCommand } from "./slack-command.js";
+
+export interface SlackAdapterOptions {
+  config: SlackConfig;
+  secrets: SlackSecrets;
+  /** The router's `dispatch`. Called after the ack, never awaited by it. */
+  dispatch: (command: Command) => Promise<Reply>;
+  log: Logger;
+  redact: Redactor;
+  /** Slash commands to register; defaults to every opsdeck command. */
+  commands?: readonly string[];
+}
+
+export interface SlackAdapter {
+  /** Check the bot token (`auth.test`), then listen (HTTP) or connect (Socket Mode). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The HTTP receiver's bound port after `start` (useful with `port: 0`); undefined in Socket Mode. */
+  port(): number | undefined;
+  /** Posts to `alert_channel`; fails with `OpsError("config")` (not retried) when none is configured. */
+  alertTarget: AlertTarget;
+}
+
+/**
+ * Slack front end on Bolt: slash commands and button clicks in, Block Kit out. Every request is
+ * acknowledged first (an empty 200, well inside Slack's 3 s) and only then is the command
+ * dispatched, without awaiting it, so no remote work ever sits between Slack and its ack.
+ * Bolt passes `X-Slack-Retry-Num` through as `context.retryNum` but does not de-duplicate: a
+ * re-delivery carries the same body, hence the same `trigger_id`-based delivery id, and the
+ * router drops the second one (persisted for 10 minutes, so a restart in between is covered).
+ */
+export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
+  const { config, secrets, dispatch, redact } = options;
+  const log = options.log.child({ platform: "slack" });
+  const boltLogger = createBoltLogger(log);
+  redact.add(secrets.botToken);
+  if (secrets.signingSecret) redact.add(secrets.signingSecret);
+  if (secrets.appToken) redact.add(secrets.appToken);
+
+  const slackApiUrl = slackApiBase(config.api_url);
+  const app = createSlackApp(config, secrets, boltLogger);
+
+  app.error(async (err) => {
+    log.error({ err: { message: err.message, code: err.code } }, "slack listener failed");
+  });
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  const run = (build: () => Command, replier: SlackReplier): void => {
+    let command: Command;
+    try {
+      command = build();
+    } catch (err) {
+      const reply: Reply =
+        err instanceof OpsError
+          ? { status: "failure", title: err.message, nextStep: err.nextStep, visibility: "actor" }
+          : { status: "failure", title: "could not read that command", nextStep: "Type /opsdeck help for the list.", visibility: "actor" };
+      if (!(err instanceof OpsError)) log.error({ err }, "slack payload could not be turned into a command");
+      track(replier.respond(reply).catch((e: unknown) => log.error({ err: e }, "could not post to slack")));
+      return;
+    }
+    track(dispatch(command).catch((err: unknown) => log.error({ err, command: command.name }, "dispatch failed")));
+  };
+
+  for (const name of options.commands ?? SLACK_COMMANDS) {
+    app.command(`/${name}`, async ({ command, ack, respond, client, context }) => {
+      await ack();
+      if (context.retryNum !== undefined) log.info({ retryNum: context.retryNum, reason: context.retryReason, command: name }, "slack re-delivery");
+      const payload: SlashCommand = command;
+      const replier = createSlackReplier({ client, channel: payload.channel_id, user: payload.user_id, respondUrl: respond }, redact);
+      run(() => slashToCommand(payload, replier), replier);
+    });
+  }
+
+  const buttonPattern = new RegExp(`^${BUTTON_ACTION_PREFIX.replace(/\./g, "\\.")}`);
+  app.action<BlockAction>({ type: "block_actions", action_id: buttonPattern }, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    if (action.type !== "button" || typeof action.value !== "string") return;
+    const value = action.value;
+    const container = body.container;
+    const ts = typeof container["message_ts"] === "string" ? container["message_ts"] : body.message?.ts;
+    const channel = body.channel?.id ?? (typeof container["channel_id"] === "string" ? container["channel_id"] : "");
+    const respondUrl: RespondFn | undefined = body.response_url ? respond : undefined;
+    const replier = createSlackReplier(
+      { client, channel, user: body.user.id, ...(respondUrl ? { respondUrl } : {}), ...(ts ? { message: { ts, ephemeral: container["is_ephemeral"] === true } } : {}) },
+      redact,
+    );
+    run(() => actionToCommand(body, value, replier), replier);
+  });
+
+  let server: Server | undefined;
+  let started = false;
+  const alertTarget: AlertTarget = config.alert_channel
+    ? createSlackAlertTarget({ botToken: secrets.botToken, channel: config.alert_channel, ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}), redact, logger: boltLogger })
+    : {
+        platform: "slack",
+        post: () => Promise.reject(new OpsError("config", "no Slack alert channel is configured", "Set chat.slack.alert_channel to a channel id such as C0123ABCD.")),
+      };
+
+  return {
+    alertTarget,
+    port: () => {
+      const address = server?.address();
+      return address && typeof address === "object" ? (address as AddressInfo).port : undefined;
+    },
+    async start() {
+      try {
+        await app.init();
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        throw new OpsError(
+          "external_api",
+          `Slack did not accept the bot token (${code ?? (err as Error).message})`,
+          `Check ${config.bot_token_env} holds the app's Bot User OAuth Token (xoxb-…) and the app is installed in the workspace.`,
+          { cause: err },
+        );
+      }
+      if (config.mode === "http") {
+        server = (await app.start({ port: config.port, host: config.host })) as Server;
+        log.info({ host: config.host, port: (server.address() as AddressInfo).port, path: config.path }, "slack HTTP receiver listening");
+      } else {
+        await app.start();
+        log.info("slack socket mode connected");
+      }
+      started = true;
+    },
+    /** Stop taking requests, then let commands already running finish their replies. */
+    async stop() {
+      if (started) {
+        started = false;
+        await app.stop();
+        server = undefined;
+      }
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { type Logger as BoltLogger, webApi } from "@slack/bolt";
+import type { Reply } from "../../core/command.js";
+import type { AlertTarget } from "../../core/notifier.js";
+import type { Redactor } from "../../core/redact.js";
+import type { Secret } from "../../core/secret.js";
+import { renderSlackReply } from "./render-slack-reply.js";
+
+export interface SlackAlertTargetOptions {
+  botToken: Secret;
+  /** Channel id. */
+  channel: string;
+  /** Web API base URL ending in `/`, e.g. `https://slack.com/api/`. */
+  apiUrl?: string;
+  redact: Redactor;
+  logger: BoltLogger;
+}
+
+/**
+ * Posts alerts with `chat.postMessage`. Its Web API client does not retry on its own (its default
+ * would retry for about 30 minutes): the notifier owns the retry policy and the logging, so a
+ * Slack outage costs a bounded number of attempts.
+ */
+export function createSlackAlertTarget(options: SlackAlertTargetOptions): AlertTarget {
+  const client = new webApi.WebClient(options.botToken.reveal(), {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger: options.logger,
+  });
+  return {
+    platform: "slack",
+    async post(reply: Reply): Promise<void> {
+      const msg = renderSlackReply(options.redact.value(reply));
+      await client.chat.postMessage({ channel: options.channel, text: msg.text, blocks: msg.blocks });
+    },
+  };
+}

@@ -1,0 +1,188 @@
+import ms from "ms";
+import type { Access } from "../config/schema.js";
+import { rolesOf } from "../core/authorize.js";
+import type { Actor, Command, ProgressFn, Reply } from "../core/command.js";
+import { actorKey } from "../core/command.js";
+import { OpsError } from "../core/errors.js";
+import { escapeEcho } from "../core/validate.js";
+import { createInfraOps, type InfraOps } from "../ops/infra/create-infra-ops.js";
+import type { InfraDeps } from "../ops/infra/infra-deps.js";
+import type { DownDescription, DownResult } from "../ops/infra/infra-down.js";
+import type { InfraStatus } from "../ops/infra/infra-status.js";
+import type { UpResult } from "../ops/infra/infra-up.js";
+import type { SnapshotResult } from "../ops/infra/snapshot-env.js";
+import type { Handler, Permission } from "./handler.js";
+
+/**
+ * The hook the approvals work (src/ops/approvals) plugs into for `/infra down`.
+ * TODO(approvals): implement it over `createApprovals` (requester ≠ approver, approver role for
+ * the env, expiry, persisted single transition) and pass it as `approvals` in main.ts. Until then
+ * the handler runs in the simple mode described on `createInfraHandler`.
+ */
+export interface InfraDownApproval {
+  /** `/infra down <env>`: open an approval request and return the reply to post (with its buttons). */
+  request(input: { env: string; requester: Actor; channelId: string; description: DownDescription }): Promise<Reply>;
+  /**
+   * `/infra down <env> --approved-by-button` clicked by `actor`: record the approval; true when the
+   * request for this env is now approved (and consumed, so one approval takes the server down once).
+   */
+  approve(input: { env: string; actor: Actor }): Promise<boolean>;
+}
+
+export interface InfraHandlerOptions extends InfraDeps {
+  access: Access;
+  approvals?: InfraDownApproval;
+  /** Prebuilt operations (tests, or main.ts sharing them with a job); built from the deps otherwise. */
+  ops?: InfraOps;
+}
+
+type Sub = "status" | "snapshot" | "up" | "down";
+interface ParsedArgs {
+  sub: Sub;
+  env?: string;
+  yes: boolean;
+  byButton: boolean;
+}
+
+const USAGE = ["/infra status", "/infra snapshot <env>", "/infra up <env>", "/infra down <env>"];
+const BUTTON_FLAG = "--approved-by-button";
+
+function parseArgs(args: string[]): ParsedArgs {
+  const [rawSub = "status", rawEnv, ...rest] = args;
+  const sub = rawSub.toLowerCase();
+  if (sub !== "status" && sub !== "snapshot" && sub !== "up" && sub !== "down") {
+    throw new OpsError("bad_input", `unknown /infra subcommand "${escapeEcho(rawSub, 30)}"`, `Use one of: ${USAGE.join(" · ")}`);
+  }
+  if (sub === "status") {
+    if (args.length > 1) throw new OpsError("bad_input", "/infra status takes no arguments", "Type /infra status.");
+    return { sub, yes: false, byButton: false };
+  }
+  if (rawEnv === undefined) throw new OpsError("bad_input", `/infra ${sub} needs an environment`, `Type /infra ${sub} <env>.`);
+  if (rawEnv.startsWith("-")) {
+    throw new OpsError("bad_input", `expected an environment after /infra ${sub}, got the option "${escapeEcho(rawEnv, 30)}"`, `Type /infra ${sub} <env>${sub === "down" ? " --yes" : ""}.`);
+  }
+  let yes = false;
+  let byButton = false;
+  for (const flag of rest) {
+    if (sub === "down" && flag === "--yes") yes = true;
+    else if (sub === "down" && flag === BUTTON_FLAG) byButton = true;
+    else throw new OpsError("bad_input", `unexpected argument "${escapeEcho(flag, 30)}" for /infra ${sub}`, `Usage: ${USAGE.find((u) => u.includes(sub)) ?? USAGE[0]}${sub === "down" ? " [--yes]" : ""}`);
+  }
+  return { sub, env: rawEnv, yes, byButton };
+}
+
+function money(m: { gross: number; currency: string } | null): string {
+  return m ? `${m.gross.toFixed(2)} ${m.currency}/month` : "price unknown";
+}
+
+function statusReply(s: InfraStatus): Reply {
+  const total = s.servers.reduce((sum, x) => sum + (x.monthly?.gross ?? 0), 0);
+  const currency = s.servers.find((x) => x.monthly)?.monthly?.currency ?? "";
+  return {
+    status: "info",
+    title: `Infra: ${s.servers.length} server(s), ${s.snapshots.length} golden snapshot(s)`,
+    fields: s.servers.map((x) => ({
+      label: x.name,
+      value: `${x.env ?? "no env label"} · ${x.serverType} in ${x.location} · ${x.ipv4 ?? "no IPv4"} · ${x.status} · ${money(x.monthly)} · up ${ms(x.ageMs)}`,
+    })),
+    lines: [
+      ...(s.servers.length === 0 ? ["No server is running."] : [`Running cost: ${total.toFixed(2)} ${currency}/month`]),
+      ...s.snapshots.map((i) => `Snapshot ${i.id} · ${i.env ?? "?"} · ${i.created.toISOString().replace(/\.\d+Z$/, "Z")} · ${i.sizeGb === null ? "size unknown" : `${i.sizeGb.toFixed(1)} GB`} · ${i.status}`),
+      ...s.pendingDnsDeletions.map((p) => `DNS delete pending for ${p.name} (${p.owner}; ${p.attempts} attempt(s); last error: ${p.lastError})`),
+    ],
+  };
+}
+
+function snapshotReply(env: string, r: SnapshotResult): Reply {
+  return {
+    status: "success",
+    title: `Golden snapshot of ${env} taken`,
+    lines: [`Snapshot ${r.snapshot.id} of ${r.server.name} is available.`, r.pruned.length > 0 ? `Deleted ${r.pruned.length} older snapshot(s): ${r.pruned.map((p) => p.id).join(", ")}.` : "No older snapshot needed deleting."],
+  };
+}
+
+function upReply(env: string, r: UpResult): Reply {
+  const from = r.source.kind === "snapshot" ? `snapshot ${r.source.id}` : `image ${r.source.name}`;
+  const lines = [`${r.server.name} (${r.server.serverType} in ${r.server.location}) is ${r.server.status} at ${r.server.ipv4 ?? "no IPv4"}, built from ${from}.`];
+  if (r.dns.state === "updated") lines.push(`${r.dns.hostname} now points at it.`);
+  if (r.dns.state === "failed") {
+    return { status: "warning", title: `${env} is up, but its DNS record was not updated`, lines: [...lines, `DNS error: ${r.dns.error}`], nextStep: `Fix the DNS problem, then point ${r.dns.hostname} at ${r.server.ipv4 ?? "the server"} by hand or run /infra down ${env} and /infra up ${env} again.` };
+  }
+  return { status: "success", title: `${env} is up`, lines };
+}
+
+function downReply(env: string, r: DownResult): Reply {
+  const lines = [`Snapshot ${r.snapshot.snapshot.id} kept${r.snapshot.pruned.length > 0 ? ` (${r.snapshot.pruned.length} older deleted)` : ""}; ${r.server.name} deleted.`];
+  if (r.dns.state === "removed") lines.push("DNS record removed.");
+  if (r.dns.state === "queued") {
+    return { status: "warning", title: `${env} is down; its DNS record is still there`, lines: [...lines, `Removing ${r.dns.hostname} failed (${r.dns.error}); it is queued and retried by the next cleanup sweep.`] };
+  }
+  return { status: "success", title: `${env} is down`, lines: [...lines, `/infra up ${env} brings it back.`] };
+}
+
+/**
+ * `/infra status|snapshot <env>|up <env>|down <env>`. Who may run each is decided by the router
+ * from `access.rules` (`infra`, or `infra up`, …; admins always).
+ *
+ * `down` is destructive. With an `approvals` hook, `/infra down <env>` opens an approval request
+ * and only a click on its button (`/infra down <env> --approved-by-button`) that the hook accepts
+ * runs it. Without the hook (today), the simple mode: only admins may take an env down, and only
+ * with a confirmation — `--yes`, or the button posted by `/infra down <env>`. A typed
+ * `--approved-by-button` is just that confirmation, granting nothing `--yes` would not.
+ */
+export function createInfraHandler(options: InfraHandlerOptions): Handler {
+  const ops = options.ops ?? createInfraOps(options);
+
+  function permission(args: string[]): Permission {
+    const parsed = parseArgs(args);
+    if (parsed.sub === "status") return { key: "infra status", readOnly: true };
+    return { key: `infra ${parsed.sub}`, readOnly: false, env: ops.env(parsed.env ?? "").env };
+  }
+
+  async function down(command: Command, env: string, parsed: ParsedArgs, progress: ProgressFn): Promise<Reply> {
+    const actor = command.actor;
+    const run = { actor: actorKey(actor), progress };
+    if (options.approvals) {
+      if (parsed.yes) throw new OpsError("forbidden", "/infra down needs an approval; --yes does not replace it", `Type /infra down ${env} to ask for one.`);
+      if (!parsed.byButton) return options.approvals.request({ env, requester: actor, channelId: command.channelId, description: await ops.describeDown(env) });
+      if (!(await options.approvals.approve({ env, actor }))) {
+        return { status: "info", title: `Approval for /infra down ${env} recorded`, lines: ["It runs once the request is fully approved."] };
+      }
+      return downReply(env, await ops.down(env, { ...run, approved: true }));
+    }
+    const isAdmin = actor.platform === "job" || rolesOf(options.access, actor).includes("admin");
+    if (!isAdmin) throw new OpsError("forbidden", "/infra down is limited to admins until two-person approval is available", "Ask an admin to take the environment down.");
+    if (!parsed.yes && !parsed.byButton) {
+      const d = await ops.describeDown(env);
+      if (!d.actionable) throw new OpsError("not_found", d.title, "See /infra status.");
+      return {
+        status: "warning",
+        title: d.title,
+        lines: [...d.lines, `Confirm with the button or type /infra down ${env} --yes.`],
+        buttons: [{ command: `/infra down ${env} ${BUTTON_FLAG}`, label: "Approve: snapshot and delete", style: "danger", confirm: `Snapshot and delete the ${env} server?` }],
+      };
+    }
+    return downReply(env, await ops.down(env, { ...run, approved: true }));
+  }
+
+  return {
+    name: "infra",
+    summary: "Hetzner preview servers: status, golden snapshots, up and down",
+    usage: USAGE,
+    permission,
+    async run(command, progress) {
+      const parsed = parseArgs(command.args);
+      if (parsed.sub === "status") {
+        await progress("Asking Hetzner for servers and snapshots…");
+        return statusReply(await ops.status());
+      }
+      const env = ops.env(parsed.env ?? "").env;
+      // First message before any remote call: platforms want an answer within 3 s.
+      await progress(`/infra ${parsed.sub} ${env}: starting…`);
+      const run = { actor: actorKey(command.actor), progress };
+      if (parsed.sub === "snapshot") return snapshotReply(env, await ops.snapshot(env, run));
+      if (parsed.sub === "up") return upReply(env, await ops.up(env, run));
+      return down(command, env, parsed, progress);
+    },
+  };
+}

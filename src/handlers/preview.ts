@@ -1,0 +1,221 @@
+import { parseArgs } from "node:util";
+import { DateTime } from "luxon";
+import ms from "ms";
+import type { Previews } from "../config/schema.js";
+import type { Command, ProgressFn, Reply, ReplyField } from "../core/command.js";
+import { OpsError } from "../core/errors.js";
+import { escapeEcho } from "../core/validate.js";
+import type { ListedPreview, PreviewListing, PreviewOps, StartedPreview } from "../ops/previews/preview-types.js";
+import { parseTtl } from "../ops/previews/slug.js";
+import type { Handler, Permission } from "./handler.js";
+
+export interface PreviewHandlerOptions {
+  ops: PreviewOps;
+  config: Previews;
+  clock?: () => Date;
+}
+
+type Parsed =
+  | { sub: "deploy"; branch: string; ttl?: string; sha?: string }
+  | { sub: "list" }
+  | { sub: "destroy"; target: string; yes: boolean }
+  | { sub: "extend"; target: string; duration: string };
+
+const USAGE = [
+  "/preview <branch> [--ttl 3d] [--sha <commit>]",
+  "/preview list",
+  "/preview destroy <branch|slug> [--yes]",
+  "/preview extend <branch|slug> <duration>",
+];
+
+function usageError(message: string): OpsError {
+  return new OpsError("bad_input", message, `Usage: ${USAGE.join("  |  ")}`);
+}
+
+/** util.parseArgs, strict: unknown flags and flags on the wrong sub-command are refused. */
+function parseStrict(args: string[], options: Record<string, { type: "string" | "boolean" }>, positionals: number): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageError(`cannot read the arguments: ${escapeEcho((err as Error).message.split("\n")[0] ?? "", 120)}`);
+  }
+  const pos = parsed.positionals;
+  for (const p of pos) {
+    if (p.startsWith("-")) throw usageError(`"${escapeEcho(p, 40)}" starts with "-"; names never do`);
+  }
+  if (pos.length !== positionals) {
+    throw usageError(pos.length < positionals ? "an argument is missing" : `unexpected argument "${escapeEcho(pos[positionals] ?? "", 40)}"`);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: pos };
+}
+
+export function parsePreviewArgs(args: string[]): Parsed {
+  const [first, ...rest] = args;
+  if (first === undefined) throw usageError("/preview needs a branch name or a sub-command");
+  if (first === "list") {
+    parseStrict(rest, {}, 0);
+    return { sub: "list" };
+  }
+  if (first === "destroy") {
+    const { values, positionals } = parseStrict(rest, { yes: { type: "boolean" } }, 1);
+    return { sub: "destroy", target: positionals[0] as string, yes: values["yes"] === true };
+  }
+  if (first === "extend") {
+    const { positionals } = parseStrict(rest, {}, 2);
+    return { sub: "extend", target: positionals[0] as string, duration: positionals[1] as string };
+  }
+  const { values, positionals } = parseStrict(args, { ttl: { type: "string" }, sha: { type: "string" } }, 1);
+  const ttl = values["ttl"];
+  const sha = values["sha"];
+  return { sub: "deploy", branch: positionals[0] as string, ...(typeof ttl === "string" ? { ttl } : {}), ...(typeof sha === "string" ? { sha } : {}) };
+}
+
+const UNITS: Array<[string, number]> = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+];
+
+/** `in 3 days (2026-11-26 09:13 UTC)`, `2 hours ago (…)`: rounded to the nearest whole unit. */
+export function formatExpiry(expiresAt: Date, now: Date): string {
+  const diff = expiresAt.getTime() - now.getTime();
+  const abs = Math.abs(diff);
+  let rel = "now";
+  for (const [unit, size] of UNITS) {
+    const n = Math.round(abs / size);
+    if (n >= 1 && (abs >= size || unit === "minute")) {
+      const text = `${n} ${unit}${n === 1 ? "" : "s"}`;
+      rel = diff >= 0 ? `in ${text}` : `${text} ago`;
+      break;
+    }
+  }
+  const when = DateTime.fromJSDate(expiresAt).toUTC().toFormat("yyyy-MM-dd HH:mm 'UTC'");
+  return `${rel} (${when})`;
+}
+
+function previewButtons(slug: string): Reply["buttons"] {
+  return [
+    { command: `/preview destroy ${slug} --yes`, label: "Destroy", style: "danger", confirm: `Destroy preview ${slug}? Its containers, volumes (data) and directory are deleted.` },
+    { command: `/preview extend ${slug} 1d`, label: "Extend 1d", style: "default" },
+  ];
+}
+
+function deployedReply(p: StartedPreview, now: Date): Reply {
+  const fields: ReplyField[] = [
+    { label: "URL", value: p.url },
+    { label: "Expires", value: formatExpiry(p.expiresAt, now) },
+    { label: "Slug", value: p.slug },
+    { label: "Commit", value: p.ref },
+    { label: "Branch", value: escapeEcho(p.branch, 120) },
+  ];
+  return {
+    status: p.warnings.length > 0 ? "warning" : "success",
+    title: `Preview ${p.slug} is ${p.redeployed ? "redeployed and " : ""}up: ${p.url}`,
+    lines: [
+      `Services ${p.services.join(", ")} are healthy on host ${p.host}.`,
+      `Credentials are in ${p.envFile} on host ${p.host} (mode 600); they are never shown in chat.`,
+      ...p.warnings.map((w) => `Note: ${w}`),
+    ],
+    fields,
+    buttons: previewButtons(p.slug),
+  };
+}
+
+function listLine(p: ListedPreview, now: Date): string {
+  const parts = [
+    p.slug,
+    `branch ${escapeEcho(p.branch, 60)}`,
+    p.url,
+    `by ${escapeEcho(p.requestedByName, 40)}`,
+    `expires ${formatExpiry(new Date(p.expiresAt), now)}`,
+    p.status === "failed" ? "failed/interrupted — /preview destroy " + p.slug + " removes it" : p.status,
+  ];
+  if (p.drift) parts.push(`${p.drift} — /preview destroy ${p.slug} clears it`);
+  return parts.join(" · ");
+}
+
+function listReply(listing: PreviewListing, now: Date): Reply {
+  const lines = listing.previews.map((p) => listLine(p, now));
+  for (const o of listing.orphans) {
+    lines.push(`${o.slug} · orphan on host ${listing.host} (${o.running}/${o.containers.length} containers running, no state) — /preview destroy ${o.slug} removes it`);
+  }
+  if (listing.hostError) lines.push(`Warning: ${listing.hostError}; showing state only.`);
+  const total = listing.previews.length + listing.orphans.length;
+  return {
+    status: listing.hostError ? "warning" : "info",
+    title: total === 0 ? `No previews on ${listing.host}` : `Previews on ${listing.host} (${total})`,
+    lines: lines.length > 0 ? lines : ["Start one with /preview <branch>."],
+  };
+}
+
+/** `/preview`: deploy, list, destroy and extend preview environments. */
+export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
+  const { ops, config } = options;
+  const clock = options.clock ?? (() => new Date());
+
+  async function run(command: Command, progress: ProgressFn): Promise<Reply> {
+    const parsed = parsePreviewArgs(command.args);
+    switch (parsed.sub) {
+      case "list":
+        return listReply(await ops.list(), clock());
+      case "deploy": {
+        const ttlMs = parsed.ttl !== undefined ? parseTtl(parsed.ttl, config.max_ttl) : undefined;
+        const started = await ops.deploy(
+          { branch: parsed.branch, actor: command.actor, ...(parsed.sha !== undefined ? { ref: parsed.sha } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) },
+          progress,
+        );
+        return deployedReply(started, clock());
+      }
+      case "destroy": {
+        const slug = ops.resolveSlug(parsed.target);
+        if (!parsed.yes) {
+          return {
+            status: "warning",
+            title: `Destroy preview ${slug}?`,
+            lines: [`This removes its containers, networks, volumes (all its data), DNS record and directory on ${config.host}.`, `Confirm with the button or type /preview destroy ${slug} --yes`],
+            buttons: [{ command: `/preview destroy ${slug} --yes`, label: `Destroy ${slug}`, style: "danger", confirm: `Destroy preview ${slug} and delete its data?` }],
+            visibility: "actor",
+          };
+        }
+        const stopped = await ops.destroy(slug, command.actor, progress);
+        return {
+          status: "success",
+          title: stopped.removed.length > 0 ? `Preview ${slug} destroyed` : `Nothing to destroy: no preview ${slug} on ${stopped.host}`,
+          lines: stopped.removed.map((r) => `Removed ${r}`),
+        };
+      }
+      case "extend": {
+        const ttlMs = parseTtl(parsed.duration, config.max_ttl, "the extension");
+        const ext = await ops.extend(parsed.target, ttlMs, command.actor);
+        const now = clock();
+        return {
+          status: "success",
+          title: `Preview ${ext.preview.slug} now expires ${formatExpiry(new Date(ext.preview.expiresAt), now)}`,
+          lines: [
+            `It was due ${formatExpiry(ext.previousExpiresAt, now)}.`,
+            ...(ext.capped ? [`Capped at the maximum lifetime of ${ms(config.max_ttl, { long: true })} from now.`] : []),
+          ],
+          fields: [
+            { label: "URL", value: ext.preview.url },
+            { label: "Expires", value: formatExpiry(new Date(ext.preview.expiresAt), now) },
+          ],
+          buttons: previewButtons(ext.preview.slug),
+        };
+      }
+    }
+  }
+
+  return {
+    name: "preview",
+    summary: "preview environments per branch: deploy, list, extend, destroy",
+    usage: USAGE,
+    permission(args: string[]): Permission {
+      const parsed = parsePreviewArgs(args);
+      if (parsed.sub === "list") return { key: "preview list", readOnly: true };
+      if (parsed.sub === "deploy") return { key: "preview", readOnly: false };
+      return { key: `preview ${parsed.sub}`, readOnly: false };
+    },
+    run,
+  };
+}

@@ -1,0 +1,82 @@
+import type { Access } from "../config/schema.js";
+import type { Environments } from "../config/environments-config.js";
+import { rolesOf } from "../core/authorize.js";
+import { actorKey, type Command, type ProgressFn, type Reply } from "../core/command.js";
+import { OpsError } from "../core/errors.js";
+import type { Notifier } from "../core/notifier.js";
+import { escapeEcho } from "../core/validate.js";
+import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
+import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
+import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
+import { currentTagFromHistory, historyOf, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
+import { validateRef } from "../ops/deploy/validate-ref.js";
+import type { Store } from "../store/store.js";
+import { parseFlags } from "./deploy.js";
+import type { Handler, Permission } from "./handler.js";
+
+export interface RollbackHandlerOptions {
+  environments: Environments;
+  access: Access;
+  deploy: DeployOp;
+  desk: ApprovalDesk;
+  store: Store;
+  notifier: Notifier;
+}
+
+/**
+ * `/rollback <env> [--to <ref>]`: back to the last successful tag before the current one, or to
+ * a tag that history shows was deployed successfully. Protected environments need an approval,
+ * unless the actor holds one of the environment's emergency rollback roles (then the alert
+ * channel is told).
+ */
+export function createRollbackHandler(options: RollbackHandlerOptions): Handler {
+  const { environments, access, deploy, desk, store, notifier } = options;
+
+  async function run(command: Command, progress: ProgressFn): Promise<Reply> {
+    const { positional, values } = parseFlags(command.args, { "--to": "value" });
+    const [name, ...extra] = positional;
+    if (name === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
+    const env = deploy.environment(name);
+    const current = (await deploy.currentTag(name)) ?? currentTagFromHistory(store.read(), name);
+    const to = values.get("--to");
+    let target: string;
+    if (to !== undefined) {
+      target = validateRef(to, env.ref_pattern);
+      if (!wasDeployed(store.read(), name, target)) {
+        const known = [...new Set(historyOf(store.read(), name, 200).filter((d) => d.result === "succeeded").map((d) => d.tag))].slice(0, 10);
+        throw new OpsError("not_found", `${escapeEcho(target, 40)} was never deployed successfully to ${name}, so it is not a rollback target`, known.length > 0 ? `Tags from history: ${known.join(", ")}. To ship a new tag use /deploy.` : "History has no successful deploys yet; use /deploy.");
+      }
+    } else {
+      const found = previousGoodTag(store.read(), name, current);
+      if (!found) throw new OpsError("not_found", `history has no successful deploy of ${name} before ${current ?? "the current state"}`, `See /deploy history ${name}; use /rollback ${name} --to <tag> or /deploy.`);
+      target = found;
+    }
+    if (target === current) throw new OpsError("conflict", `${name} already runs ${target}`, `Nothing to do; see /deploy history ${name}.`);
+
+    if (env.protected) {
+      const roles = rolesOf(access, command.actor);
+      const emergency = env.approval.emergency_rollback_roles.some((r) => roles.includes(r));
+      if (!emergency) {
+        return desk.request(command, { kind: "rollback", env: name, ref: target, currentTag: current, migrations: false });
+      }
+      await notifier
+        .notify({ status: "warning", title: `emergency rollback of ${name} to ${target} by ${command.actor.name}`, lines: [`${actorKey(command.actor)} holds an emergency rollback role; no approval was asked.`, `from ${current ?? "(none)"}`] })
+        .catch(() => undefined);
+    }
+    const outcome = await deploy.run({ env: name, ref: target, kind: "rollback", actor: command.actor, progress });
+    const reply = deployOutcomeReply(outcome);
+    if (env.protected || outcome.record.result === "failed") await notifier.notify(reply).catch(() => undefined);
+    return reply;
+  }
+
+  return {
+    name: "rollback",
+    summary: "roll an environment back to the previous good tag (or one from history)",
+    usage: ["/rollback <env> [--to <ref>]"],
+    permission(args): Permission {
+      const env = args[0] && Object.hasOwn(environments, args[0]) ? args[0] : undefined;
+      return { key: "rollback", readOnly: false, ...(env ? { env } : {}) };
+    },
+    run,
+  };
+}

@@ -1,0 +1,50 @@
+import type { Reply } from "../core/command.js";
+import { OpsError } from "../core/errors.js";
+import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
+import type { AlertState } from "../ops/health/alert-state.js";
+import type { HealthMonitor } from "../ops/health/create-health-monitor.js";
+import type { Handler } from "./handler.js";
+
+export interface StatusHandlerOptions {
+  monitor: Pick<HealthMonitor, "states" | "checkIds">;
+  timeZone: string;
+  clock?: () => Date;
+}
+
+function describe(s: AlertState, now: Date, zone: string): string {
+  const parts = [`${s.status === "ok" ? "ok" : s.severity === "warning" ? "WARNING" : "FAILING"} for ${formatDuration(now.getTime() - Date.parse(s.since))}`, s.detail];
+  if (s.flapping) parts.push("flapping");
+  if (s.incident?.alertedAt) parts.push(`alerted ${formatLocalTime(s.incident.alertedAt, zone)}`);
+  parts.push(`checked ${formatLocalTime(s.checkedAt, zone)}`);
+  return parts.join(" · ");
+}
+
+/** `/status`: the current state of every health check, as the health-alerts job last saw it. */
+export function createStatusHandler(options: StatusHandlerOptions): Handler {
+  const clock = options.clock ?? (() => new Date());
+  return {
+    name: "status",
+    summary: "current state of every health check",
+    usage: ["/status"],
+    permission(args) {
+      if (args.length > 0) throw new OpsError("bad_input", "/status takes no arguments", "Type /status on its own.");
+      return { key: "status", readOnly: true };
+    },
+    async run(): Promise<Reply> {
+      const now = clock();
+      const states = new Map(options.monitor.states().map((s) => [s.id, s]));
+      const ids = options.monitor.checkIds();
+      if (ids.length === 0) return { status: "info", title: "no health checks configured", lines: ["Add health_checks: (http, hosts) to the config."] };
+      const fields = ids.map((id) => {
+        const s = states.get(id);
+        return { label: s?.label ?? id, value: s ? describe(s, now, options.timeZone) : "not checked yet" };
+      });
+      const failing = [...states.values()].filter((s) => s.status === "failing");
+      return {
+        status: failing.length > 0 ? "warning" : "info",
+        title: failing.length > 0 ? `${failing.length} of ${ids.length} checks failing` : `all ${states.size} checked of ${ids.length} checks ok`,
+        fields,
+      };
+    },
+  };
+}

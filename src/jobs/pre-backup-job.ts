@@ -1,0 +1,48 @@
+import { OpsError } from "../core/errors.js";
+import { summarizeReport, type BackupOps, type BackupReport } from "../ops/backups/create-backup-ops.js";
+import type { JobDefinition } from "./scheduler.js";
+
+export const PRE_BACKUP_JOB = "pre-backup";
+
+/** Failure lines of a report: what failed, with its message. */
+export function reportFailures(r: BackupReport): string[] {
+  return [
+    ...r.databases.filter((d) => !d.ok).map((d) => `${r.env}/${d.name}: ${d.error ?? "failed"}`),
+    ...(r.redis && !r.redis.ok ? [`${r.env}/redis: ${r.redis.error ?? "failed"}`] : []),
+    ...(r.retentionError ? [`${r.env}: retention: ${r.retentionError}`] : []),
+    ...(r.heartbeatError ? [`${r.env}: ${r.heartbeatError}`] : []),
+  ];
+}
+
+/**
+ * The daily pre-backup (02:55 in the configured zone): every environment with backups, one after
+ * the other. One environment failing does not stop the others; the job fails (and is reported
+ * to the alert channel) when any step of any environment failed.
+ */
+export function createPreBackupJob(options: { backups: BackupOps; time: string }): JobDefinition {
+  return {
+    name: PRE_BACKUP_JOB,
+    description: "pg_dump every database, Redis BGSAVE, retention, seed copies, heartbeat",
+    schedule: { kind: "daily", time: options.time },
+    async run() {
+      const reports: BackupReport[] = [];
+      const failures: string[] = [];
+      for (const env of options.backups.envs()) {
+        try {
+          const r = await options.backups.run(env);
+          reports.push(r);
+          failures.push(...reportFailures(r));
+        } catch (err) {
+          failures.push(`${env}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      const summary = reports.map(summarizeReport).join("; ") || "no environment has backups configured";
+      if (failures.length > 0) {
+        throw new OpsError("remote_failed", `pre-backup failed: ${failures.length} problem(s) — ${summary}`, "Read the details, fix the cause, then run /backup run <env>. No heartbeat was sent for a failed environment.", {
+          details: failures.join("\n"),
+        });
+      }
+      return { summary };
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Actor, ProgressFn } from "../core/command.js";
+import { OpsError } from "../core/errors.js";
+import type { Notifier } from "../core/notifier.js";
+import { getHostResources } from "../ops/adapters/get-host-resources.js";
+import type { HostShell } from "../ops/adapters/host-shell.js";
+import type { PreviewOps } from "../ops/previews/preview-types.js";
+import type { JobDefinition } from "./scheduler.js";
+
+export const TTL_CLEANUP_JOB = "ttl-cleanup";
+
+/** What ttl-cleanup needs from the preview operations. */
+export interface ExpiredPreviews {
+  listExpired(now: Date): Promise<Array<{ slug: string }>>;
+  /** The same operation as `/preview destroy`. */
+  destroy(slug: string, actor: Actor, progress: ProgressFn): Promise<unknown>;
+}
+
+/** Adapt the preview operations: expired = past `expiresAt`, and not in the middle of a deploy or destroy. */
+export function expiredPreviewsFrom(ops: Pick<PreviewOps, "list" | "destroy">): ExpiredPreviews {
+  return {
+    async listExpired(now) {
+      const { previews } = await ops.list();
+      return previews.filter((p) => (p.status === "running" || p.status === "failed") && Date.parse(p.expiresAt) <= now.getTime()).map((p) => ({ slug: p.slug }));
+    },
+    destroy: (slug, actor, progress) => ops.destroy(slug, actor, progress),
+  };
+}
+
+export interface TtlCleanupOptions {
+  previews: ExpiredPreviews;
+  /** The preview host and the directory whose filesystem is checked before pruning. */
+  host: HostShell;
+  diskPath: string;
+  cron: string;
+  thresholdPercent: number;
+  pruneOlderThanMs: number;
+  notifier: Notifier;
+  /** Disk use in percent; default `getHostResources` over the host shell. */
+  diskUsePercent?: () => Promise<number>;
+  /** Extra `--filter` values for the prune (e.g. `label=…`); none in production. */
+  extraPruneFilters?: string[];
+}
+
+const JOB_ACTOR: Actor = { platform: "job", id: TTL_CLEANUP_JOB, name: TTL_CLEANUP_JOB };
+
+/** `72h` for docker's `until` filter (whole hours, at least 1). */
+function untilFilter(ms: number): string {
+  return `until=${Math.max(1, Math.round(ms / 3_600_000))}h`;
+}
+
+/**
+ * Every 30 minutes: destroy expired previews (announcing each in the alert channel), then prune
+ * unused images older than 72 h — only when the preview host's disk is fuller than the threshold.
+ * Only images: `docker image prune` never removes volumes or containers, so running previews
+ * and their data are untouched (an image in use by any container is never pruned).
+ */
+export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
+  const { previews, host, notifier } = options;
+  const diskUse = options.diskUsePercent ?? (async () => (await getHostResources(host, options.diskPath)).diskUsePercent);
+  return {
+    name: TTL_CLEANUP_JOB,
+    description: "destroy expired previews; prune old images when the disk is full",
+    schedule: { kind: "cron", cron: options.cron },
+    async run({ now }) {
+      const expired = await previews.listExpired(now);
+      const destroyed: string[] = [];
+      const failed: string[] = [];
+      for (const { slug } of expired) {
+        try {
+          await previews.destroy(slug, JOB_ACTOR, async () => {});
+          destroyed.push(slug);
+          await notifier.notify({ status: "info", title: `preview ${slug} expired and was destroyed`, lines: ["Its containers, volumes, DNS record and directory were removed by ttl-cleanup."] });
+        } catch (err) {
+          failed.push(`${slug}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      let prune = "";
+      const percent = await diskUse();
+      if (percent > options.thresholdPercent) {
+        const filters = [untilFilter(options.pruneOlderThanMs), ...(options.extraPruneFilters ?? [])].flatMap((f) => ["--filter", f]);
+        const r = await host.exec(["docker", "image", "prune", "-a", "-f", ...filters], { timeoutMs: 600_000 });
+        const reclaimed = /Total reclaimed space:\s*(.+)/.exec(r.stdout)?.[1]?.trim() ?? "0B";
+        prune = `; disk ${percent} % > ${options.thresholdPercent} %: pruned images older than ${untilFilter(options.pruneOlderThanMs).slice(6)}, reclaimed ${reclaimed}`;
+      } else {
+        prune = `; disk ${percent} % (prune above ${options.thresholdPercent} %)`;
+      }
+      const summary = `destroyed ${destroyed.length} expired preview(s)${destroyed.length ? ` (${destroyed.join(", ")})` : ""}${prune}`;
+      if (failed.length > 0) {
+        throw new OpsError("remote_failed", `ttl-cleanup could not destroy ${failed.length} expired preview(s); ${summary}`, "Run /preview destroy <slug> by hand and read its error.", { details: failed.join("\n") });
+      }
+      return { summary };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { HostCommandError, OpsError } from "../../core/errors.js";
+import type { ComposeClient, ComposeProject } from "./compose-client.js";
+import { tailLines } from "./host-command-failure.js";
+import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
+
+const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const V2 = ["docker", "compose"] as const;
+const V1 = ["docker-compose"] as const;
+
+function checkProject(project: ComposeProject): string {
+  if (!PROJECT_NAME.test(project.name) || project.name.length > 63) {
+    throw new OpsError("bad_input", `compose project name "${project.name.slice(0, 64)}" is not allowed`, "Use lowercase letters, digits, '-' and '_', starting with a letter or digit.");
+  }
+  const file = project.file ?? "docker-compose.yml";
+  if (file === "" || file.includes("/") || file.includes("\0") || file === "." || file === ".." || file.startsWith("-")) {
+    throw new OpsError("bad_input", `compose file name "${file.slice(0, 64)}" is not allowed`, "Give a plain file name inside the project directory, e.g. docker-compose.yml.");
+  }
+  if (!project.dir.startsWith("/") && !project.dir.startsWith("~/")) {
+    throw new OpsError("bad_input", `compose project directory "${project.dir.slice(0, 200)}" is not absolute`, "Give the project directory as an absolute path.");
+  }
+  return file;
+}
+
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+function checkServices(services: readonly string[]): readonly string[] {
+  for (const s of services) {
+    if (!SERVICE_NAME.test(s)) {
+      throw new OpsError("bad_input", `compose service name "${s.slice(0, 64)}" is not allowed`, "Use a service name from the compose file (letters, digits, '.', '-', '_').");
+    }
+  }
+  return services;
+}
+
+/**
+ * Docker Compose through a host shell. Detects `docker compose` (v2) or `docker-compose` (v1)
+ * once per client. Compose v1 writes its progress to stderr, so only the exit code decides
+ * success. Every call runs in the project directory with explicit `-p` and `-f`.
+ */
+export function createComposeClient(host: HostShell): ComposeClient {
+  let detected: Promise<readonly string[]> | null = null;
+
+  function binary(): Promise<readonly string[]> {
+    if (detected === null) {
+      detected = detect().catch((e: unknown) => {
+        detected = null;
+        throw e;
+      });
+    }
+    return detected;
+  }
+
+  async function detect(): Promise<readonly string[]> {
+    const v2 = await host.exec([...V2, "version"], { allowFailure: true }).catch(() => null);
+    if (v2 && v2.code === 0) return V2;
+    const v1 = await host.exec([...V1, "version"], { allowFailure: true }).catch(() => null);
+    if (v1 && v1.code === 0) return V1;
+    throw new OpsError("remote_failed", `${host.name}: neither \`docker compose\` nor \`docker-compose\` works on the host`, "Install Docker Compose on the host (the docker-compose-plugin package, or docker-compose).");
+  }
+
+  async function run(project: ComposeProject, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const file = checkProject(project);
+    const bin = await binary();
+    try {
+      return await host.exec([...bin, "-p", project.name, "-f", file, ...args], { ...options, cwd: project.dir });
+    } catch (e) {
+      // Name the compose sub-command, not just `docker-compose -p`.
+      if (e instanceof HostCommandError && e.code === "remote_failed") {
+        const sub = args[0] ?? "";
+        throw new HostCommandError(
+          `${host.name}: \`${bin.join(" ")} ${sub}\` for project ${project.name} failed${e.exitCode === null ? "" : ` (exit code ${e.exitCode})`}${lastLine(e.stderr)}`,
+          e.exitCode,
+          e.stderr,
+          e.exitCode === null ? e.nextStep : "Read compose's output in the details; run the same compose command in the project directory on the host to reproduce it.",
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+  }
+
+  return {
+    host,
+    binary,
+    run,
+    async validate(project) {
+      const r = await run(project, ["config", "-q"], { allowFailure: true });
+      if (r.code === 0) return;
+      // `config -q` prints only errors, never the interpolated values from `.env`.
+      const message = tailLines(r.stderr, 10) || tailLines(r.stdout, 10) || `exit code ${r.code}`;
+      throw new OpsError("bad_input", `the compose file of ${project.name} is invalid: ${message}`, "Fix the compose template (and its variables) and try again.", { details: message });
+    },
+    async pull(project, options) {
+      await run(project, ["pull", "-q"], options);
+    },
+    async up(project, options = {}) {
+      const { services, ...exec } = options;
+      await run(project, ["up", "-d", "--remove-orphans", ...checkServices(services ?? [])], exec);
+    },
+    async down(project, options = {}) {
+      const { volumes, ...exec } = options;
+      // `down` on a project with nothing running exits 0 in v1 and v2.
+      await run(project, ["down", ...(volumes ? ["-v", "--remove-orphans"] : [])], exec);
+    },
+    async logs(project, lines, service) {
+      const n = Math.max(1, Math.min(10_000, Math.floor(lines)));
+      const r = await run(project, ["logs", "--no-color", `--tail=${n}`, ...(service ? checkServices([service]) : [])]);
+      return r.stdout;
+    },
+  };
+}
+
+function lastLine(stderr: string): string {
+  const last = stderr.split("\n").pop()?.trim().slice(0, 200);
+  return last ? `: ${last}` : "";
+}

@@ -1,0 +1,381 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { posix } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { Semaphore } from "async-mutex";
+import { NodeSSH } from "node-ssh";
+import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
+import { OpsError } from "../../core/errors.js";
+import type { Secret } from "../../core/secret.js";
+import { quoteArg, quoteArgv } from "../../core/shell-quote.js";
+import { commandFailedError, commandNotRunError, HostCommandTimeoutError } from "./host-command-failure.js";
+import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
+import { expandLocalHome } from "./local-host-shell.js";
+import { sftpCall } from "./sftp-call.js";
+
+export interface SshHostShellOptions {
+  /** The host's name from the config, used in error messages. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Private key file on the bot's machine (`~/` allowed). */
+  keyPath: string;
+  passphrase?: Secret;
+  /** Default per-command timeout. */
+  commandTimeoutMs: number;
+  /** `SHA256:<base64>` of the host key, as `ssh-keygen -lf` prints it; any other key is refused. */
+  hostKeyFingerprint?: string;
+  /**
+   * Sessions (commands, SFTP) open at once on the one connection. OpenSSH's `MaxSessions`
+   * defaults to 10; more callers wait their turn. Docker socket forwards do not count.
+   */
+  maxSessions?: number;
+}
+
+export type SshHostShell = HostShell & {
+  /** The shared ssh2 connection (connected on demand), e.g. for forwarding the Docker socket. */
+  connection(): Promise<Client>;
+};
+
+interface Live {
+  ssh: NodeSSH;
+  client: Client;
+  alive: boolean;
+  /** Forget this connection: the next call opens a new one. */
+  drop(): void;
+}
+
+const KEEPALIVE_MS = 15_000;
+/** A signal the server cannot deliver is harmless; a process left running after a timeout is not. */
+const TIMEOUT_SIGNAL = "KILL";
+
+/** `SHA256:…` fingerprint of a raw SSH public key blob (what OpenSSH prints). */
+export function sshKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+}
+
+/**
+ * A host reached over SSH (node-ssh on ssh2). One connection per host, opened on the first
+ * call and shared by every caller; when it drops, the next call reconnects. A command whose
+ * connection broke while it ran is not retried (it may have had effects); one that never
+ * started is retried once on a fresh connection.
+ */
+export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
+  const { name, address, port, user, commandTimeoutMs } = options;
+  const sessions = new Semaphore(options.maxSessions ?? 8);
+  let live: Live | null = null;
+  let connecting: Promise<Live> | null = null;
+  let home: Promise<string> | null = null;
+  const where = `${user}@${address}:${port}`;
+
+  async function connect(): Promise<Live> {
+    let privateKey: string;
+    try {
+      privateKey = await readFile(expandLocalHome(options.keyPath), "utf8");
+    } catch (e) {
+      throw new OpsError("config", `${name}: cannot read the SSH key file ${options.keyPath}: ${(e as Error).message}`, "Fix key_path for this host in the config, or create the key.", { cause: e });
+    }
+    let keyMismatch: string | null = null;
+    const expected = options.hostKeyFingerprint?.replace(/^SHA256:/, "").replace(/=+$/, "");
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect({
+        host: address,
+        port,
+        username: user,
+        privateKey,
+        passphrase: options.passphrase?.reveal(),
+        keepaliveInterval: KEEPALIVE_MS,
+        keepaliveCountMax: 3,
+        readyTimeout: Math.min(commandTimeoutMs, 20_000),
+        hostVerifier:
+          expected === undefined
+            ? undefined
+            : (key: Buffer): boolean => {
+                const got = sshKeyFingerprint(key);
+                if (got === `SHA256:${expected}`) return true;
+                keyMismatch = got;
+                return false;
+              },
+      });
+    } catch (e) {
+      ssh.dispose();
+      if (keyMismatch !== null) {
+        throw new OpsError(
+          "config",
+          `${name}: the SSH host key of ${address}:${port} is ${keyMismatch}, not the configured host_key_fingerprint`,
+          "If the host was rebuilt, check its new key (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host) and update host_key_fingerprint; otherwise do not connect.",
+          { cause: e },
+        );
+      }
+      throw new OpsError("remote_failed", `${name}: cannot connect to ${where}: ${(e as Error).message}`, "Check the host is up, the address and port are right, and the key is authorised for the user.", { cause: e });
+    }
+    const client = ssh.connection;
+    if (client === null) throw new OpsError("remote_failed", `${name}: the SSH connection to ${where} closed right after it opened`, "Try again; check the server's sshd log.");
+    const dead = (): void => {
+      state.alive = false;
+      if (live === state) live = null;
+    };
+    const state: Live = { ssh, client, alive: true, drop: dead };
+    // Many small request/response exchanges (commands, SFTP, Docker API): without this, Nagle's
+    // algorithm and delayed ACKs add ~40 ms to many of them.
+    client.setNoDelay(true);
+    client.on("error", dead); // also keeps an error after connect from being thrown as uncaught
+    client.on("end", dead);
+    client.on("close", dead);
+    return state;
+  }
+
+  function getLive(): Promise<Live> {
+    if (live?.alive) return Promise.resolve(live);
+    if (connecting === null) {
+      connecting = connect().then(
+        (state) => {
+          connecting = null;
+          if (state.alive) live = state;
+          return state;
+        },
+        (e: unknown) => {
+          connecting = null;
+          throw e;
+        },
+      );
+    }
+    return connecting;
+  }
+
+  /** Runs a raw command line (already quoted) on one session; `argv` only names it in errors. */
+  async function run(command: string, argv: readonly string[], opts: ExecOptions, retried = false): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? commandTimeoutMs;
+    const release = once(await sessions.acquire().then(([, r]) => r));
+    let started = false;
+    let state: Live | null = null;
+    try {
+      state = await getLive();
+      const conn = state;
+      const out = new StringDecoder("utf8");
+      const err = new StringDecoder("utf8");
+      let stdout = "";
+      let stderr = "";
+      let channel: ClientChannel | null = null;
+      let timedOut = false;
+      const kill = (ch: ClientChannel): void => {
+        try {
+          signalChannel(ch, TIMEOUT_SIGNAL); // OpenSSH delivers it to the session's process group
+        } catch {
+          // Channel already gone.
+        }
+        ch.close();
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          if (channel) kill(channel);
+          reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr));
+        }, timeoutMs);
+      });
+      try {
+        const response = await Promise.race([
+          conn.ssh.execCommand(command, {
+            stdin: opts.stdin,
+            noTrim: true,
+            onChannel: (ch) => {
+              started = true;
+              channel = ch;
+              ch.on("error", () => {}); // surfaced as a missing exit status below
+              if (timedOut) setImmediate(() => kill(ch));
+            },
+            onStdout: (chunk) => {
+              const s = out.write(chunk);
+              stdout += s;
+              if (s && opts.onStdout) opts.onStdout(s);
+            },
+            onStderr: (chunk) => {
+              const s = err.write(chunk);
+              stderr += s;
+              if (s && opts.onStderr) opts.onStderr(s);
+            },
+          }),
+          timeout,
+        ]);
+        stdout += out.end();
+        stderr += err.end();
+        if (response.code === null && response.signal === null) {
+          throw commandNotRunError(name, argv, conn.alive ? "the command ended without an exit status" : `the SSH connection to ${where} dropped while it ran`);
+        }
+        const code = response.code ?? 128 + (SIGNAL_NUMBERS[response.signal ?? ""] ?? 0);
+        const result: ExecResult = { code, stdout, stderr };
+        if (code === 0 || opts.allowFailure) return result;
+        throw commandFailedError(name, argv, result, response.signal);
+      } finally {
+        clearTimeout(timer);
+        timeout.catch(() => {});
+      }
+    } catch (e) {
+      if (e instanceof OpsError) throw e;
+      // ssh2 says "Not connected" when our side already ended the socket but its 'close' event
+      // has not arrived yet: that connection is gone too.
+      if (state !== null && /^(Not connected|No response from server)/.test((e as Error).message)) state.drop();
+      const connectionGone = state !== null && !state.alive;
+      if (!started && connectionGone && !retried) {
+        release();
+        return run(command, argv, opts, true);
+      }
+      throw commandNotRunError(name, argv, (e as Error).message, e);
+    } finally {
+      release();
+    }
+  }
+
+  function remoteHome(): Promise<string> {
+    if (home === null) {
+      home = run(`printf %s "$HOME"`, ["printf"], {}).then(
+        (r) => {
+          if (!r.stdout.startsWith("/")) throw new OpsError("remote_failed", `${name}: the remote user's $HOME is not an absolute path`, "Set a home directory for the SSH user on the host.");
+          return r.stdout;
+        },
+        (e: unknown) => {
+          home = null;
+          throw e;
+        },
+      );
+    }
+    return home;
+  }
+
+  async function resolvePath(path: string): Promise<string> {
+    if (path === "~") return remoteHome();
+    if (path.startsWith("~/")) return posix.join(await remoteHome(), path.slice(2));
+    return path;
+  }
+
+  async function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    let line: string;
+    try {
+      line = `exec ${quoteArgv(argv)}`;
+    } catch (e) {
+      throw commandNotRunError(name, argv, (e as Error).message, e);
+    }
+    if (opts.cwd !== undefined) line = `cd ${quoteArg(await resolvePath(opts.cwd))} && ${line}`;
+    return run(line, argv, opts);
+  }
+
+  async function withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    const release = await sessions.acquire().then(([, r]) => r);
+    try {
+      const state = await getLive();
+      const sftp = await state.ssh.requestSFTP();
+      try {
+        return await fn(sftp);
+      } finally {
+        sftp.end();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async function writeFile(path: string, content: string, mode?: number): Promise<void> {
+    const target = await resolvePath(path);
+    const dir = posix.dirname(target);
+    await exec(["mkdir", "-p", "--", dir]);
+    const temp = posix.join(dir, `.${posix.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+    const data = Buffer.from(content, "utf8");
+    try {
+      await withSftp(async (sftp) => {
+        // The mode is part of the open request, so the file is never readable by others;
+        // fchmod then restores bits the server's umask removed.
+        const handle = await sftpCall<Buffer>((cb) => sftp.open(temp, "wx", { mode: mode ?? 0o644 }, cb));
+        try {
+          if (mode !== undefined) await sftpCall<void>((cb) => sftp.fchmod(handle, mode, cb));
+          let offset = 0;
+          while (offset < data.length) {
+            const len = Math.min(32 * 1024, data.length - offset);
+            await sftpCall<void>((cb) => sftp.write(handle, data, offset, len, offset, cb));
+            offset += len;
+          }
+        } finally {
+          await sftpCall<void>((cb) => sftp.close(handle, cb));
+        }
+        await sftpCall<void>((cb) => sftp.ext_openssh_rename(temp, target, cb));
+      });
+    } catch (e) {
+      await exec(["rm", "-f", "--", temp], { allowFailure: true }).catch(() => {});
+      if (e instanceof OpsError) throw e;
+      throw new OpsError("remote_failed", `${name}: cannot write ${target}: ${(e as Error).message}`, "Check the directory exists and is writable by the SSH user, and the disk is not full.", { cause: e });
+    }
+  }
+
+  async function readRemoteFile(path: string): Promise<string | null> {
+    const target = await resolvePath(path);
+    try {
+      const buf = await withSftp((sftp) => sftpCall<Buffer>((cb) => sftp.readFile(target, cb)));
+      return buf.toString("utf8");
+    } catch (e) {
+      if ((e as { code?: unknown }).code === SFTP_NO_SUCH_FILE) return null;
+      if (e instanceof OpsError) throw e;
+      throw new OpsError("remote_failed", `${name}: cannot read ${target}: ${(e as Error).message}`, "Check the file is readable by the SSH user.", { cause: e });
+    }
+  }
+
+  return {
+    name,
+    exec,
+    writeFile,
+    readFile: readRemoteFile,
+    async connection() {
+      return (await getLive()).client;
+    },
+    async close() {
+      const current = live;
+      live = null;
+      home = null;
+      if (current) {
+        current.alive = false;
+        current.ssh.dispose();
+      }
+    },
+  };
+}
+
+const SFTP_NO_SUCH_FILE = 2;
+
+/** The parts of ssh2's Channel that `signal()` uses internally (not in its public types). */
+interface ChannelInternals {
+  outgoing?: { id?: number; state?: string };
+  _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+}
+
+/**
+ * Send a signal request on an exec channel. ssh2's `channel.signal()` silently does nothing
+ * once our side has sent EOF (`writable` is false), which is always the case here because
+ * stdin is closed right after it is written; the SSH protocol allows signals after EOF and
+ * OpenSSH honours them. So when the public method would drop it, send it the way the public
+ * method does internally (the channel is then in state `eof`).
+ */
+function signalChannel(ch: ClientChannel, signal: string): void {
+  if (ch.writable) {
+    ch.signal(signal);
+    return;
+  }
+  const internals = ch as unknown as ChannelInternals;
+  const id = internals.outgoing?.id;
+  const protocol = internals._client?._protocol;
+  const state = internals.outgoing?.state;
+  if ((state === "open" || state === "eof") && typeof id === "number" && typeof protocol?.signal === "function") {
+    protocol.signal(id, signal);
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12 };

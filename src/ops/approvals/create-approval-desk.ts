@@ -1,0 +1,168 @@
+import type { Environments } from "../../config/environments-config.js";
+import type { AuditLog } from "../../core/audit-log.js";
+import { actorKey, type Actor, type Command, type Platform, type ProgressFn, type Reply } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Notifier } from "../../core/notifier.js";
+import type { Redactor } from "../../core/redact.js";
+import { APPROVAL_ID, type ApprovalKind, type ApprovalRecord } from "./approval-record.js";
+import { approvalClosedReply, approvalRequestReply } from "./approval-replies.js";
+import type { Approvals, ApprovalRequestInput, Decision } from "./create-approvals.js";
+
+/** Runs what an approved request asked for; reports through `progress`, returns the final reply. */
+export type ApprovedRunFn = (record: ApprovalRecord, requester: Actor, approvers: string[], progress: ProgressFn) => Promise<Reply>;
+
+export interface ApprovalDeskOptions {
+  approvals: Approvals;
+  environments: Environments;
+  notifier: Notifier;
+  audit: AuditLog;
+  redact: Redactor;
+  log?: Logger;
+  clock?: () => Date;
+  /** What to run once a request of each kind is approved (deploy, rollback; other features add theirs). */
+  runners: Partial<Record<ApprovalKind, ApprovedRunFn>>;
+}
+
+/**
+ * The chat side of approvals: posts requests with buttons (to the channel and the alert channel),
+ * applies clicks, audits and announces every decision, edits the request message as it is
+ * decided, and runs approved work. The message handle lives in memory only: after a restart the
+ * buttons still work (state is persisted) and results go to the clicker and the alert channel.
+ */
+export interface ApprovalDesk {
+  request(command: Command, input: Omit<ApprovalRequestInput, "requester" | "channelId" | "policy">): Promise<Reply>;
+  decide(command: Command, id: string, decision: Decision, progress: ProgressFn): Promise<Reply>;
+  /** Expire overdue requests, update their messages and announce it; for a periodic job. */
+  expireDue(): Promise<ApprovalRecord[]>;
+}
+
+function actorFromKey(key: string, name: string): Actor {
+  const i = key.indexOf(":");
+  return { platform: key.slice(0, i) as Platform, id: key.slice(i + 1), name };
+}
+
+export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
+  const { approvals, environments, notifier, audit, redact, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  /** id → edit the request message (the requester's command). */
+  const messages = new Map<string, (reply: Reply) => Promise<void>>();
+
+  const policyOf = (env: string) => {
+    const cfg = Object.hasOwn(environments, env) ? environments[env] : undefined;
+    if (!cfg) throw new OpsError("config", `environment ${env} of this request is no longer configured`, "Nothing was run; ask for a new request.");
+    return cfg.approval;
+  };
+
+  const editRequest = async (id: string, reply: Reply): Promise<void> => {
+    const edit = messages.get(id);
+    if (!edit) return;
+    await edit(redact.value(reply)).catch((err: unknown) => log?.warn({ err, id }, "could not edit the approval request message"));
+  };
+
+  const announce = async (reply: Reply): Promise<void> => {
+    await notifier.notify(redact.value(reply)).catch((err: unknown) => log?.warn({ err }, "could not announce to the alert channel"));
+  };
+
+  const auditDecision = async (actor: Actor, record: Pick<ApprovalRecord, "id" | "kind" | "env" | "ref">, decision: "allowed" | "denied", result: "success" | "failure" | "info" | "denied", detail: string): Promise<void> => {
+    await audit
+      .record({
+        time: clock().toISOString(),
+        actor: actorKey(actor),
+        actorName: actor.name,
+        command: "approval",
+        args: [record.id, record.kind, record.env, record.ref],
+        decision,
+        result,
+        durationMs: 0,
+        detail,
+      })
+      .catch((err: unknown) => log?.error({ err }, "audit write failed"));
+  };
+
+  const scheduleExpiry = (record: ApprovalRecord): void => {
+    const delay = Date.parse(record.expiresAt) - clock().getTime();
+    // Timers longer than ~24.8 days overflow; the periodic job covers those.
+    if (delay > 0 && delay < 2 ** 31 - 1) setTimeout(() => void desk.expireDue().catch(() => undefined), delay + 500).unref();
+  };
+
+  const desk: ApprovalDesk = {
+    async request(command, input) {
+      const policy = policyOf(input.env);
+      const record = await approvals.request({ ...input, requester: command.actor, channelId: command.channelId, policy });
+      messages.set(record.id, (reply) => command.update(reply));
+      scheduleExpiry(record);
+      const reply = approvalRequestReply(record);
+      await announce(reply);
+      await auditDecision(command.actor, record, "allowed", "info", `requested approval for ${record.kind} of ${record.ref} to ${record.env}`);
+      return reply;
+    },
+
+    async decide(command, id, decision, progress) {
+      if (!APPROVAL_ID.test(id)) {
+        throw new OpsError("bad_input", "that is not an approval request id", "Use the buttons on the request, or /deploy approve <8 hex digits>.");
+      }
+      const known = approvals.get(id);
+      if (!known) throw new OpsError("not_found", `no approval request ${id}`, "Check the id on the request message; decided requests are kept for 30 days.");
+      let outcome;
+      try {
+        outcome = await approvals.decide(id, command.actor, decision, policyOf(known.env));
+      } catch (err) {
+        if (err instanceof OpsError && err.code === "forbidden") {
+          await auditDecision(command.actor, known, "denied", "denied", `${decision} refused: ${err.message}`);
+        }
+        throw err;
+      }
+      const { record } = outcome;
+      if (outcome.kind === "expired") {
+        const note = `Expired at ${record.expiresAt} without a decision; nothing was run.`;
+        await editRequest(id, approvalClosedReply(record, note));
+        messages.delete(id);
+        await auditDecision(command.actor, record, "allowed", "failure", `${decision} refused: request expired`);
+        await announce({ status: "warning", title: `approval request ${id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
+        throw new OpsError("conflict", `approval request ${id} expired at ${record.expiresAt}; nothing was run`, `Ask again: /${record.kind === "rollback" ? `rollback ${record.env} --to ${record.ref}` : `deploy ${record.env} ${record.ref}`}`);
+      }
+      if (outcome.kind === "rejected") {
+        const note = `Rejected by ${command.actor.name}; nothing was run.`;
+        await editRequest(id, approvalClosedReply(record, note));
+        messages.delete(id);
+        await auditDecision(command.actor, record, "allowed", "success", `rejected ${record.kind} of ${record.ref} to ${record.env}`);
+        await announce({ status: "info", title: `${command.actor.name} rejected ${record.kind} of ${record.ref} to ${record.env}`, lines: [`requested by ${record.requesterName}`] });
+        return { status: "info", title: `rejected: ${record.kind} of ${record.ref} to ${record.env}`, lines: [note] };
+      }
+      if (outcome.kind === "recorded") {
+        await auditDecision(command.actor, record, "allowed", "info", `approval ${record.approvals.length}/${record.required}`);
+        return { status: "info", title: `approval recorded (${record.approvals.length} of ${record.required})`, lines: [`${record.kind} of ${record.ref} to ${record.env} waits for more approvals.`] };
+      }
+
+      await auditDecision(command.actor, record, "allowed", "success", `approved ${record.kind} of ${record.ref} to ${record.env} requested by ${record.requester}`);
+      await announce({ status: "info", title: `${command.actor.name} approved ${record.kind} of ${record.ref} to ${record.env}`, lines: [`requested by ${record.requesterName}`] });
+      await editRequest(id, approvalClosedReply(record, "Approved; running now."));
+      const runner = options.runners[record.kind];
+      if (!runner) {
+        throw new OpsError("config", `approved, but nothing in this bot runs ${record.kind} requests`, "Run it by hand, or enable the feature that handles it.");
+      }
+      const both: ProgressFn = async (step) => {
+        await progress(step);
+        await editRequest(id, { status: "progress", title: `${record.kind} of ${record.ref} to ${record.env} (approved by ${command.actor.name})`, lines: [step] });
+      };
+      const result = await runner(record, actorFromKey(record.requester, record.requesterName), record.approvals.map((v) => v.actor), both);
+      await editRequest(id, result);
+      messages.delete(id);
+      await announce(result);
+      return result;
+    },
+
+    async expireDue() {
+      const expired = await approvals.expireDue();
+      for (const record of expired) {
+        const note = `Expired at ${record.expiresAt} without a decision; nothing was run.`;
+        await editRequest(record.id, approvalClosedReply(record, note));
+        messages.delete(record.id);
+        await announce({ status: "warning", title: `approval request ${record.id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
+      }
+      return expired;
+    },
+  };
+  return desk;
+}

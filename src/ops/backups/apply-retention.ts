@@ -1,0 +1,29 @@
+import type { HostShell } from "../adapters/host-shell.js";
+import { listDumps } from "./list-dumps.js";
+
+export interface RetentionOptions {
+  host: HostShell;
+  dir: string;
+  /** Database names (and `redis`) whose timestamped files are considered. */
+  names: string[];
+  retentionMs: number;
+  now: Date;
+}
+
+/**
+ * Delete timestamped dumps older than the retention, judged by the UTC time in their name (not
+ * the mtime, which a copy or a touch can change). The newest file of each database is always
+ * kept, so a stopped backup never ends with no dump at all. Returns the deleted paths.
+ */
+export async function applyRetention(options: RetentionOptions): Promise<string[]> {
+  const cutoff = options.now.getTime() - options.retentionMs;
+  const deleted: string[] = [];
+  for (const name of options.names) {
+    const files = (await listDumps(options.host, options.dir, name)).sort((a, b) => b.stampedAt.getTime() - a.stampedAt.getTime());
+    const old = files.slice(1).filter((f) => f.stampedAt.getTime() < cutoff);
+    if (old.length === 0) continue;
+    await options.host.exec(["rm", "-f", "--", ...old.map((f) => f.path)], { timeoutMs: 60_000 });
+    deleted.push(...old.map((f) => f.path));
+  }
+  return deleted;
+}

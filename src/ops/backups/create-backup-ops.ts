@@ -1,0 +1,182 @@
+import type { Backups, EnvironmentBackups } from "../../config/jobs-config.js";
+import type { ProgressFn } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Secret } from "../../core/secret.js";
+import type { HostShell } from "../adapters/host-shell.js";
+import { applyRetention } from "./apply-retention.js";
+import { getBackupStatus, type EnvBackupStatus } from "./backup-status.js";
+import { dumpDatabase } from "./dump-database.js";
+import { REDIS_BASENAME } from "./dump-paths.js";
+import { sendHeartbeat } from "./send-heartbeat.js";
+import { snapshotRedis } from "./snapshot-redis.js";
+
+export interface StepResult {
+  name: string;
+  ok: boolean;
+  path?: string;
+  bytes?: number;
+  /** Already redacted-safe: built from our own messages (no secrets, no heartbeat URL). */
+  error?: string;
+}
+
+export interface BackupReport {
+  env: string;
+  startedAt: Date;
+  endedAt: Date;
+  databases: StepResult[];
+  redis?: StepResult;
+  /** Files removed by retention. */
+  deleted: string[];
+  retentionError?: string;
+  heartbeat: "sent" | "skipped" | "failed" | "not configured";
+  heartbeatError?: string;
+  ok: boolean;
+}
+
+export interface BackupOpsOptions {
+  backups: Backups;
+  /** The shell of a host declared in the config. */
+  shellFor(host: string): HostShell;
+  /** Read a secret from the bot's environment by variable name (config `password_env`). */
+  readSecret(name: string): Secret | undefined;
+  log: Logger;
+  clock?: () => Date;
+  fetch?: typeof fetch;
+}
+
+export interface BackupOps {
+  /** Environments with backups configured. */
+  envs(): string[];
+  /** The pre-backup of one environment: dumps, Redis, retention, seed copies, then the heartbeat only if all of it worked. */
+  run(env: string, progress?: ProgressFn): Promise<BackupReport>;
+  status(env?: string): Promise<EnvBackupStatus[]>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One line per report, for job summaries and replies. */
+export function summarizeReport(r: BackupReport): string {
+  const dbs = r.databases.map((d) => `${d.name} ${d.ok ? "ok" : "FAILED"}`).join(", ");
+  const redis = r.redis ? `, redis ${r.redis.ok ? "ok" : "FAILED"}` : "";
+  return `${r.env}: ${dbs || "no databases"}${redis}; ${r.deleted.length} old file(s) removed; heartbeat ${r.heartbeat}`;
+}
+
+/** Backups: the pre-backup run per environment and `/backup status`. One run per environment at a time. */
+export function createBackupOps(options: BackupOpsOptions): BackupOps {
+  const { backups, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  const running = new Set<string>();
+
+  function configOf(env: string): EnvironmentBackups {
+    const cfg = backups[env];
+    if (!cfg) {
+      const known = Object.keys(backups);
+      throw new OpsError("not_found", `no backups are configured for environment "${env}"`, known.length ? `Environments with backups: ${known.join(", ")}.` : "Add a backups: section to the config.");
+    }
+    return cfg;
+  }
+
+  function secret(name: string | undefined, what: string): Secret | undefined {
+    if (!name) return undefined;
+    const s = options.readSecret(name);
+    if (!s) throw new OpsError("config", `${what}: environment variable ${name} is not set`, `Set ${name} in opsdeck's environment and restart it.`);
+    return s;
+  }
+
+  async function runEnv(env: string, cfg: EnvironmentBackups, progress: ProgressFn): Promise<BackupReport> {
+    const startedAt = clock();
+    const host = options.shellFor(cfg.host);
+    const databases: StepResult[] = [];
+    for (const db of cfg.databases) {
+      await progress(`${env}: dumping ${db.name}`);
+      try {
+        const out = await dumpDatabase({
+          host,
+          db,
+          password: secret(db.password_env, `database ${db.name}`),
+          dumpDir: cfg.dump_dir,
+          seedDir: cfg.seed_dir,
+          at: startedAt,
+          timeoutMs: cfg.dump_timeout,
+          ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}),
+        });
+        databases.push({ name: db.name, ok: true, path: out.path, bytes: out.bytes });
+      } catch (err) {
+        log.error({ err, env, db: db.name }, "database dump failed");
+        databases.push({ name: db.name, ok: false, error: message(err) });
+      }
+    }
+    let redis: StepResult | undefined;
+    if (cfg.redis) {
+      await progress(`${env}: redis BGSAVE`);
+      try {
+        const snap = await snapshotRedis({ host, redis: cfg.redis, password: secret(cfg.redis.password_env, "redis"), dumpDir: cfg.dump_dir, seedDir: cfg.seed_dir, at: startedAt });
+        redis = { name: REDIS_BASENAME, ok: true, path: snap.path, bytes: snap.bytes };
+      } catch (err) {
+        log.error({ err, env }, "redis snapshot failed");
+        redis = { name: REDIS_BASENAME, ok: false, error: message(err) };
+      }
+    }
+    await progress(`${env}: retention`);
+    let deleted: string[] = [];
+    let retentionError: string | undefined;
+    try {
+      const names = [...cfg.databases.map((d) => d.name), ...(cfg.redis ? [REDIS_BASENAME] : [])];
+      deleted = await applyRetention({ host, dir: cfg.dump_dir, names, retentionMs: cfg.retention, now: startedAt });
+    } catch (err) {
+      retentionError = message(err);
+    }
+    const stepsOk = databases.every((d) => d.ok) && (redis?.ok ?? true) && retentionError === undefined;
+    let heartbeat: BackupReport["heartbeat"] = "not configured";
+    let heartbeatError: string | undefined;
+    if (cfg.heartbeat_url) {
+      if (!stepsOk) heartbeat = "skipped";
+      else {
+        try {
+          await sendHeartbeat(cfg.heartbeat_url, cfg.heartbeat_method, options.fetch ?? fetch);
+          heartbeat = "sent";
+        } catch (err) {
+          heartbeat = "failed";
+          heartbeatError = message(err);
+        }
+      }
+    }
+    return {
+      env,
+      startedAt,
+      endedAt: clock(),
+      databases,
+      ...(redis ? { redis } : {}),
+      deleted,
+      ...(retentionError ? { retentionError } : {}),
+      heartbeat,
+      ...(heartbeatError ? { heartbeatError } : {}),
+      ok: stepsOk && heartbeat !== "failed",
+    };
+  }
+
+  return {
+    envs: () => Object.keys(backups),
+    async run(env, progress = async () => {}) {
+      const cfg = configOf(env);
+      if (running.has(env)) {
+        throw new OpsError("busy", `a backup of ${env} is already running`, "Wait for it to finish; /backup status shows the result.");
+      }
+      running.add(env);
+      try {
+        return await runEnv(env, cfg, progress);
+      } finally {
+        running.delete(env);
+      }
+    },
+    async status(env) {
+      const envs = env === undefined ? Object.keys(backups) : [env];
+      const out: EnvBackupStatus[] = [];
+      for (const e of envs) out.push(await getBackupStatus(e, configOf(e), options.shellFor(configOf(e).host), clock()));
+      return out;
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { randomBytes } from "node:crypto";
+import { Mutex, tryAcquire, E_ALREADY_LOCKED } from "async-mutex";
+import type { Environment, Environments } from "../../config/environments-config.js";
+import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Redactor } from "../../core/redact.js";
+import type { OperationRecord } from "../../store/state.js";
+import type { Store } from "../../store/store.js";
+import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
+import type { DockerClient } from "../adapters/docker-client.js";
+import type { HostShell } from "../adapters/host-shell.js";
+import { buildPlan, composeArgsOf, lockFileOf, type DeployPlan } from "./deploy-plan.js";
+import { readEnvVar, setEnvVar } from "./env-file.js";
+import { runSmokeChecks, waitContainersHealthy, waitUrlsUp } from "./health-wait.js";
+import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./history.js";
+import { acquireHostLock } from "./host-lock.js";
+import { validateRef } from "./validate-ref.js";
+
+/** The adapters for one host. */
+export interface DeployTarget {
+  host: HostShell;
+  compose: ComposeClient;
+  docker: DockerClient;
+}
+
+export interface DeployOpOptions {
+  environments: Environments;
+  /** Adapters for a host name from the config; the app caches one set per host. */
+  targetFor(hostName: string): DeployTarget;
+  store: Store;
+  redact: Redactor;
+  log?: Logger;
+  clock?: () => Date;
+  fetch?: typeof fetch;
+  /** The pre-deploy backup, when the backups feature is configured for this environment. */
+  backupFor?: (env: string) => ((progress: ProgressFn) => Promise<void>) | undefined;
+  /** Lease of the host lock: the longest a deploy may take (default: health timeout + 30 min). */
+  hostLockLeaseMs?: number;
+  /** Lines of container logs attached to a failure reply. */
+  logTailLines?: number;
+}
+
+export interface DeployRequest {
+  env: string;
+  ref: string;
+  kind: DeploymentKind;
+  actor: Actor;
+  approvedBy?: string[];
+  progress: ProgressFn;
+}
+
+/** A finished deploy; `result: failed` carries the failure, whether it rolled back and the log tail. */
+export interface DeployOutcome {
+  record: DeploymentRecord;
+  /** Redacted log tail of the project when the deploy failed. */
+  logs?: string;
+  /** The step that failed. */
+  failedStep?: string;
+}
+
+export interface DeployOp {
+  /** The environment's config; throws `bad_input` listing the valid names. */
+  environment(name: string): Environment;
+  /** The tag in the environment's `.env` right now (null when unset). */
+  currentTag(env: string): Promise<string | null>;
+  /** The exact plan; reads `.env` and detects the compose binary, changes nothing. */
+  plan(env: string, ref: string, kind?: DeploymentKind): Promise<DeployPlan>;
+  /**
+   * Deploy (or roll back to) `ref`. Throws `OpsError` when it could not start (busy, lock, bad
+   * ref); once the tag has changed it never throws: a failure rolls back and is in the outcome.
+   */
+  run(request: DeployRequest): Promise<DeployOutcome>;
+}
+
+export function createDeployOp(options: DeployOpOptions): DeployOp {
+  const { environments, store, redact } = options;
+  const clock = options.clock ?? (() => new Date());
+  const fetchFn = options.fetch ?? fetch;
+  const locks = new Map<string, Mutex>();
+
+  const environment = (name: string): Environment => {
+    const env = Object.hasOwn(environments, name) ? environments[name] : undefined;
+    if (!env) {
+      const names = Object.keys(environments);
+      throw new OpsError("bad_input", `unknown environment "${name.slice(0, 32).replace(/[^a-z0-9-]/g, "?")}"`, names.length > 0 ? `Use one of: ${names.join(", ")}.` : "No environments are configured; add them under environments in the config.");
+    }
+    return env;
+  };
+  const projectOf = (env: Environment): ComposeProject => ({ name: env.project, dir: env.compose_dir, file: env.compose_file });
+  const envFileOf = (env: Environment): string => `${env.compose_dir}/.env`;
+
+  async function currentTag(name: string): Promise<string | null> {
+    const env = environment(name);
+    const { host } = options.targetFor(env.host);
+    return readEnvVar(await host.readFile(envFileOf(env)), env.tag_variable);
+  }
+
+  async function plan(name: string, ref: string, kind: DeploymentKind = "deploy"): Promise<DeployPlan> {
+    const env = environment(name);
+    const tag = validateRef(ref, env.ref_pattern);
+    const { compose } = options.targetFor(env.host);
+    const [current, binary] = await Promise.all([currentTag(name), compose.binary()]);
+    return buildPlan({ envName: name, env, kind, currentTag: current, newTag: tag, composeBinary: binary, backup: options.backupFor?.(name) !== undefined });
+  }
+
+  async function writeTag(target: DeployTarget, env: Environment, tag: string): Promise<void> {
+    const path = envFileOf(env);
+    const content = await target.host.readFile(path);
+    await target.host.writeFile(path, setEnvVar(content, env.tag_variable, tag), 0o600);
+  }
+
+  async function bringUp(target: DeployTarget, env: Environment, deadline: number, progress: ProgressFn, step: (s: string) => void): Promise<void> {
+    step("up");
+    await target.compose.run(projectOf(env), ["up", "-d", "--remove-orphans"]);
+    step("health");
+    await progress("waiting for containers to turn healthy");
+    await waitContainersHealthy(target.docker, env.project, deadline);
+    if (env.health_urls.length > 0) {
+      await progress(`waiting for ${env.health_urls.length} health URL(s)`);
+      await waitUrlsUp(env.health_urls, deadline, fetchFn);
+    }
+  }
+
+  async function journal(id: string, patch: Partial<OperationRecord>): Promise<void> {
+    await store.update((s) => {
+      const op = s.operations.find((o) => o.id === id);
+      if (op) Object.assign(op, patch);
+    });
+  }
+
+  async function run(request: DeployRequest): Promise<DeployOutcome> {
+    const env = environment(request.env);
+    const tag = validateRef(request.ref, env.ref_pattern);
+    const mutex = locks.get(request.env) ?? new Mutex();
+    locks.set(request.env, mutex);
+    try {
+      return await tryAcquire(mutex).runExclusive(() => runLocked(request, env, tag));
+    } catch (err) {
+      if (err === E_ALREADY_LOCKED) {
+        throw new OpsError("busy", `a deploy to ${request.env} is already running`, "Wait for it to finish (see /deploy history), then try again.");
+      }
+      throw err;
+    }
+  }
+
+  async function runLocked(request: DeployRequest, env: Environment, tag: string): Promise<DeployOutcome> {
+    const { progress } = request;
+    const target = options.targetFor(env.host);
+    const id = randomBytes(6).toString("hex");
+    const started = clock();
+    const startedMs = Date.now();
+    const verb = request.kind === "rollback" ? "rollback" : "deploy";
+
+    // The journal entry exists before anything touches the host.
+    await store.update((s) => {
+      s.operations.push({ id, kind: verb, target: request.env, actor: actorKey(request.actor), status: "running", startedAt: started.toISOString(), summary: `${verb} ${tag}` });
+    });
+
+    let previous: string | null = null;
+    let tagChanged = false;
+    let step = "lock";
+    const setStep = (s: string): void => {
+      step = s;
+    };
+    const finish = async (result: "succeeded" | "failed", extra: Partial<DeploymentRecord>, summary: string): Promise<DeploymentRecord> => {
+      const ended = clock();
+      const record: DeploymentRecord = {
+        id,
+        env: request.env,
+        kind: request.kind,
+        tag,
+        previousTag: previous,
+        actor: actorKey(request.actor),
+        actorName: request.actor.name,
+        ...(request.approvedBy ? { approvedBy: request.approvedBy } : {}),
+        startedAt: started.toISOString(),
+        endedAt: ended.toISOString(),
+        durationMs: Date.now() - startedMs,
+        result,
+        rolledBack: false,
+        ...extra,
+      };
+      await recordDeployment(store, record);
+      await journal(id, { status: result, endedAt: ended.toISOString(), summary: redact(summary) });
+      return record;
+    };
+
+    let lock: Awaited<ReturnType<typeof acquireHostLock>> | undefined;
+    try {
+      await progress(`locking ${request.env} on ${env.host}`);
+      const leaseMs = options.hostLockLeaseMs ?? env.health_timeout + 30 * 60_000;
+      lock = await acquireHostLock(target.host, lockFileOf(env), leaseMs / 1000);
+
+      setStep("read current tag");
+      previous = readEnvVar(await target.host.readFile(`${env.compose_dir}/.env`), env.tag_variable);
+
+      const backup = options.backupFor?.(request.env);
+      if (backup && request.kind === "deploy") {
+        setStep("backup");
+        await progress("pre-deploy backup");
+        await backup(progress);
+      }
+
+      setStep("write tag");
+      await progress(`writing ${env.tag_variable}=${tag} (was ${previous ?? "unset"})`);
+      tagChanged = true; // from here on a failure rolls back, even if the write itself half-failed
+      await writeTag(target, env, tag);
+
+      if (env.pull !== "never") {
+        setStep("pull");
+        await progress("pulling images");
+        try {
+          await target.compose.run(projectOf(env), ["pull"]);
+        } catch (err) {
+          if (env.pull === "required") throw err;
+          await progress(`pull failed, going on with local images (${redact((err as Error).message).slice(0, 160)})`);
+        }
+      }
+
+      if (env.migration_command && request.kind === "deploy") {
+        setStep("migrations");
+        await progress("running migrations");
+        const composeArgs = composeArgsOf(env.migration_command);
+        if (composeArgs) await target.compose.run(projectOf(env), composeArgs);
+        else await target.host.exec(["env", `COMPOSE_PROJECT_NAME=${env.project}`, ...env.migration_command], { cwd: env.compose_dir });
+      }
+
+      const deadline = Date.now() + env.health_timeout;
+      await progress(`starting ${tag}`);
+      await bringUp(target, env, deadline, progress, setStep);
+
+      if (env.smoke_checks.length > 0) {
+        setStep("smoke checks");
+        await progress(`running ${env.smoke_checks.length} smoke check(s)`);
+        await runSmokeChecks(env.smoke_checks, fetchFn);
+      }
+
+      const record = await finish("succeeded", {}, `${verb} of ${tag} succeeded`);
+      return { record };
+    } catch (err) {
+      const failedStep = step;
+      const message = redact(err instanceof Error ? err.message : String(err));
+      options.log?.warn({ env: request.env, tag, step: failedStep, err }, `${verb} failed`);
+      if (!tagChanged) {
+        // Nothing changed on the host: the journal says why, the deploy history stays about real deploys.
+        await journal(id, { status: "failed", endedAt: clock().toISOString(), summary: `${verb} of ${tag} failed at ${failedStep}: ${message}` });
+        throw err;
+      }
+      const logs = await target.compose
+        .logs(projectOf(env), options.logTailLines ?? 30)
+        .then((text) => redact(text))
+        .catch(() => undefined);
+      if (previous === null || previous === tag) {
+        const record = await finish("failed", { failure: `${failedStep}: ${message}` }, `${verb} of ${tag} failed at ${failedStep}; nothing to roll back to`);
+        return { record, failedStep, ...(logs ? { logs } : {}) };
+      }
+      await progress(`${failedStep} failed: ${message}; rolling back to ${previous}`);
+      let rollbackHealthy = false;
+      let rollbackError: string | undefined;
+      try {
+        await writeTag(target, env, previous);
+        await bringUp(target, env, Date.now() + env.health_timeout, progress, () => undefined);
+        rollbackHealthy = true;
+      } catch (rbErr) {
+        rollbackError = redact(rbErr instanceof Error ? rbErr.message : String(rbErr));
+        options.log?.error({ env: request.env, err: rbErr }, "automatic roll back failed");
+      }
+      const record = await finish(
+        "failed",
+        { failure: `${failedStep}: ${message}${rollbackError ? `; roll back failed: ${rollbackError}` : ""}`, rolledBack: true, rollbackHealthy },
+        `${verb} of ${tag} failed at ${failedStep}; rolled back to ${previous} (${rollbackHealthy ? "healthy" : "NOT healthy"})`,
+      );
+      return { record, failedStep, ...(logs ? { logs } : {}) };
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  return { environment, currentTag, plan, run };
+}

@@ -1,0 +1,429 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { isIPv4, isIPv6 } from "node:net";
+import { Mutex } from "async-mutex";
+import ms from "ms";
+import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
+import type { OperationRecord, PreviewRecord } from "../../store/state.js";
+import type { ContainerSummary } from "../adapters/docker-client.js";
+import { getHostResources } from "../adapters/get-host-resources.js";
+import { acquireHostLock } from "./host-lock.js";
+import { getPreviewNames, type PreviewNames } from "./preview-names.js";
+import type { DeployRequest, ExtendedPreview, ListedPreview, OrphanPreview, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
+import { removePreviewResources } from "./remove-preview-resources.js";
+import { PREVIEW_LABEL, checkRenderedCompose, renderTemplate } from "./render-template.js";
+import { toSlug, validateBranch, validateSha } from "./slug.js";
+import { serviceOf, waitForHealth } from "./wait-for-health.js";
+
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+const ENV_VALUE = /^[A-Za-z0-9_-]{16,}$/;
+/** An image reference as docker accepts it; never starts with `-`. */
+const IMAGE_REF = /^[a-z0-9][A-Za-z0-9._/:@-]*$/;
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+const LONG_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$/;
+
+/**
+ * Preview environments on one host: deploy, destroy, extend, list, reconcile.
+ *
+ * Locking: a per-slug guard in this process (a second request for the same slug is refused
+ * at once, not queued), a process-wide mutex around quota check + reservation (so two different
+ * branches cannot both take the last slot), and `flock -n` on the host held by a small holder
+ * process for the whole remote critical section (see host-lock.ts), against a second bot or a
+ * human racing on the same preview.
+ *
+ * State: an operation record (`running`) and the preview record (`deploying`) are written before
+ * anything happens on the host, so a crash leaves a record that `reconcile` turns into
+ * `interrupted` / `failed` and that `list` shows and `destroy` removes.
+ */
+export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
+  const { config, host, compose, docker, dns, store, redact, templatePath, baseDir, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
+  const getResources = options.getResources ?? getHostResources;
+  const quotaLock = new Mutex();
+  const active = new Set<string>();
+  const hostLockSeconds = Math.ceil(config.health_timeout / 1000) + 15 * 60;
+  const removeDeps = { host, compose, docker, dns, log };
+
+  const names = (slug: string): PreviewNames => getPreviewNames(config, baseDir, slug);
+  const say = async (progress: ProgressFn, step: string): Promise<void> => {
+    try {
+      await progress(step);
+    } catch (err) {
+      log.warn({ err }, "could not post progress");
+    }
+  };
+
+  function guard(slug: string, doing: string): () => void {
+    if (active.has(slug)) {
+      throw new OpsError("busy", `preview ${slug}: another operation on it is already in progress`, `Wait for it to finish, then ${doing} again.`);
+    }
+    active.add(slug);
+    return () => active.delete(slug);
+  }
+
+  async function startOperation(kind: string, target: string, actor: Actor): Promise<string> {
+    const id = randomUUID();
+    const op: OperationRecord = { id, kind, target, actor: actorKey(actor), status: "running", startedAt: clock().toISOString() };
+    await store.update((s) => void s.operations.push(op));
+    return id;
+  }
+
+  async function finishOperation(id: string, status: "succeeded" | "failed", summary: string): Promise<void> {
+    await store.update((s) => {
+      const op = s.operations.find((o) => o.id === id);
+      if (op) Object.assign(op, { status, summary: redact(summary), endedAt: clock().toISOString() });
+    });
+  }
+
+  function findRecord(slugOrBranch: string): PreviewRecord | undefined {
+    const previews = store.read().previews;
+    return previews.find((p) => p.slug === slugOrBranch) ?? previews.find((p) => p.branch === slugOrBranch);
+  }
+
+  /**
+   * A state record's slug or branch; else a slug as typed (a long slug such as an orphan's
+   * `<50 chars>-<8 hex>` must not be hashed again); else the slug of a branch name.
+   */
+  function resolveSlug(slugOrBranch: string): string {
+    const known = findRecord(slugOrBranch)?.slug;
+    if (known) return known;
+    if (slugOrBranch.length <= 59 && LONG_SLUG.test(slugOrBranch)) return slugOrBranch;
+    return toSlug(validateBranch(slugOrBranch));
+  }
+
+  /** Running previews on the host (distinct label values) plus reservations in state. */
+  async function countInUse(exceptSlug: string): Promise<Map<string, string>> {
+    const inUse = new Map<string, string>();
+    for (const c of await docker.listByLabel(PREVIEW_LABEL, { runningOnly: true })) {
+      const slug = c.labels[PREVIEW_LABEL];
+      if (slug && slug !== exceptSlug) inUse.set(slug, "running");
+    }
+    for (const p of store.read().previews) {
+      if (p.status === "deploying" && p.slug !== exceptSlug && !inUse.has(p.slug)) inUse.set(p.slug, "deploying");
+    }
+    return inUse;
+  }
+
+  async function checkResources(progress: ProgressFn): Promise<void> {
+    await say(progress, `Checking free disk and memory on ${host.name}…`);
+    const r = await getResources(host, baseDir);
+    if (r.freeDiskMb < config.min_free_disk_mb) {
+      throw new OpsError("resources", `host ${host.name} has ${r.freeDiskMb} MB of free disk under ${baseDir}; a preview needs at least ${config.min_free_disk_mb} MB`, "Free disk space (destroy old previews: /preview list), or lower previews.min_free_disk_mb.");
+    }
+    if (r.availableMemoryMb < config.min_free_memory_mb) {
+      throw new OpsError("resources", `host ${host.name} has ${r.availableMemoryMb} MB of memory available; a preview needs at least ${config.min_free_memory_mb} MB`, "Destroy a preview you no longer need (/preview list), or lower previews.min_free_memory_mb.");
+    }
+  }
+
+  /** Credentials: the ones in an existing `.env` are kept (a volume's database already uses them). */
+  async function buildEnv(n: PreviewNames, ref: string): Promise<string> {
+    const existing = new Map<string, string>();
+    const old = await host.readFile(n.envFile);
+    for (const line of (old ?? "").split("\n")) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (m?.[1] && m[2] !== undefined && ENV_VALUE.test(m[2])) existing.set(m[1], m[2]);
+    }
+    const lines = [
+      "# Written by opsdeck. Holds this preview's generated credentials: keep it private (mode 600).",
+      `COMPOSE_PROJECT_NAME=${n.project}`,
+      `PREVIEW_SLUG=${n.slug}`,
+      `PREVIEW_HOSTNAME=${n.hostname}`,
+      `PREVIEW_REF=${ref}`,
+    ];
+    for (const name of config.credentials) {
+      if (!ENV_NAME.test(name)) throw new OpsError("config", `previews.credentials has an invalid name`, "Use names such as DB_PASSWORD.");
+      const value = existing.get(name) ?? generateSecret();
+      if (!ENV_VALUE.test(value)) throw new Error("generated credential has an unexpected shape");
+      redact.add(value);
+      lines.push(`${name}=${value}`);
+    }
+    return `${lines.join("\n")}\n`;
+  }
+
+  /**
+   * `docker pull` of each image, in parallel, rather than `compose pull`: the same pulls without
+   * compose v1's ~2 s start-up. A failed pull is not fatal when the image is already on the host
+   * (no registry reachable, or a locally built image).
+   */
+  async function pullImages(images: string[], warnings: string[]): Promise<void> {
+    const unique = [...new Set(images)].filter((i) => IMAGE_REF.test(i));
+    const failed: string[] = [];
+    await Promise.all(
+      unique.map(async (image) => {
+        const pulled = await host.exec(["docker", "pull", "-q", image], { allowFailure: true, timeoutMs: 10 * 60_000 });
+        if (pulled.code === 0) return;
+        const present = (await host.exec(["docker", "image", "inspect", "--format", "{{.Id}}", image], { allowFailure: true })).code === 0;
+        if (!present) failed.push(`${image}: ${redact(pulled.stderr.trim().split("\n").pop() ?? "").slice(0, 200)}`);
+        else warnings.push(`pulling ${image} failed; the copy already on ${host.name} was used`);
+      }),
+    );
+    if (failed.length > 0) {
+      throw new OpsError("remote_failed", `pulling the preview images failed and they are not on host ${host.name}: ${failed.join("; ")}`, "Check the image name (previews.image, --sha) and that the host can reach the registry.");
+    }
+  }
+
+  async function publishDns(n: PreviewNames): Promise<void> {
+    const target = config.dns_target;
+    if (!target) return;
+    const type = isIPv4(target) ? "A" : isIPv6(target) ? "AAAA" : "CNAME";
+    await dns.upsert({ name: n.hostname, type, content: target });
+  }
+
+  async function healthFailure(n: PreviewNames, outcome: Exclude<Awaited<ReturnType<typeof waitForHealth>>, { ok: true }>): Promise<OpsError> {
+    const failing: ContainerSummary | undefined = outcome.failing[0];
+    const service = failing ? serviceOf(failing) : undefined;
+    let tail = "";
+    try {
+      // `docker logs` of the failing container (both streams), not `compose logs`: same lines, no compose start-up.
+      if (failing && CONTAINER_ID.test(failing.id)) {
+        const r = await host.exec(["docker", "logs", "--tail", String(config.log_tail_lines), failing.id], { allowFailure: true });
+        tail = redact(`${r.stdout}${r.stderr}`.split("\n").slice(-config.log_tail_lines - 1).join("\n").trim());
+      } else {
+        tail = redact(await compose.logs({ name: n.project, dir: n.dir }, config.log_tail_lines, service));
+      }
+    } catch (err) {
+      tail = `(could not read the logs: ${redact((err as Error).message)})`;
+    }
+    const services = [...new Set(outcome.failing.map(serviceOf))].join(", ") || "(no container started)";
+    const what =
+      outcome.reason === "timeout"
+        ? `did not become healthy within ${ms(config.health_timeout, { long: true })}: ${services}`
+        : outcome.reason === "unhealthy"
+          ? `service ${services} became unhealthy`
+          : `service ${services} exited`;
+    return new OpsError(
+      outcome.reason === "timeout" ? "timeout" : "health_failed",
+      `preview ${n.slug} failed: ${what}; everything it created was removed`,
+      `Read the log tail of ${service ?? "the service"} below, fix the branch or the template, then run /preview again.`,
+      { details: tail || "(no log output)" },
+    );
+  }
+
+  async function deploy(req: DeployRequest, progress: ProgressFn): Promise<StartedPreview> {
+    const branch = validateBranch(req.branch);
+    const slug = toSlug(branch);
+    const ref = req.ref !== undefined ? validateSha(req.ref) : config.default_ref;
+    const ttlMs = req.ttlMs ?? config.default_ttl;
+    if (!(ttlMs > 0) || ttlMs > config.max_ttl) {
+      throw new OpsError("bad_input", `the time to live must be between 1s and ${ms(config.max_ttl, { long: true })}`, `Use --ttl with at most ${ms(config.max_ttl)}.`);
+    }
+    const n = names(slug);
+    const image = config.image.replaceAll("{ref}", ref);
+    // Render first: a broken template fails before anything is reserved or touched.
+    const rendered = renderTemplate(await readFile(templatePath, "utf8"), {
+      slug, project: n.project, network: n.network, image, hostname: n.hostname, url: n.url, ref, vars: config.vars,
+    });
+    const shape = checkRenderedCompose(rendered, slug, n.network);
+
+    const release = guard(slug, `run /preview ${slug}`);
+    try {
+      await say(progress, `Preview ${slug}: checking the quota…`);
+      const { opId, previous } = await quotaLock.runExclusive(async () => {
+        const inUse = await countInUse(slug);
+        if (inUse.size >= config.quota) {
+          const list = [...inUse].map(([s, st]) => (st === "running" ? s : `${s} (${st})`)).join(", ");
+          throw new OpsError("quota", `the preview quota is reached: ${inUse.size} of ${config.quota} in use (${list})`, "Destroy one you no longer need with /preview destroy <slug>, or wait for one to expire.");
+        }
+        const now = clock();
+        const id = await startOperation("preview.deploy", slug, req.actor);
+        const prev = await store.update((s) => {
+          const old = s.previews.find((p) => p.slug === slug);
+          const record: PreviewRecord = {
+            slug, branch, ref, host: host.name, project: n.project, hostname: n.hostname, url: n.url,
+            requestedBy: actorKey(req.actor), requestedByName: req.actor.name,
+            createdAt: old?.createdAt ?? now.toISOString(), updatedAt: now.toISOString(),
+            expiresAt: new Date(now.getTime() + ttlMs).toISOString(), status: "deploying",
+          };
+          s.previews = [...s.previews.filter((p) => p.slug !== slug), record];
+          return old ? { ...old } : undefined;
+        });
+        return { opId: id, previous: prev };
+      });
+
+      let hostLock: Awaited<ReturnType<typeof acquireHostLock>> | undefined;
+      try {
+        await host.exec(["mkdir", "-p", "--", baseDir]);
+        await checkResources(progress);
+        hostLock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${slug}`);
+      } catch (err) {
+        // Nothing was made on the host: put the state back as it was.
+        await store.update((s) => {
+          s.previews = s.previews.filter((p) => p.slug !== slug);
+          if (previous) s.previews.push(previous);
+        });
+        await finishOperation(opId, "failed", (err as Error).message);
+        throw err;
+      }
+
+      const warnings: string[] = [];
+      try {
+        return await deployLocked({ n, branch, ref, ttlMs, shape, rendered, opId, redeployed: previous !== undefined, warnings, progress });
+      } catch (err) {
+        await say(progress, `Preview ${slug} failed; removing everything it created…`);
+        let cleanup = "";
+        try {
+          await removePreviewResources(removeDeps, n);
+        } catch (cleanupErr) {
+          cleanup = ` Cleaning up also failed: ${(cleanupErr as Error).message}`;
+          log.error({ err: cleanupErr, slug }, "cleanup after a failed deploy failed");
+        }
+        await store.update((s) => {
+          const rec = s.previews.find((p) => p.slug === slug);
+          if (cleanup && rec) Object.assign(rec, { status: "failed", updatedAt: clock().toISOString() });
+          else s.previews = s.previews.filter((p) => p.slug !== slug);
+        });
+        await finishOperation(opId, "failed", `${(err as Error).message}${cleanup}`);
+        if (cleanup && err instanceof OpsError) {
+          throw new OpsError(err.code, `${err.message}.${cleanup}`, `Run /preview destroy ${slug} to retry the clean-up.`, { cause: err, details: err.details });
+        }
+        throw err;
+      } finally {
+        await hostLock.release();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async function deployLocked(a: {
+    n: PreviewNames; branch: string; ref: string; ttlMs: number; shape: ReturnType<typeof checkRenderedCompose>; rendered: string;
+    opId: string; redeployed: boolean; warnings: string[]; progress: ProgressFn;
+  }): Promise<StartedPreview> {
+    const { n, progress } = a;
+    const project = { name: n.project, dir: n.dir };
+    await say(progress, `Preview ${n.slug}: writing credentials and the compose file to ${host.name}:${n.dir}…`);
+    await host.writeFile(n.envFile, await buildEnv(n, a.ref), 0o600);
+    await host.writeFile(n.composeFile, a.rendered, 0o644);
+    await say(progress, `Preview ${n.slug}: checking the compose file…`);
+    await compose.validate(project);
+    await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and pulling images…`);
+    await Promise.all([publishDns(n), pullImages(a.shape.images, a.warnings)]);
+    await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
+    await compose.up(project, { timeoutMs: 10 * 60_000 });
+    await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);
+    const outcome = await waitForHealth(docker, n.label, config.health_timeout);
+    if (!outcome.ok) throw await healthFailure(n, outcome);
+
+    const now = clock();
+    const expiresAt = new Date(now.getTime() + a.ttlMs);
+    const record = await store.update((s) => {
+      const rec = s.previews.find((p) => p.slug === n.slug);
+      if (rec) Object.assign(rec, { status: "running", updatedAt: now.toISOString(), expiresAt: expiresAt.toISOString() });
+      return rec ? { ...rec } : undefined;
+    });
+    await finishOperation(a.opId, "succeeded", `preview ${n.slug} is up at ${n.url}`);
+    log.info({ slug: n.slug, branch: a.branch, ref: a.ref, url: n.url }, "preview deployed");
+    return {
+      slug: n.slug, branch: a.branch, ref: a.ref, host: host.name, project: n.project, hostname: n.hostname, url: n.url,
+      dir: n.dir, envFile: n.envFile, services: a.shape.services,
+      createdAt: new Date(record?.createdAt ?? now.toISOString()), expiresAt, redeployed: a.redeployed, warnings: a.warnings,
+    };
+  }
+
+  async function destroy(slugOrBranch: string, actor: Actor, progress: ProgressFn): Promise<StoppedPreview> {
+    const slug = resolveSlug(slugOrBranch);
+    const n = names(slug);
+    const release = guard(slug, `run /preview destroy ${slug}`);
+    try {
+      const record = store.read().previews.find((p) => p.slug === slug);
+      const opId = await startOperation("preview.destroy", slug, actor);
+      await store.update((s) => {
+        const rec = s.previews.find((p) => p.slug === slug);
+        if (rec) Object.assign(rec, { status: "destroying", updatedAt: clock().toISOString() });
+      });
+      try {
+        await host.exec(["mkdir", "-p", "--", baseDir]);
+        const hostLock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${slug}`);
+        try {
+          await say(progress, `Preview ${slug}: removing containers, networks, volumes, DNS record and directory…`);
+          const removed = await removePreviewResources(removeDeps, n);
+          await store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== slug)));
+          await finishOperation(opId, "succeeded", removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove");
+          log.info({ slug, removed }, "preview destroyed");
+          return { slug, ...(record ? { branch: record.branch } : {}), host: host.name, removed: record && removed.length === 0 ? ["state record"] : removed };
+        } finally {
+          await hostLock.release();
+        }
+      } catch (err) {
+        await store.update((s) => {
+          const rec = s.previews.find((p) => p.slug === slug);
+          if (rec) Object.assign(rec, { status: "failed", updatedAt: clock().toISOString() });
+        });
+        await finishOperation(opId, "failed", (err as Error).message);
+        throw err;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async function extend(slugOrBranch: string, ttlMs: number, actor: Actor): Promise<ExtendedPreview> {
+    if (!(ttlMs > 0)) throw new OpsError("bad_input", "the extension must be a positive duration", "Use e.g. /preview extend <branch> 1d.");
+    const slugGuess = resolveSlug(slugOrBranch);
+    const found = store.read().previews.find((p) => p.slug === slugGuess);
+    if (!found) {
+      throw new OpsError("not_found", `no preview named ${slugOrBranch.slice(0, 80)}`, "See /preview list for the previews that exist.");
+    }
+    const slug = found.slug;
+    const release = guard(slug, `run /preview extend ${slug}`);
+    try {
+      return await store.update((s) => {
+        const rec = s.previews.find((p) => p.slug === slug);
+        if (!rec) throw new OpsError("not_found", `preview ${slug} was just removed`, "See /preview list.");
+        const now = clock().getTime();
+        const previous = new Date(rec.expiresAt);
+        const wanted = Math.max(now, previous.getTime()) + ttlMs;
+        const cap = now + config.max_ttl;
+        const next = Math.min(wanted, cap);
+        Object.assign(rec, { expiresAt: new Date(next).toISOString(), updatedAt: new Date(now).toISOString() });
+        log.info({ slug, by: actorKey(actor), expiresAt: rec.expiresAt }, "preview extended");
+        return { preview: { ...rec }, previousExpiresAt: previous, capped: wanted > cap };
+      });
+    } finally {
+      release();
+    }
+  }
+
+  async function list(): Promise<PreviewListing> {
+    const records = store.read().previews.map((p) => ({ ...p }));
+    let containers: ContainerSummary[] = [];
+    let hostError: string | undefined;
+    try {
+      containers = await docker.listByLabel(PREVIEW_LABEL);
+    } catch (err) {
+      hostError = `could not list containers on ${host.name}: ${redact((err as Error).message)}`;
+    }
+    const bySlug = new Map<string, ContainerSummary[]>();
+    for (const c of containers) {
+      const slug = c.labels[PREVIEW_LABEL];
+      if (slug) bySlug.set(slug, [...(bySlug.get(slug) ?? []), c]);
+    }
+    const previews: ListedPreview[] = records.map((p) => {
+      const running = (bySlug.get(p.slug) ?? []).filter((c) => c.state === "running").length;
+      const drift = !hostError && p.status === "running" && running === 0 ? "missing on host" : undefined;
+      return { ...p, runningContainers: running, ...(drift ? { drift } : {}) };
+    });
+    const known = new Set(records.map((p) => p.slug));
+    const orphans: OrphanPreview[] = [...bySlug]
+      .filter(([slug]) => !known.has(slug))
+      .map(([slug, cs]) => ({ slug, containers: cs.map((c) => c.name), running: cs.filter((c) => c.state === "running").length }));
+    return { host: host.name, previews, orphans, ...(hostError ? { hostError } : {}) };
+  }
+
+  async function reconcile(): Promise<ReconcileReport> {
+    const now = clock().toISOString();
+    const { interrupted, failedPreviews } = await store.update((s) => {
+      const ops = s.operations.filter((o) => o.status === "running" && o.kind.startsWith("preview.") && !active.has(o.target));
+      for (const o of ops) Object.assign(o, { status: "interrupted", endedAt: now, summary: "interrupted: opsdeck stopped while this ran" });
+      const half = s.previews.filter((p) => (p.status === "deploying" || p.status === "destroying") && !active.has(p.slug));
+      for (const p of half) Object.assign(p, { status: "failed", updatedAt: now });
+      return { interrupted: ops.map((o) => ({ ...o })), failedPreviews: half.map((p) => ({ ...p })) };
+    });
+    if (interrupted.length > 0) log.warn({ operations: interrupted.map((o) => `${o.kind} ${o.target}`) }, "preview operations were interrupted");
+    return { interrupted, failedPreviews, listing: await list() };
+  }
+
+  return { deploy, destroy, extend, list, reconcile, resolveSlug };
+}

@@ -1,0 +1,115 @@
+import type { Actor, ProgressFn } from "../../core/command.js";
+import type { Previews } from "../../config/schema.js";
+import type { Logger } from "../../core/logger.js";
+import type { Redactor } from "../../core/redact.js";
+import type { Store } from "../../store/store.js";
+import type { OperationRecord, PreviewRecord } from "../../store/state.js";
+import type { ComposeClient } from "../adapters/compose-client.js";
+import type { DnsProvider } from "../adapters/dns-provider.js";
+import type { DockerClient } from "../adapters/docker-client.js";
+import type { HostResources } from "../adapters/host-resources.js";
+import type { HostShell } from "../adapters/host-shell.js";
+
+export interface PreviewOpsOptions {
+  config: Previews;
+  host: HostShell;
+  compose: ComposeClient;
+  docker: DockerClient;
+  dns: DnsProvider;
+  store: Store;
+  redact: Redactor;
+  /** Absolute path of the compose template on the bot's machine; the bot renders it. */
+  templatePath: string;
+  /** Absolute directory on the host; each preview lives in `<baseDir>/<slug>`. */
+  baseDir: string;
+  log: Logger;
+  clock?: () => Date;
+  /** One credential value; default 32 random bytes, base64url. */
+  generateSecret?: () => string;
+  /** Free disk/memory on the host for a path; default `getHostResources` over the host shell. */
+  getResources?: (host: HostShell, path: string) => Promise<HostResources>;
+}
+
+export interface DeployRequest {
+  branch: string;
+  /** Commit from `--sha`; default `previews.default_ref`. */
+  ref?: string;
+  ttlMs?: number;
+  actor: Actor;
+}
+
+/** A preview that is up and healthy. */
+export interface StartedPreview {
+  slug: string;
+  branch: string;
+  ref: string;
+  host: string;
+  project: string;
+  hostname: string;
+  url: string;
+  /** Directory on the host; credentials are in `<dir>/.env` (mode 600). */
+  dir: string;
+  envFile: string;
+  services: string[];
+  createdAt: Date;
+  expiresAt: Date;
+  /** True when an existing preview of the same slug was replaced. */
+  redeployed: boolean;
+  /** Things that went wrong but did not stop the deploy (e.g. pull failed, local image used). */
+  warnings: string[];
+}
+
+/** What `destroy` removed; `removed` is empty when nothing was found (destroy is idempotent). */
+export interface StoppedPreview {
+  slug: string;
+  branch?: string;
+  host: string;
+  removed: string[];
+}
+
+export interface ExtendedPreview {
+  preview: PreviewRecord;
+  previousExpiresAt: Date;
+  /** The requested extension went past `max_ttl` from now and was cut to it. */
+  capped: boolean;
+}
+
+export interface ListedPreview extends PreviewRecord {
+  /** Running containers with its label on the host. */
+  runningContainers: number;
+  /** `missing on host`: in state as running, but nothing runs. */
+  drift?: string;
+}
+
+export interface OrphanPreview {
+  slug: string;
+  containers: string[];
+  running: number;
+}
+
+export interface PreviewListing {
+  host: string;
+  previews: ListedPreview[];
+  /** Containers on the host with the label but no state record. */
+  orphans: OrphanPreview[];
+  /** Set when the host could not be asked; previews then show state only. */
+  hostError?: string;
+}
+
+export interface ReconcileReport {
+  /** Operations left `running` by a previous process, now `interrupted`: report them. */
+  interrupted: OperationRecord[];
+  /** Previews that were half made (deploying/destroying), now `failed`: listed and destroyable. */
+  failedPreviews: PreviewRecord[];
+  listing: PreviewListing;
+}
+
+export interface PreviewOps {
+  deploy(req: DeployRequest, progress: ProgressFn): Promise<StartedPreview>;
+  destroy(slugOrBranch: string, actor: Actor, progress: ProgressFn): Promise<StoppedPreview>;
+  extend(slugOrBranch: string, ttlMs: number, actor: Actor): Promise<ExtendedPreview>;
+  list(): Promise<PreviewListing>;
+  reconcile(): Promise<ReconcileReport>;
+  /** The slug a `destroy`/`extend` argument names: a known slug or branch, else the branch's slug. */
+  resolveSlug(slugOrBranch: string): string;
+}

@@ -1,0 +1,76 @@
+import { OpsError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { ComposeClient } from "../adapters/compose-client.js";
+import type { DnsProvider } from "../adapters/dns-provider.js";
+import type { DockerClient } from "../adapters/docker-client.js";
+import type { HostShell } from "../adapters/host-shell.js";
+import type { PreviewNames } from "./preview-names.js";
+
+export interface RemoveDeps {
+  host: HostShell;
+  compose: ComposeClient;
+  docker: DockerClient;
+  dns: DnsProvider;
+  log: Logger;
+}
+
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * Remove everything a preview has on its host, whether or not state knows it:
+ * `compose down -v --remove-orphans` when its compose file is still there, then any container,
+ * network or volume that still carries its label (a half-made or hand-made preview), the DNS
+ * record and the directory. Idempotent. Returns what was removed; throws when something is left.
+ */
+export async function removePreviewResources(deps: RemoveDeps, names: PreviewNames): Promise<string[]> {
+  const { host, compose, docker, dns, log } = deps;
+  const removed: string[] = [];
+  const project = { name: names.project, dir: names.dir };
+
+  const before = {
+    containers: await docker.listByLabel(names.label),
+    networks: await docker.listNetworks(names.label),
+    volumes: await docker.listVolumes(names.label),
+  };
+  const dirExists = (await host.exec(["test", "-d", names.dir], { allowFailure: true })).code === 0;
+  const hasComposeFile = dirExists && (await host.exec(["test", "-f", names.composeFile], { allowFailure: true })).code === 0;
+
+  if (hasComposeFile && before.containers.length + before.networks.length + before.volumes.length > 0) {
+    try {
+      await compose.down(project, { volumes: true });
+    } catch (err) {
+      // Fall through to label-based removal, which does not need a valid compose file.
+      log.warn({ err, slug: names.slug }, "compose down failed; removing by label");
+    }
+  }
+
+  const leftContainers = (await docker.listByLabel(names.label)).map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
+  if (leftContainers.length > 0) await host.exec(["docker", "rm", "-f", "-v", ...leftContainers]);
+  const leftNetworks = (await docker.listNetworks(names.label)).filter((n) => DOCKER_NAME.test(n));
+  if (leftNetworks.length > 0) await host.exec(["docker", "network", "rm", ...leftNetworks]);
+  const leftVolumes = (await docker.listVolumes(names.label)).filter((v) => DOCKER_NAME.test(v));
+  if (leftVolumes.length > 0) await host.exec(["docker", "volume", "rm", "-f", ...leftVolumes]);
+
+  if (before.containers.length > 0) removed.push(`containers: ${before.containers.map((c) => c.name).join(", ")}`);
+  if (before.networks.length > 0) removed.push(`networks: ${before.networks.join(", ")}`);
+  if (before.volumes.length > 0) removed.push(`volumes: ${before.volumes.join(", ")}`);
+
+  await dns.remove(names.hostname);
+  if (dns.kind !== "none") removed.push(`DNS record ${names.hostname}`);
+
+  if (dirExists) {
+    await host.exec(["rm", "-rf", "--", names.dir]);
+    removed.push(`directory ${names.dir}`);
+  }
+
+  const after = [
+    ...(await docker.listByLabel(names.label)).map((c) => `container ${c.name}`),
+    ...(await docker.listNetworks(names.label)).map((n) => `network ${n}`),
+    ...(await docker.listVolumes(names.label)).map((v) => `volume ${v}`),
+  ];
+  if (after.length > 0) {
+    throw new OpsError("remote_failed", `preview ${names.slug} could not be removed completely; left on host ${host.name}: ${after.join(", ")}`, `Remove them by hand (docker rm -f / docker network rm / docker volume rm), then run /preview destroy ${names.slug} again.`);
+  }
+  return removed;
+}

@@ -1,0 +1,82 @@
+import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
+
+export type HealthOutcome =
+  | { ok: true; containers: ContainerSummary[] }
+  | { ok: false; reason: "unhealthy" | "exited" | "timeout"; failing: ContainerSummary[]; containers: ContainerSummary[] };
+
+/** Compose's own label naming the service a container belongs to. */
+export function serviceOf(c: ContainerSummary): string {
+  return c.labels["com.docker.compose.service"] ?? c.name;
+}
+
+function judge(containers: ContainerSummary[]): HealthOutcome | null {
+  if (containers.length === 0) return null;
+  const unhealthy = containers.filter((c) => c.health === "unhealthy");
+  if (unhealthy.length > 0) return { ok: false, reason: "unhealthy", failing: unhealthy, containers };
+  const exited = containers.filter((c) => c.state === "exited" || c.state === "dead");
+  if (exited.length > 0) return { ok: false, reason: "exited", failing: exited, containers };
+  const ready = containers.every((c) => c.state === "running" && (c.health === "healthy" || c.health === "none"));
+  return ready ? { ok: true, containers } : null;
+}
+
+/**
+ * Wait until every container with `label` is healthy (running, for those without a healthcheck),
+ * or one turns unhealthy or exits, or `timeoutMs` passes. Driven by Docker `health_status`
+ * events: we subscribe first, then look at the current state, so an event between the two is
+ * never lost. Events do not cover a container without a healthcheck that exits, so the state is
+ * also looked at every `recheckMs` as a safety net (much slower than the events that drive it).
+ */
+export async function waitForHealth(docker: DockerClient, label: string, timeoutMs: number, recheckMs = 3_000): Promise<HealthOutcome> {
+  let settle!: (outcome: HealthOutcome) => void;
+  const done = new Promise<HealthOutcome>((resolve) => (settle = resolve));
+  let finished = false;
+  let checking = false;
+  let again = false;
+  let last: ContainerSummary[] = [];
+  let lastError: unknown;
+
+  const check = async (): Promise<void> => {
+    if (finished) return;
+    if (checking) {
+      again = true;
+      return;
+    }
+    checking = true;
+    try {
+      do {
+        again = false;
+        try {
+          last = await docker.listByLabel(label);
+          const outcome = judge(last);
+          if (outcome && !finished) {
+            finished = true;
+            settle(outcome);
+          }
+        } catch (err) {
+          lastError = err; // a transient API error; the next event or recheck tries again
+        }
+      } while (again && !finished);
+    } finally {
+      checking = false;
+    }
+  };
+
+  const unsubscribe = await docker.onHealthEvents(label, () => void check());
+  const timer = setTimeout(() => {
+    if (finished) return;
+    finished = true;
+    const starting = last.filter((c) => !(c.state === "running" && (c.health === "healthy" || c.health === "none")));
+    settle({ ok: false, reason: "timeout", failing: starting.length > 0 ? starting : last, containers: last });
+  }, timeoutMs);
+  const recheck = setInterval(() => void check(), recheckMs);
+  try {
+    await check();
+    const outcome = await done;
+    if (!outcome.ok && outcome.reason === "timeout" && last.length === 0 && lastError) throw lastError;
+    return outcome;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(recheck);
+    unsubscribe();
+  }
+}

@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpsError } from "../../src/core/errors.js";
+import type { ComposeClient, ComposeProject } from "../../src/ops/adapters/compose-client.js";
+import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
+import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { loadTestEnv, uniqueName } from "../support/test-env.js";
+
+const execFileP = promisify(execFile);
+const env = loadTestEnv();
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await execFileP("docker", args, { timeout: 60_000 });
+  return stdout;
+}
+
+const composeFile = (marker: string): string => `services:
+  web:
+    image: ${env.images.busybox}
+    labels:
+      opsdeck.test: "${marker}"
+    environment:
+      GREETING: "cost $$5"
+    command: ["sh", "-c", "echo hello-$$GREETING; trap 'exit 0' TERM INT; httpd -f -p 8080 -h /www & wait"]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
+      interval: 1s
+      timeout: 3s
+      retries: 3
+    volumes:
+      - data:/data
+volumes:
+  data: {}
+`;
+
+describe("compose client over SSH (docker-compose v1)", () => {
+  let shell: SshHostShell;
+  let compose: ComposeClient;
+  const name = uniqueName("compose");
+  const project: ComposeProject = { name, dir: `${env.previewsDir}/${name}` };
+
+  beforeAll(() => {
+    shell = createSshHostShell({ name: "testhost", address: env.sshHost, port: env.sshPort, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 60_000 });
+    compose = createComposeClient(shell);
+  });
+  afterAll(async () => {
+    await compose.down(project, { volumes: true }).catch(() => {});
+    await shell.exec(["rm", "-rf", "--", project.dir]).catch(() => {});
+    await shell.close();
+  });
+
+  it("detects docker-compose v1 once", async () => {
+    expect(await compose.binary()).toEqual(["docker-compose"]);
+    expect(await compose.binary()).toEqual(["docker-compose"]);
+  });
+
+  it("refuses bad project and file names before running anything", async () => {
+    for (const bad of [{ ...project, name: "Bad" }, { ...project, name: "-p" }, { ...project, name: "a;b" }, { ...project, file: "../x.yml" }, { ...project, file: "a/b.yml" }, { ...project, file: "-f" }]) {
+      const err = await compose.validate(bad).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpsError);
+      expect((err as OpsError).code).toBe("bad_input");
+    }
+    const err = await compose.up(project, { services: ["--build"] }).catch((e: unknown) => e);
+    expect((err as OpsError).code).toBe("bad_input");
+  });
+
+  it("validate() reports compose's own message and never a value from .env", async () => {
+    const secret = `topsecret-${uniqueName("v")}`;
+    await shell.writeFile(`${project.dir}/.env`, `SECRET=${secret}\n`, 0o600);
+    await shell.writeFile(`${project.dir}/docker-compose.yml`, `services:\n  web:\n    image: ${env.images.busybox}\n    environment:\n      S: "\${SECRET}"\n    imagee: typo\n`);
+    const err = await compose.validate(project).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as OpsError).code).toBe("bad_input");
+    expect((err as Error).message).toMatch(/imagee/);
+    expect((err as Error).message).not.toContain(secret);
+    expect((err as OpsError).details ?? "").not.toContain(secret);
+  });
+
+  it("validates, starts, shows logs and takes down everything", async () => {
+    const marker = uniqueName("m");
+    await shell.writeFile(`${project.dir}/docker-compose.yml`, composeFile(marker));
+    await compose.validate(project);
+
+    await compose.up(project);
+    const ids = (await docker("ps", "-q", "--filter", `label=opsdeck.test=${marker}`, "--filter", "status=running")).trim().split("\n").filter(Boolean);
+    expect(ids).toHaveLength(1);
+    expect((await compose.run(project, ["ps", "-q"])).stdout.trim()).toHaveLength(64);
+
+    let logs = "";
+    for (let i = 0; i < 20 && !logs.includes("hello-cost $5"); i++) {
+      logs = await compose.logs(project, 10);
+      if (!logs.includes("hello-cost $5")) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(logs).toContain("hello-cost $5"); // `$$` reached the container as a literal `$`
+    expect(await compose.logs(project, 10, "web")).toContain("hello-cost $5");
+
+    const projectLabel = `label=com.docker.compose.project=${name}`;
+    expect((await docker("network", "ls", "-q", "--filter", projectLabel)).trim()).not.toBe("");
+    expect((await docker("volume", "ls", "-q", "--filter", projectLabel)).trim()).not.toBe("");
+
+    await compose.down(project, { volumes: true });
+    expect((await docker("ps", "-aq", "--filter", projectLabel)).trim()).toBe("");
+    expect((await docker("network", "ls", "-q", "--filter", projectLabel)).trim()).toBe("");
+    expect((await docker("volume", "ls", "-q", "--filter", projectLabel)).trim()).toBe("");
+
+    await compose.down(project, { volumes: true }); // nothing up: still fine
+    await compose.down(project);
+  });
+
+  it("reports a failing compose command with its sub-command and output", async () => {
+    await shell.writeFile(`${project.dir}/docker-compose.yml`, composeFile(uniqueName("m")));
+    const err = await compose.logs(project, 5, "nosuchservice").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as Error).message).toMatch(/docker-compose logs` for project/);
+    expect((err as Error).message).toMatch(/No such service: nosuchservice/);
+  });
+});

@@ -1,0 +1,160 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpsError } from "../../src/core/errors.js";
+import type { DockerClient, HealthEvent } from "../../src/ops/adapters/docker-client.js";
+import { createDockerClient, parseHealthEvent } from "../../src/ops/adapters/dockerode-client.js";
+import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { createJsonLineSplitter } from "../../src/ops/adapters/split-json-lines.js";
+import { loadTestEnv, uniqueName } from "../support/test-env.js";
+
+const execFileP = promisify(execFile);
+const env = loadTestEnv();
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await execFileP("docker", args, { timeout: 60_000 });
+  return stdout.trim();
+}
+
+async function removeLabelled(label: string): Promise<void> {
+  const ids = (await docker("ps", "-aq", "--filter", `label=${label}`)).split("\n").filter(Boolean);
+  if (ids.length > 0) await docker("rm", "-f", ...ids);
+  for (const n of (await docker("network", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean)) await docker("network", "rm", n);
+  for (const v of (await docker("volume", "ls", "-q", "--filter", `label=${label}`)).split("\n").filter(Boolean)) await docker("volume", "rm", v);
+}
+
+function dockerContract(label: string, client: () => DockerClient): void {
+  const marker = uniqueName("dc");
+  const key = `${label}.marker`;
+  const byMarker = `${key}=${marker}`;
+  afterAll(() => removeLabelled(byMarker));
+
+  it("receives `healthy` for a container started after subscribing, then lists and inspects it", async () => {
+    const events: HealthEvent[] = [];
+    let resolveHealthy: (e: HealthEvent) => void = () => {};
+    const healthy = new Promise<HealthEvent>((r) => (resolveHealthy = r));
+    const stop = await client().onHealthEvents(byMarker, (e) => {
+      events.push(e);
+      if (e.status === "healthy") resolveHealthy(e);
+    });
+    const name = uniqueName("dc-web");
+    try {
+      const id = await docker("run", "-d", "--name", name, "--label", byMarker, "--label", `${key}.role=web`, env.images.busybox);
+      const event = await Promise.race([healthy, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no healthy event; got ${JSON.stringify(events)}`)), 30_000))]);
+      expect(event.containerId).toBe(id);
+      expect(event.name).toBe(name);
+      expect(event.labels[key]).toBe(marker);
+      expect(event.labels[`${key}.role`]).toBe("web");
+
+      const info = await client().inspect(id);
+      expect(info).toMatchObject({ id, name, image: env.images.busybox, state: "running", health: "healthy" });
+
+      const quiet = uniqueName("dc-quiet");
+      const quietId = await docker("create", "--name", quiet, "--no-healthcheck", "--label", byMarker, env.images.busybox);
+      expect((await client().inspect(quietId)).health).toBe("none");
+
+      const all = await client().listByLabel(byMarker);
+      expect(all.map((c) => c.name).sort()).toEqual([name, quiet].sort());
+      expect(all.find((c) => c.id === id)).toMatchObject({ state: "running", health: "healthy", labels: { [key]: marker } });
+      expect(all.find((c) => c.id === quietId)).toMatchObject({ state: "created", health: "none" });
+      expect((await client().listByLabel(byMarker, { runningOnly: true })).map((c) => c.id)).toEqual([id]);
+      expect(await client().listByLabel(`${key}=nothing-${marker}`)).toEqual([]);
+      expect(events.every((e) => e.labels[key] === marker)).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+
+  it("inspect of an unknown container is not_found", async () => {
+    const err = await client().inspect(`nope-${marker}`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as OpsError).code).toBe("not_found");
+  });
+
+  it("lists networks and volumes by label", async () => {
+    const net = uniqueName("dc-net");
+    const vol = uniqueName("dc-vol");
+    await docker("network", "create", "--label", byMarker, net);
+    await docker("volume", "create", "--label", byMarker, vol);
+    expect(await client().listNetworks(byMarker)).toEqual([net]);
+    expect(await client().listVolumes(byMarker)).toEqual([vol]);
+    expect(await client().listNetworks(`${key}=none-${marker}`)).toEqual([]);
+    expect(await client().listVolumes(`${key}=none-${marker}`)).toEqual([]);
+  });
+
+  it("refuses a label that is not a label", async () => {
+    const err = await client().listByLabel("a\nb").catch((e: unknown) => e);
+    expect((err as OpsError).code).toBe("bad_input");
+  });
+}
+
+describe("docker client on the local socket", () => {
+  let client: DockerClient;
+  beforeAll(() => {
+    client = createDockerClient({ socketPath: env.dockerSocket });
+  });
+  afterAll(() => client.close());
+  dockerContract("opsdeck.test.local", () => client);
+});
+
+describe("docker client over the SSH connection", () => {
+  let shell: SshHostShell;
+  let client: DockerClient;
+  beforeAll(() => {
+    shell = createSshHostShell({ name: "testhost", address: env.sshHost, port: env.sshPort, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 30_000 });
+    client = createDockerClient({ ssh: shell, socketPath: env.dockerSocket });
+  });
+  afterAll(async () => {
+    await client.close();
+    await shell.close();
+  });
+  dockerContract("opsdeck.test.ssh", () => client);
+
+  it("is fast: 20 sequential listByLabel calls on the one connection", async () => {
+    await client.listByLabel("opsdeck.test.warmup");
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await client.listByLabel("opsdeck.test.timing");
+    const each = (performance.now() - started) / 20;
+    console.log(`docker over ssh: listByLabel ${each.toFixed(1)} ms per call (20 sequential calls)`);
+    expect(each).toBeLessThan(300);
+  });
+
+  it("shares the shell's connection and follows it through a reconnect", async () => {
+    const first = await shell.connection();
+    await client.listByLabel("opsdeck.test.share");
+    expect(await shell.connection()).toBe(first);
+    await shell.exec(["sh", "-c", "kill -9 $PPID; sleep 5"]).catch(() => {}); // drop it server-side
+    expect(await client.listByLabel("opsdeck.test.share")).toEqual([]);
+    expect(await shell.connection()).not.toBe(first);
+  });
+});
+
+describe("health event parsing", () => {
+  it("splits a JSON-lines stream however it is chunked", () => {
+    const values: unknown[] = [];
+    const bad: string[] = [];
+    const feed = createJsonLineSplitter((v) => values.push(v), (l) => bad.push(l));
+    const text = '{"a":1}\n{"b":"ü"}\n\nnot json\n{"c":3}\n';
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += 3) feed(bytes.subarray(i, i + 3)); // splits the ü too
+    expect(values).toEqual([{ a: 1 }, { b: "ü" }, { c: 3 }]);
+    expect(bad).toEqual(["not json"]);
+    feed('{"d":4}\n{"e":5}\n{"f"');
+    expect(values).toHaveLength(5);
+    feed(":6}\n");
+    expect(values.at(-1)).toEqual({ f: 6 });
+  });
+
+  it("reads status, id, name and labels from a Docker event", () => {
+    const event = {
+      status: "health_status: unhealthy",
+      id: "abc",
+      Type: "container",
+      Action: "health_status: unhealthy",
+      Actor: { ID: "abc", Attributes: { image: "img:1", name: "web-1", "opsdeck.preview": "x" } },
+    };
+    expect(parseHealthEvent(event)).toEqual({ containerId: "abc", name: "web-1", status: "unhealthy", labels: { "opsdeck.preview": "x" } });
+    expect(parseHealthEvent({ ...event, Action: "start", status: "start" })).toBeNull();
+    expect(parseHealthEvent("health_status: healthy")).toBeNull();
+  });
+});

@@ -84,7 +84,8 @@ export function formatExpiry(expiresAt: Date, now: Date): string {
   let rel = "now";
   for (const [unit, size] of UNITS) {
     const n = Math.round(abs / size);
-    if (n >= 1 && (abs >= size || unit === "minute")) {
+    // Within a minute of a whole unit counts as that unit: "in 1 hour", not "in 60 minutes".
+    if (n >= 1 && (abs >= size - 60_000 || unit === "minute")) {
       const text = `${n} ${unit}${n === 1 ? "" : "s"}`;
       rel = diff >= 0 ? `in ${text}` : `${text} ago`;
       break;

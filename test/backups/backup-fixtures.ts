@@ -60,10 +60,10 @@ export async function startPg(pgBin: string): Promise<PgCluster> {
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   chownSync(pwfile, TEST_UID, TEST_GID);
   const user = "opsdeck";
-  await asTestUser([join(pgBin, "initdb"), "-D", data, "-U", user, "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C"]);
+  await asTestUser([join(pgBin, "initdb"), "-D", data, "-U", user, "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C", "--no-sync"]);
   rmSync(pwfile);
   const port = await freePort();
-  await asTestUser([join(pgBin, "pg_ctl"), "-D", data, "-w", "-t", "30", "-l", join(dir, "log"), "-o", `-h 127.0.0.1 -p ${port} -k ${dir}`, "start"]);
+  await asTestUser([join(pgBin, "pg_ctl"), "-D", data, "-w", "-t", "30", "-l", join(dir, "log"), "-o", `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, "start"]);
   const env = { ...process.env, PGPASSWORD: password, PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: user };
   return {
     port,

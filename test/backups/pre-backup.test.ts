@@ -34,6 +34,8 @@ let ops: BackupOps;
 let scheduler: Scheduler;
 let h: Harness;
 const alerts: Reply[] = [];
+/** Every command line sent to the host, to prove no secret is ever on one. */
+const commandLines: string[] = [];
 
 const files = (dir: string): string[] => readdirSync(dir).sort();
 
@@ -79,7 +81,14 @@ beforeAll(async () => {
     backups,
     shellFor: (name) => {
       if (name !== "db1") throw new Error(`unexpected host ${name}`);
-      return shell;
+      return {
+        ...shell,
+        name: shell.name,
+        exec: (argv, opts) => {
+          commandLines.push(argv.join(" "));
+          return shell.exec(argv, opts);
+        },
+      };
     },
     readSecret: (name) => (secrets[name] ? new Secret(secrets[name]) : undefined),
     log: captureLog(Object.values(secrets)).log,
@@ -201,4 +210,12 @@ describe("pre-backup", () => {
     expect(field("broken/shop")).toBe("⚠ no dump found");
     expect(final.title).toBe("backups: 3 need attention");
   }, 60_000);
+
+  it("never put a password on a command line", () => {
+    expect(commandLines.some((l) => l.includes("pg_dump -Fc -w -h 127.0.0.1"))).toBe(true);
+    expect(commandLines.some((l) => l.includes("BGSAVE"))).toBe(true);
+    for (const secret of [pg.password, redis.password, "wrong-password-4711"]) {
+      expect(commandLines.filter((l) => l.includes(secret))).toEqual([]);
+    }
+  });
 });

@@ -247,6 +247,8 @@ describe("Discord adapter (discord.js against a fake Discord)", () => {
   it("no unexpected request reached the fake, and the token never reached the log", () => {
     expect(fake.unexpected).toEqual([]);
     expect(h.logText()).not.toContain(TOKEN);
+    const errors = h.logText().split("\n").filter((l) => l && (JSON.parse(l) as { level: number }).level >= 50);
+    expect(errors).toEqual([]);
   });
 });
 

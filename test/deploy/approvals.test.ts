@@ -8,6 +8,7 @@ import type { Actor } from "../../src/core/command.js";
 import { OpsError } from "../../src/core/errors.js";
 import { createApprovals } from "../../src/ops/approvals/create-approvals.js";
 import { currentTagFromHistory, historyOf, previousGoodTag, recordDeployment, wasDeployed, type DeploymentRecord } from "../../src/ops/deploy/history.js";
+import { markInterruptedDeploys } from "../../src/ops/deploy/mark-interrupted.js";
 import { openStore } from "../../src/store/store.js";
 
 const actor = (id: string): Actor => ({ platform: "slack", id, name: id });
@@ -150,5 +151,17 @@ describe("deployment history", () => {
     expect(wasDeployed(s, "staging", "Z")).toBe(false);
     await recordDeployment(store, rec("A", "succeeded", { kind: "rollback", previousTag: "B" }));
     expect(previousGoodTag(store.read(), "staging", "A")).toBe("B");
+  });
+
+  it("deploys still running at start-up become interrupted, once", async () => {
+    const { store } = await setup({ t: Date.now() });
+    await store.update((s) => {
+      s.operations.push({ id: "a", kind: "deploy", target: "prod", actor: "slack:ALICE", status: "running", startedAt: new Date().toISOString() });
+      s.operations.push({ id: "b", kind: "preview", target: "x", actor: "slack:ALICE", status: "running", startedAt: new Date().toISOString() });
+      s.operations.push({ id: "c", kind: "rollback", target: "prod", actor: "slack:ALICE", status: "succeeded", startedAt: new Date().toISOString() });
+    });
+    expect((await markInterruptedDeploys(store)).map((o) => o.id)).toEqual(["a"]);
+    expect(await markInterruptedDeploys(store)).toEqual([]);
+    expect(store.read().operations.map((o) => o.status)).toEqual(["interrupted", "running", "succeeded"]);
   });
 });

@@ -50,10 +50,22 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
           compose_dir: dir,
           project: name,
           pull: "never",
+          lock_dir: dir,
           ref_pattern: "^v[0-9]+$",
           health_timeout: "40s",
           health_urls: [`http://127.0.0.1:${port}/`],
           smoke_checks: [{ url: `http://127.0.0.1:${port}/index.html`, expect_status: 200 }],
+        },
+        // The same project with a smoke check that fails on every version.
+        "staging-smoke": {
+          host: "test",
+          compose_dir: dir,
+          project: name,
+          pull: "never",
+          lock_dir: dir,
+          ref_pattern: "^v[0-9]+$",
+          health_timeout: "40s",
+          smoke_checks: [{ url: `http://127.0.0.1:${port}/missing`, expect_status: 200 }],
         },
       },
     });
@@ -91,10 +103,10 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
   it("one deploy per environment: in process, and against a flock held on the host", async () => {
     const [a, b] = await Promise.all([world.send("/deploy staging v2", alice), world.send("/deploy staging v2", alice)]);
     const titles = [a.final.title, b.final.title].sort();
-    expect(titles).toEqual(["a deploy to staging is already running", "deployed v2 to staging"]);
+    expect(titles).toEqual(["deployed v2 to staging", expect.stringMatching(/^staging is busy: deploy of v2 by alice has been running since /)]);
 
     // A person (or a second bot) holds the lock on the host.
-    const lockFile = `${dir}/.opsdeck-deploy.lock`;
+    const lockFile = `${dir}/opsdeck-env-staging.lock`;
     const holder = host.shell.exec(["flock", lockFile, "sleep", "3"], { allowFailure: true });
     for (let i = 0; i < 50; i++) {
       const probe = await host.shell.exec(["flock", "-n", lockFile, "true"], { allowFailure: true });
@@ -119,6 +131,7 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
     expect(final.code).toContain(`docker-compose -p ${name} -f docker-compose.yml up -d --remove-orphans`);
     expect(final.code).toContain("roll back to v2");
     expect(final.code).toContain("migrations: none");
+    expect(final.code).toContain(`lock: flock -n ${dir}/opsdeck-env-staging.lock`);
     expect({ ids: (await containers()).map((c) => c.id), env: await envFile(), ops: operations() }).toEqual(before);
   });
 
@@ -149,6 +162,13 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
     const to = await world.send("/rollback staging --to v2", alice);
     expect(to.final.title).toBe("rolled back staging to v2");
     expect((await containers())[0]?.image).toBe("opsdeck-test/app:v2");
+  });
+
+  it("a failed smoke check rolls back too", async () => {
+    const { final } = await world.send("/deploy staging-smoke v1", alice);
+    expect(final.status).toBe("failure");
+    expect(final.title).toBe(`deploy of v1 to staging-smoke failed at smoke checks: smoke check GET http://127.0.0.1:${port}/missing answered 404, expected 200; rolled back automatically to v2, which is healthy`);
+    expect(await body()).toBe("version v2");
   });
 
   it("refuses rollback targets that were never deployed successfully", async () => {
@@ -182,7 +202,7 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
     }
     const unknown = await world.send("/deploy prod v1", alice);
     expect(unknown.final.title).toBe('unknown environment "prod"');
-    expect(unknown.final.nextStep).toBe("Use one of: staging.");
+    expect(unknown.final.nextStep).toBe("Use one of: staging, staging-smoke.");
     expect({ ops: operations(), env: await envFile() }).toEqual(before);
   });
 

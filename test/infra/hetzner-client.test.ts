@@ -161,6 +161,15 @@ describe("errors and retries", () => {
     expect(fake.seen.filter((s) => s.startsWith("POST /v1/servers"))).toHaveLength(1);
   });
 
+  it("retries 423 locked (an action is running) and 503 on POST, which were not carried out", async () => {
+    const server = fake.addServer({ name: "s1" });
+    fake.script({ method: "POST", path: /create_image$/, status: 423 });
+    fake.script({ method: "POST", path: /create_image$/, status: 503 });
+    const { snapshot } = await client().createSnapshot(server.id, { description: "after lock", labels: {} });
+    expect(fake.snapshots().map((s) => s.id)).toEqual([snapshot.id]);
+    expect(captured.entries(/retrying/).map((e) => e["status"])).toEqual([423, 503]);
+  });
+
   it("a read-only or unknown token gets an error that says how to fix it, without the token", async () => {
     const ro = await failureOf(client({ token: new Secret(readOnlyToken) }).createServer({ name: "x1", serverType: "cx22", location: "nbg1", image: "debian-12", labels: {} }));
     expect(ro.message).toMatch(/read-only/);

@@ -12,8 +12,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await w.close();
   const logged = w.captured.lines.join("") + readFileSync(w.auditPath, "utf8");
+  await w.close();
   expect(logged).not.toContain(w.hcloudToken);
   expect(logged).not.toContain(w.cfToken);
   w.hetznerFake.assertNoProblems();
@@ -83,6 +83,13 @@ describe("/infra snapshot and status", () => {
     expect(shown.lines).toContain("Running cost: 4.51 EUR/month");
   });
 
+  it("status still answers when the price lookup fails", async () => {
+    await w.send("/infra up staging");
+    w.hetznerFake.script({ method: "GET", path: /^\/v1\/pricing$/, status: 500, times: 5 });
+    const { final } = await w.send("/infra status");
+    expect(final.fields?.[0]?.value).toMatch(/^staging · cx32 in nbg1 · .* · price unknown · up /);
+  });
+
   it("snapshot of an env without a server says how to start it", async () => {
     const { final } = await w.send("/infra snapshot preprod");
     expect(final.title).toBe("no server for preprod (expected opsdeck-preview-preprod)");
@@ -104,6 +111,10 @@ describe("/infra down", () => {
     const denied = await w.send("/infra down preprod --yes", deployer);
     expect(denied.final.status).toBe("failure");
     expect(denied.final.title).toMatch(/limited to admins/);
+    expect(w.hetznerFake.servers()).toHaveLength(1);
+
+    const forged = await w.send("/infra down preprod --approved-by-button", deployer);
+    expect(forged.final.title).toMatch(/limited to admins/);
     expect(w.hetznerFake.servers()).toHaveLength(1);
 
     const before = w.hetznerFake.seen.length;

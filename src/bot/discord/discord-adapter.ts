@@ -94,7 +94,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   }
 
   async function run(text: string, interaction: RepliableInteraction, mode: ReplierMode): Promise<void> {
-    const show = createInteractionReplier(interaction, mode, render);
+    const replier = createInteractionReplier(interaction, mode, render);
+    let shown = false;
+    const show = async (reply: Reply): Promise<void> => {
+      shown = true;
+      await replier(reply);
+    };
     let parsed: { name: string; args: string[] };
     try {
       parsed = splitCommand(text);
@@ -113,6 +118,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       update: show,
     };
     await dispatch(command);
+    // The router answered nothing (a delivery it had already seen): do not leave "thinking…" behind.
+    if (!shown && mode === "deferred") await interaction.deleteReply();
   }
 
   async function onSlash(interaction: ChatInputCommandInteraction): Promise<void> {

@@ -80,15 +80,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     track(dispatch(command).catch((err: unknown) => log.error({ err, command: command.name }, "dispatch failed")));
   };
 
-  for (const name of options.commands ?? SLACK_COMMANDS) {
-    app.command(`/${name}`, async ({ command, ack, respond, client, context }) => {
-      await ack();
-      if (context.retryNum !== undefined) log.info({ retryNum: context.retryNum, reason: context.retryReason, command: name }, "slack re-delivery");
-      const payload: SlashCommand = command;
-      const replier = createSlackReplier({ client, channel: payload.channel_id, user: payload.user_id, respondUrl: respond }, redact);
-      run(() => slashToCommand(payload, replier), replier);
-    });
-  }
+  // One listener for every command: Bolt runs each registered listener's middleware per request,
+  // so eleven listeners would cost eleven passes on the ack path.
+  const names = options.commands ?? SLACK_COMMANDS;
+  const commandPattern = new RegExp(`^/(${names.map((n) => n.replace(/[^a-z0-9_-]/g, "")).join("|")})$`);
+  app.command(commandPattern, async ({ command, ack, respond, client, context }) => {
+    await ack();
+    const payload: SlashCommand = command;
+    if (context.retryNum !== undefined) log.info({ retryNum: context.retryNum, reason: context.retryReason, command: payload.command }, "slack re-delivery");
+    const replier = createSlackReplier({ client, channel: payload.channel_id, user: payload.user_id, respondUrl: respond }, redact);
+    run(() => slashToCommand(payload, replier), replier);
+  });
 
   const buttonPattern = new RegExp(`^${BUTTON_ACTION_PREFIX.replace(/\./g, "\\.")}`);
   app.action<BlockAction>({ type: "block_actions", action_id: buttonPattern }, async ({ ack, body, action, respond, client }) => {

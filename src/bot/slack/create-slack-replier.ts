@@ -1,4 +1,4 @@
-import type { RespondFn, webApi } from "@slack/bolt";
+import type { RespondArguments, RespondFn, webApi } from "@slack/bolt";
 import type { Reply } from "../../core/command.js";
 import type { Redactor } from "../../core/redact.js";
 import { renderSlackReply, type SlackMessage } from "./render-slack-reply.js";
@@ -27,6 +27,8 @@ type Posted =
   /** `chat.postEphemeral` messages cannot be edited: each update posts a new one. */
   | { via: "ephemeral_api"; shared: false };
 
+const RESPONSE_URL_USES = 5;
+
 function slackErrorCode(err: unknown): string | undefined {
   const data = (err as { data?: { error?: unknown } } | null)?.data;
   return typeof data?.error === "string" ? data.error : undefined;
@@ -51,19 +53,28 @@ export function createSlackReplier(target: SlackReplyTarget, redact: Redactor): 
 
   const render = (reply: Reply): SlackMessage => renderSlackReply(redact.value(reply));
 
+  // A response_url takes at most 5 posts (within 30 minutes): keep the last one for the result.
+  let responseUrlUses = 0;
+  const viaResponseUrl = async (args: RespondArguments): Promise<void> => {
+    if (!respondUrl) throw new Error("no response_url for this delivery");
+    responseUrlUses += 1;
+    await respondUrl(args);
+  };
+  const progressBudgetLeft = (): boolean => responseUrlUses < RESPONSE_URL_USES - 1;
+
   async function edit(at: Posted, msg: SlackMessage): Promise<void> {
     if (at.via === "api") await client.chat.update({ channel, ts: at.ts, text: msg.text, blocks: msg.blocks });
-    else if (at.via === "response_url" && respondUrl) await respondUrl({ replace_original: true, text: msg.text, blocks: msg.blocks });
+    else if (at.via === "response_url" && respondUrl) await viaResponseUrl({ replace_original: true, text: msg.text, blocks: msg.blocks });
     else await client.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks });
   }
 
   async function postEphemeral(msg: SlackMessage): Promise<Posted> {
     if (message?.ephemeral && respondUrl) {
-      await respondUrl({ replace_original: true, text: msg.text, blocks: msg.blocks });
+      await viaResponseUrl({ replace_original: true, text: msg.text, blocks: msg.blocks });
       return { via: "response_url", shared: false };
     }
     if (respondUrl && !message) {
-      await respondUrl({ response_type: "ephemeral", replace_original: false, text: msg.text, blocks: msg.blocks });
+      await viaResponseUrl({ response_type: "ephemeral", replace_original: false, text: msg.text, blocks: msg.blocks });
       return { via: "response_url", shared: false };
     }
     await client.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks });
@@ -82,7 +93,7 @@ export function createSlackReplier(target: SlackReplyTarget, redact: Redactor): 
     } catch (err) {
       const code = slackErrorCode(err);
       if (!respondUrl || (code !== "not_in_channel" && code !== "channel_not_found")) throw err;
-      await respondUrl({ response_type: "in_channel", text: msg.text, blocks: msg.blocks });
+      await viaResponseUrl({ response_type: "in_channel", text: msg.text, blocks: msg.blocks });
       return { via: "response_url", shared: true };
     }
   }
@@ -100,6 +111,7 @@ export function createSlackReplier(target: SlackReplyTarget, redact: Redactor): 
       await postEphemeral(render(reply));
       return;
     }
+    if (reply.status === "progress" && posted.via === "response_url" && !progressBudgetLeft()) return;
     await edit(posted, render(reply));
   }
 

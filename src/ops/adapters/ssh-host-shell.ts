@@ -12,6 +12,8 @@ import { commandFailedError, commandNotRunError, HostCommandTimeoutError } from 
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 import { expandLocalHome } from "./local-host-shell.js";
 import { sftpCall } from "./sftp-call.js";
+import { SFTP_NO_SUCH_FILE, sftpWriteFileAtomic } from "./sftp-write-file.js";
+import { signalChannel, signalExitCode } from "./signal-ssh-channel.js";
 
 export interface SshHostShellOptions {
   /** The host's name from the config, used in error messages. */
@@ -205,7 +207,7 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
         if (response.code === null && response.signal === null) {
           throw commandNotRunError(name, argv, conn.alive ? "the command ended without an exit status" : `the SSH connection to ${where} dropped while it ran`);
         }
-        const code = response.code ?? 128 + (SIGNAL_NUMBERS[response.signal ?? ""] ?? 0);
+        const code = response.code ?? signalExitCode(response.signal);
         const result: ExecResult = { code, stdout, stderr };
         if (code === 0 || opts.allowFailure) return result;
         throw commandFailedError(name, argv, result, response.signal);
@@ -284,23 +286,7 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
     const temp = posix.join(dir, `.${posix.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
     const data = Buffer.from(content, "utf8");
     try {
-      await withSftp(async (sftp) => {
-        // The mode is part of the open request, so the file is never readable by others;
-        // fchmod then restores bits the server's umask removed.
-        const handle = await sftpCall<Buffer>((cb) => sftp.open(temp, "wx", { mode: mode ?? 0o644 }, cb));
-        try {
-          if (mode !== undefined) await sftpCall<void>((cb) => sftp.fchmod(handle, mode, cb));
-          let offset = 0;
-          while (offset < data.length) {
-            const len = Math.min(32 * 1024, data.length - offset);
-            await sftpCall<void>((cb) => sftp.write(handle, data, offset, len, offset, cb));
-            offset += len;
-          }
-        } finally {
-          await sftpCall<void>((cb) => sftp.close(handle, cb));
-        }
-        await sftpCall<void>((cb) => sftp.ext_openssh_rename(temp, target, cb));
-      });
+      await withSftp((sftp) => sftpWriteFileAtomic(sftp, temp, target, data, mode));
     } catch (e) {
       await exec(["rm", "-f", "--", temp], { allowFailure: true }).catch(() => {});
       if (e instanceof OpsError) throw e;
@@ -329,44 +315,21 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
       return (await getLive()).client;
     },
     async close() {
+      const pending = connecting;
       const current = live;
-      live = null;
       home = null;
       if (current) {
-        current.alive = false;
+        current.drop();
         current.ssh.dispose();
+      }
+      // A connection still being opened is closed as soon as it is up.
+      const late = pending ? await pending.catch(() => null) : null;
+      if (late) {
+        late.drop();
+        late.ssh.dispose();
       }
     },
   };
-}
-
-const SFTP_NO_SUCH_FILE = 2;
-
-/** The parts of ssh2's Channel that `signal()` uses internally (not in its public types). */
-interface ChannelInternals {
-  outgoing?: { id?: number; state?: string };
-  _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
-}
-
-/**
- * Send a signal request on an exec channel. ssh2's `channel.signal()` silently does nothing
- * once our side has sent EOF (`writable` is false), which is always the case here because
- * stdin is closed right after it is written; the SSH protocol allows signals after EOF and
- * OpenSSH honours them. So when the public method would drop it, send it the way the public
- * method does internally (the channel is then in state `eof`).
- */
-function signalChannel(ch: ClientChannel, signal: string): void {
-  if (ch.writable) {
-    ch.signal(signal);
-    return;
-  }
-  const internals = ch as unknown as ChannelInternals;
-  const id = internals.outgoing?.id;
-  const protocol = internals._client?._protocol;
-  const state = internals.outgoing?.state;
-  if ((state === "open" || state === "eof") && typeof id === "number" && typeof protocol?.signal === "function") {
-    protocol.signal(id, signal);
-  }
 }
 
 function once(fn: () => void): () => void {
@@ -378,4 +341,3 @@ function once(fn: () => void): () => void {
   };
 }
 
-const SIGNAL_NUMBERS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12 };

@@ -21,21 +21,16 @@ export class SshSocketAgent extends Agent {
 
   /** The asynchronous form: the agent waits for `callback` (see Node's http.Agent docs). */
   override createConnection(_options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const done = callback ?? (() => {});
-    this.#connection().then(
-      (client) => {
-        try {
-          client.openssh_forwardOutStreamLocal(this.#socketPath, (err, channel) => {
-            if (err) done(err, undefined as unknown as Duplex); // the agent ignores the stream on error
-            else done(null, channel);
-          });
-        } catch (e) {
-          // ssh2 throws synchronously when the connection is already closed.
-          done(e instanceof Error ? e : new Error(String(e)), undefined as unknown as Duplex);
-        }
-      },
-      (e: unknown) => done(e instanceof Error ? e : new Error(String(e)), undefined as unknown as Duplex),
-    );
+    // The agent ignores the stream argument when an error is passed.
+    const done = (err: Error | null, stream?: Duplex): void => callback?.(err, stream as Duplex);
+    const fail = (e: unknown): void => done(e instanceof Error ? e : new Error(String(e)));
+    this.#connection().then((client) => {
+      try {
+        client.openssh_forwardOutStreamLocal(this.#socketPath, (err, channel) => (err ? done(err) : done(null, channel)));
+      } catch (e) {
+        fail(e); // ssh2 throws synchronously when the connection is already closed
+      }
+    }, fail);
     return undefined;
   }
 }

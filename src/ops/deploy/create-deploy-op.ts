@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { Mutex, tryAcquire, E_ALREADY_LOCKED } from "async-mutex";
 import type { Environment, Environments } from "../../config/environments-config.js";
 import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Redactor } from "../../core/redact.js";
 import type { OperationRecord } from "../../store/state.js";
+import { createEnvLocks, type EnvLocks } from "../env-locks.js";
 import type { Store } from "../../store/store.js";
 import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
 import type { DockerClient } from "../adapters/docker-client.js";
@@ -37,6 +37,8 @@ export interface DeployOpOptions {
   backupFor?: (env: string) => ((progress: ProgressFn) => Promise<void>) | undefined;
   /** Lease of the host lock: the longest a deploy may take (default: health timeout + 30 min). */
   hostLockLeaseMs?: number;
+  /** One operation per environment in this process; share the instance with seeds. */
+  envLocks?: EnvLocks;
   /** Lines of container logs attached to a failure reply. */
   logTailLines?: number;
 }
@@ -77,7 +79,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
   const { environments, store, redact } = options;
   const clock = options.clock ?? (() => new Date());
   const fetchFn = options.fetch ?? fetch;
-  const locks = new Map<string, Mutex>();
+  const envLocks = options.envLocks ?? createEnvLocks(clock);
 
   const environment = (name: string): Environment => {
     const env = Object.hasOwn(environments, name) ? environments[name] : undefined;
@@ -132,16 +134,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
   async function run(request: DeployRequest): Promise<DeployOutcome> {
     const env = environment(request.env);
     const tag = validateRef(request.ref, env.ref_pattern);
-    const mutex = locks.get(request.env) ?? new Mutex();
-    locks.set(request.env, mutex);
-    try {
-      return await tryAcquire(mutex).runExclusive(() => runLocked(request, env, tag));
-    } catch (err) {
-      if (err === E_ALREADY_LOCKED) {
-        throw new OpsError("busy", `a deploy to ${request.env} is already running`, "Wait for it to finish (see /deploy history), then try again.");
-      }
-      throw err;
-    }
+    return envLocks.run(request.env, `${request.kind} of ${tag} by ${request.actor.name}`, () => runLocked(request, env, tag));
   }
 
   async function runLocked(request: DeployRequest, env: Environment, tag: string): Promise<DeployOutcome> {
@@ -190,7 +183,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     try {
       await progress(`locking ${request.env} on ${env.host}`);
       const leaseMs = options.hostLockLeaseMs ?? env.health_timeout + 30 * 60_000;
-      lock = await acquireHostLock(target.host, lockFileOf(env), leaseMs / 1000);
+      lock = await acquireHostLock(target.host, lockFileOf(request.env, env), leaseMs / 1000);
 
       setStep("read current tag");
       previous = readEnvVar(await target.host.readFile(`${env.compose_dir}/.env`), env.tag_variable);

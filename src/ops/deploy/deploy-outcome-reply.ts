@@ -23,7 +23,9 @@ export function deployOutcomeReply(outcome: DeployOutcome): Reply {
     ? r.rollbackHealthy
       ? `rolled back automatically to ${r.previousTag}, which is healthy`
       : `rolled back automatically to ${r.previousTag}, but it is NOT healthy`
-    : "nothing to roll back to: no previous tag was set";
+    : r.previousTag === r.tag
+      ? `nothing to roll back to: ${r.tag} was already the tag before`
+      : "nothing to roll back to: no previous tag was set";
   return {
     status: "failure",
     title: `${failed}; ${after}`,

@@ -1,5 +1,6 @@
 import type { Environment } from "../../config/environments-config.js";
 import { quoteArgv } from "../../core/shell-quote.js";
+import { hostLockPath } from "../seed/host-lock.js";
 
 /** Everything a deploy would do, computed without changing anything. */
 export interface DeployPlan {
@@ -24,9 +25,12 @@ export interface DeployPlan {
   protected: boolean;
 }
 
-/** `<dir>/.opsdeck-deploy.lock`: take it with `flock` by hand to keep the bot out while you work. */
-export function lockFileOf(env: Environment): string {
-  return `${env.compose_dir}/.opsdeck-deploy.lock`;
+/**
+ * `<lock_dir>/opsdeck-env-<env>.lock`, the same file seeds of the environment take: take it with
+ * `flock` by hand to keep the bot out while you work.
+ */
+export function lockFileOf(envName: string, env: Environment): string {
+  return hostLockPath(envName, env.lock_dir);
 }
 
 /** Compose argv the way the compose client runs it: binary, project, file, then the sub-command. */
@@ -59,7 +63,7 @@ export function buildPlan(input: {
     host: env.host,
     composeDir: env.compose_dir,
     envFile: `${env.compose_dir}/.env`,
-    lockFile: lockFileOf(env),
+    lockFile: lockFileOf(input.envName, env),
     project: env.project,
     tagVariable: env.tag_variable,
     currentTag: input.currentTag,

@@ -11,15 +11,15 @@ const HELD = "opsdeck-lock-held";
 const BUSY_EXIT = 75;
 
 /**
- * Hold `flock` on `lockFile` on the host for the length of an operation, so a second bot or a
- * person running `flock <lockFile> …` by hand cannot race us.
+ * Hold `flock` on `lockFile` on the host for the length of an operation, so a second bot, a seed
+ * of the same environment, or a person running `flock <lockFile> …` by hand cannot race us.
  *
  * How, with nothing but `HostShell.exec`: one long-running command
- * `flock -n -E 75 <lockFile> sh -c 'echo opsdeck-lock-held $$; exec sleep <lease>'`. Once its
- * first output line arrives we hold the lock; `release()` runs `kill <that pid>` in a second
- * exec, the `sleep` ends, `flock` exits and the kernel drops the lock. If the bot dies the
- * lock is held until the lease runs out (the holder shows in `ps` with the lock file's path
- * on its command line, so a person can end it sooner).
+ * `flock -n -o -E 75 <lockFile> sh -c '<holder loop>'`. The loop prints its pid, then one `.` a
+ * second. Once the pid arrives we hold the lock; `release()` runs `kill <pid>` in a second exec.
+ * `-o` keeps the lock on flock's own descriptor, so it ends with the loop. If the bot dies or the
+ * SSH connection drops, the next `.` hits a closed pipe and the loop exits, so a crash frees the
+ * lock within about a second; `leaseSeconds` bounds it in any case.
  */
 export async function acquireHostLock(host: HostShell, lockFile: string, leaseSeconds: number, startTimeoutMs = 30_000): Promise<HostLock> {
   let seen = "";
@@ -27,12 +27,14 @@ export async function acquireHostLock(host: HostShell, lockFile: string, leaseSe
   const pid = new Promise<string>((resolve) => {
     onPid = resolve;
   });
-  const argv = ["flock", "-n", "-E", String(BUSY_EXIT), lockFile, "sh", "-c", `echo "${HELD} $$"; exec sleep "$1"`, "opsdeck-lock", String(Math.ceil(leaseSeconds))];
+  const loop = `echo "${HELD} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1; echo . || exit 0; i=$((i+1)); done`;
+  const argv = ["flock", "-n", "-o", "-E", String(BUSY_EXIT), lockFile, "sh", "-c", loop, "opsdeck-lock", String(Math.ceil(leaseSeconds))];
   const holder: Promise<ExecResult | Error> = host
     .exec(argv, {
       allowFailure: true,
       timeoutMs: (leaseSeconds + 60) * 1000,
       onStdout: (chunk) => {
+        if (seen.length > 200) return; // only the first line matters; the rest is the heartbeat
         seen += chunk;
         const m = new RegExp(`${HELD} (\\d+)`).exec(seen);
         if (m?.[1]) onPid(m[1]);

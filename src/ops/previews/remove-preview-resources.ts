@@ -56,13 +56,14 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   if (before.networks.length > 0) removed.push(`networks: ${before.networks.join(", ")}`);
   if (before.volumes.length > 0) removed.push(`volumes: ${before.volumes.join(", ")}`);
 
-  await dns.remove(names.hostname);
-  if (dns.kind !== "none") removed.push(`DNS record ${names.hostname}`);
-
   if (dirExists) {
     await host.exec(["rm", "-rf", "--", names.dir]);
     removed.push(`directory ${names.dir}`);
   }
+
+  // Always removed (idempotent); only reported when the preview otherwise existed.
+  await dns.remove(names.hostname);
+  if (dns.kind !== "none" && removed.length > 0) removed.push(`DNS record ${names.hostname}`);
 
   const after = [
     ...(await docker.listByLabel(names.label)).map((c) => `container ${c.name}`),

@@ -94,7 +94,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       const project = projectOf(seed);
       const compose = project ? options.composeFor(seed.target_host) : undefined;
       const services = seed.app_services?.services ?? [];
-      const steps = project ? 6 : 4;
+      const steps = project ? 5 : 3;
       let step = 0;
       const say = (text: string): Promise<void> => progress(`Step ${++step}/${steps}: ${text}`);
       const lockMs = seed.timeout * (seed.databases.length * 3 + 4);

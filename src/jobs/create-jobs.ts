@@ -1,0 +1,98 @@
+import type { Backups, HealthChecks, Jobs } from "../config/jobs-config.js";
+import type { Logger } from "../core/logger.js";
+import type { Notifier } from "../core/notifier.js";
+import type { Redactor } from "../core/redact.js";
+import type { Secret } from "../core/secret.js";
+import { createBackupHandler } from "../handlers/backup.js";
+import type { Handler } from "../handlers/handler.js";
+import { createJobsHandler } from "../handlers/jobs.js";
+import { createStatusHandler } from "../handlers/status.js";
+import type { HostShell } from "../ops/adapters/host-shell.js";
+import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
+import { createHealthMonitor, type HealthMonitor } from "../ops/health/create-health-monitor.js";
+import type { Store } from "../store/store.js";
+import { createHealthAlertsJob } from "./health-alerts-job.js";
+import { createPreBackupJob } from "./pre-backup-job.js";
+import { createScheduler, type JobDefinition, type Scheduler } from "./scheduler.js";
+import { createTtlCleanupJob, type ExpiredPreviews } from "./ttl-cleanup-job.js";
+
+export interface JobsWiringOptions {
+  jobs: Jobs;
+  backups: Backups;
+  healthChecks: HealthChecks;
+  store: Store;
+  /** The alert channel. */
+  notifier: Notifier;
+  redact: Redactor;
+  log: Logger;
+  shellFor(host: string): HostShell;
+  readSecret(name: string): Secret | undefined;
+  /** Preview operations and their host, when previews are enabled (for ttl-cleanup). */
+  previews?: { source: ExpiredPreviews; host: HostShell; baseDir: string };
+  clock?: () => Date;
+  fetch?: typeof fetch;
+}
+
+export interface JobsWiring {
+  scheduler: Scheduler;
+  backups: BackupOps;
+  monitor: HealthMonitor;
+  /** `/jobs`, `/backup`, `/status`. */
+  handlers: Handler[];
+}
+
+/**
+ * Everything scheduled, built from the config: the enabled jobs, the scheduler that runs them,
+ * and the handlers that show and trigger them. `src/app.ts` calls this, registers `handlers`,
+ * then `scheduler.start()` after start-up reconciliation, and `scheduler.stop()` on close.
+ */
+export function createJobs(options: JobsWiringOptions): JobsWiring {
+  const { jobs, store, notifier, redact, log } = options;
+  const zone = jobs.time_zone;
+  const clock = options.clock ?? (() => new Date());
+  const backups = createBackupOps({ backups: options.backups, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const monitor = createHealthMonitor({
+    checks: options.healthChecks,
+    policy: {
+      failuresToOpen: jobs.health_alerts.failures_to_open,
+      reminderMs: jobs.health_alerts.reminder_every,
+      flapWindow: jobs.health_alerts.flapping.window,
+      flapChanges: jobs.health_alerts.flapping.changes,
+      stableChecks: jobs.health_alerts.flapping.stable_checks,
+    },
+    store,
+    notifier: { notify: (r) => notifier.notify(redact.value(r)) },
+    shellFor: options.shellFor,
+    log,
+    clock,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const defs: JobDefinition[] = [];
+  if (jobs.ttl_cleanup.enabled && options.previews) {
+    defs.push(
+      createTtlCleanupJob({
+        previews: options.previews.source,
+        host: options.previews.host,
+        diskPath: options.previews.baseDir,
+        cron: jobs.ttl_cleanup.cron,
+        thresholdPercent: jobs.ttl_cleanup.prune_disk_threshold_percent,
+        pruneOlderThanMs: jobs.ttl_cleanup.prune_older_than,
+        notifier,
+      }),
+    );
+  }
+  if (jobs.pre_backup.enabled && Object.keys(options.backups).length > 0) defs.push(createPreBackupJob({ backups, time: jobs.pre_backup.time }));
+  const checkCount = options.healthChecks.http.length + options.healthChecks.hosts.length;
+  if (jobs.health_alerts.enabled && checkCount > 0) defs.push(createHealthAlertsJob({ monitor, everyMs: jobs.health_alerts.every }));
+  const scheduler = createScheduler({ jobs: defs, store, notifier, redact, log, timeZone: zone, clock });
+  return {
+    scheduler,
+    backups,
+    monitor,
+    handlers: [
+      createJobsHandler({ scheduler, timeZone: zone }),
+      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name) }),
+      createStatusHandler({ monitor, timeZone: zone, clock }),
+    ],
+  };
+}

@@ -26,8 +26,12 @@ export const DiscordConfig = z
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.enabled) return;
+    const where = {
+      application_id: "Developer Portal → your application → General Information → Application ID",
+      guild_id: "in Discord, with Developer Mode on, right-click your server → Copy Server ID",
+    } as const;
     for (const key of ["application_id", "guild_id"] as const) {
-      if (!cfg[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when chat.discord.enabled is true (Discord developer portal → your app → General Information / your server's id)" });
+      if (!cfg[key]) ctx.addIssue({ code: "custom", path: [key], message: `is required when chat.discord.enabled is true (${where[key]})` });
     }
   });
 export type DiscordConfig = z.infer<typeof DiscordConfig>;

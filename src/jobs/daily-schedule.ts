@@ -2,11 +2,20 @@ import { DateTime } from "luxon";
 
 const MINUTE = 60_000;
 
-/** The local calendar date (`2026-03-29`) of `at` in `zone`: the run key of a daily job. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The local calendar date (`2026-03-29`) of `at` in `zone`: the run key of a daily job.
+ * Checked every minute, so it uses a cached `Intl.DateTimeFormat` rather than a luxon object.
+ */
 export function localDate(at: Date, zone: string): string {
-  const d = DateTime.fromJSDate(at, { zone }).toISODate();
-  if (d === null) throw new Error(`invalid time zone ${zone}`);
-  return d;
+  let f = dateFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dateFormats.set(zone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts["year"]}-${parts["month"]}-${parts["day"]}`;
 }
 
 /** UTC offset (minutes) of `zone` at instant `ms`. */
@@ -48,14 +57,10 @@ export function dailyInstant(date: string, time: string, zone: string): Date {
   return new Date(hi);
 }
 
-/**
- * Whether a daily job is due at `now`: today's instant has come and today's run key is not
- * among `doneKeys`. Returns the key to record, or `null`.
- */
-export function dueDailyKey(now: Date, time: string, zone: string, doneKeys: readonly string[]): string | null {
-  const today = localDate(now, zone);
-  if (doneKeys.includes(today)) return null;
-  return now.getTime() >= dailyInstant(today, time, zone).getTime() ? today : null;
+/** The instants `[start, end)` of local date `date` in `zone`. */
+export function localDayRange(date: string, zone: string): { start: number; end: number } {
+  const start = DateTime.fromISO(date, { zone }).startOf("day");
+  return { start: start.toMillis(), end: start.plus({ days: 1 }).startOf("day").toMillis() };
 }
 
 /** The next time a daily job will run: today's instant if not yet run, else tomorrow's. */

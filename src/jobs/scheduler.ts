@@ -6,7 +6,7 @@ import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
 import type { Store } from "../store/store.js";
 import { cronNext } from "./cron-next.js";
-import { dueDailyKey, nextDailyRun } from "./daily-schedule.js";
+import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
 import { createInProcessBree } from "./in-process-bree.js";
 import { addDailyRunKey, getDailyRunKeys, getJobRuns, lastRun, putJobRun, type JobRun } from "./job-state.js";
 
@@ -130,11 +130,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return p;
   }
 
+  /** Per daily job: the local day last looked at and when the job is due in it (checked every minute, so cached). */
+  const dayCache = new Map<string, { date: string; start: number; end: number; dueAt: number }>();
+
   async function runDailyIfDue(job: JobDefinition, now: Date): Promise<JobRun | null> {
     if (job.schedule.kind !== "daily" || running.has(job.name)) return null;
-    const key = dueDailyKey(now, job.schedule.time, timeZone, getDailyRunKeys(store.read())[job.name] ?? []);
-    if (key === null) return null;
-    return launch(job, "schedule", key);
+    const t = now.getTime();
+    let day = dayCache.get(job.name);
+    if (!day || t < day.start || t >= day.end) {
+      const date = localDate(now, timeZone);
+      day = { date, ...localDayRange(date, timeZone), dueAt: dailyInstant(date, job.schedule.time, timeZone).getTime() };
+      dayCache.set(job.name, day);
+    }
+    if (t < day.dueAt || (getDailyRunKeys(store.read())[job.name] ?? []).includes(day.date)) return null;
+    return launch(job, "schedule", day.date);
   }
 
   /** What Bree's timer calls. */

@@ -1,15 +1,20 @@
 // Discord front end driven end to end: the real discord.js client talks to a fake REST API and a
 // fake gateway on loopback; commands go through a real router, store, audit log and redactor.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDiscordAdapter, type DiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
+import { createButtonRefs } from "../../src/bot/discord/button-refs.js";
 import { CHAT_COMMANDS } from "../../src/bot/discord/chat-commands.js";
 import { DISCORD_LIMITS, renderDiscordReply, STATUS_COLOR } from "../../src/bot/discord/render-discord-reply.js";
-import { DiscordConfig } from "../../src/config/discord-config.js";
+import { DiscordConfig, loadDiscordToken } from "../../src/config/discord-config.js";
 import { actorKey } from "../../src/core/command.js";
 import { Secret } from "../../src/core/secret.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { startFakeDiscord, type FakeDiscord, type RecordedRequest } from "../fakes/fake-discord.js";
+import { openStore } from "../../src/store/store.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
 
 const TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3.GabcDE.fake-discord-bot-token-for-tests-0123456";
@@ -26,13 +31,15 @@ interface Run {
   args: string[];
 }
 
-function testHandler(runs: Run[]): Handler {
+/** `mark()` is called when a run starts (the test records how many requests the fake had seen by then). */
+function testHandler(runs: Run[], mark: () => void = () => {}): Handler {
   return {
     name: "preview",
     summary: "preview environments",
     usage: ["/preview <branch>", "/preview status <branch>", "/preview destroy <branch> --yes"],
     permission: (args) => ({ key: args[0] === "destroy" ? "preview destroy" : "preview", readOnly: args[0] === "status" }),
     async run(command, progress) {
+      mark();
       runs.push({ actor: actorKey(command.actor), args: command.args });
       const [sub, slug] = command.args;
       if (sub === "destroy") {
@@ -61,6 +68,8 @@ describe("Discord adapter (discord.js against a fake Discord)", () => {
   let h: Harness;
   let adapter: DiscordAdapter;
   const runs: Run[] = [];
+  /** For each run, the sequence number of the last request the fake had seen when it started. */
+  const startedAfterSeq: number[] = [];
   const config = (): DiscordConfig =>
     DiscordConfig.parse({ enabled: true, application_id: APP, guild_id: GUILD, alert_channel: ALERTS, api_url: fake.apiUrl });
   const newAdapter = (commands = CHAT_COMMANDS): DiscordAdapter =>
@@ -71,7 +80,7 @@ describe("Discord adapter (discord.js against a fake Discord)", () => {
 
   beforeAll(async () => {
     fake = await startFakeDiscord({ token: TOKEN, applicationId: APP, guildId: GUILD, channelId: CHANNEL });
-    h = await createHarness({ handlers: [testHandler(runs)], access: { roles: { admin: [`discord:${alice.id}`, `discord:${bob.id}`] }, rules: {} } });
+    h = await createHarness({ handlers: [testHandler(runs, () => startedAfterSeq.push(fake.requests.at(-1)?.seq ?? 0))], access: { roles: { admin: [`discord:${alice.id}`, `discord:${bob.id}`] }, rules: {} } });
     h.redact.add(TOKEN);
     adapter = newAdapter();
     await adapter.start();
@@ -128,6 +137,8 @@ describe("Discord adapter (discord.js against a fake Discord)", () => {
     const edits = byPath("PATCH", new RegExp(`^/webhooks/${APP}/${tokenOf(payload)}/messages/@original$`));
     expect(edits.length).toBeGreaterThanOrEqual(2);
     expect(callback!.seq).toBeLessThan(edits[0]!.seq);
+    // The acknowledgement reached Discord before the handler started its work.
+    expect(startedAfterSeq.at(-1)).toBeGreaterThanOrEqual(callback!.seq);
     expect(edits[0]?.rawPath).toContain("%40original");
     expect(edits[0]?.body.embeds[0]).toMatchObject({ color: STATUS_COLOR.progress, description: "building feature-x" });
 
@@ -186,6 +197,23 @@ describe("Discord adapter (discord.js against a fake Discord)", () => {
     expect(done.path).not.toContain("@original");
     expect(runs.at(-1)).toEqual({ actor: `discord:${bob.id}`, args: ["destroy", "feature-x", "--yes"] });
     expect(runs.length).toBe(before + 1);
+  });
+
+  it("Cancel on a confirmation prompt closes it and runs nothing", async () => {
+    const { messageId, buttons } = readyMessage();
+    const before = runs.length;
+    const click = fake.buttonClick({ user: bob, customId: buttons.find((b) => b.label === "Destroy")!.custom_id, messageId });
+    fake.sendInteraction(click);
+    const prompt = await fake.waitFor((r) => r.method === "POST" && r.path.startsWith(`/interactions/${String(click.id)}/`));
+    const cancel = (prompt.body.data.components[0].components as Array<{ label: string; custom_id: string }>).find((b) => b.label === "Cancel")!;
+    const cancelClick = fake.buttonClick({ user: bob, customId: cancel.custom_id, messageId: fake.originalOf(String(click.id))! });
+    fake.sendInteraction(cancelClick);
+    const closed = await fake.waitFor((r) => r.method === "POST" && r.path.startsWith(`/interactions/${String(cancelClick.id)}/`));
+    expect(closed.body.type).toBe(7);
+    expect(closed.body.data.components).toEqual([]);
+    expect(closed.body.data.embeds[0].title).toContain("Cancelled");
+    await sleep(100);
+    expect(runs.length).toBe(before);
   });
 
   it("a button click is acknowledged with deferUpdate, dispatches the button's command as the clicker, and edits the clicked message", async () => {
@@ -301,5 +329,42 @@ describe("renderDiscordReply", () => {
     expect(r.embeds[0]!.title).toBe("⚠️ <\u200b@123> \\*\\*hi\\*\\* @\u200bhere");
     expect(r.embeds[0]!.description).toBe("\\`x\\` \\[link](http://e.test)");
     expect(() => renderDiscordReply({ status: "info", title: "t", buttons: [{ label: "b", command: "/x" }] }, ["o".repeat(101)])).toThrow(/custom_id/);
+  });
+});
+
+describe("createButtonRefs", () => {
+  it("gives a button the same short id every time, survives a restart through the state file, and expires", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "opsdeck-refs-"));
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const clock = (): Date => new Date(now);
+    const refs = createButtonRefs({ store: await openStore(dir), ttlMs: 60_000, clock });
+    const command = `/preview destroy ${"very-long-branch-name-".repeat(8)} --yes`;
+    const id = await refs.put({ kind: "run", command, confirm: "Sure?" });
+    expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(await refs.put({ kind: "run", command, confirm: "Sure?" })).toBe(id);
+    expect(await refs.put({ kind: "confirmed", command })).not.toBe(id);
+
+    // A new process: a fresh store read from disk, an empty memory.
+    const after = createButtonRefs({ store: await openStore(dir), ttlMs: 60_000, clock });
+    expect(after.get(id)).toMatchObject({ kind: "run", command, confirm: "Sure?" });
+    expect(after.get("AAAAAAAAAAAAAAAA")).toBeUndefined();
+    now += 61_000;
+    expect(after.get(id)).toBeUndefined();
+    // Writing a new ref prunes expired ones from the state file.
+    await after.put({ kind: "cancel", command: "" });
+    const state = (await openStore(dir)).read() as { buttonRefs?: Record<string, unknown> };
+    expect(Object.keys(state.buttonRefs ?? {})).toHaveLength(1);
+  });
+});
+
+describe("DiscordConfig", () => {
+  it("needs application_id and guild_id only when enabled, and reads the token from the named variable", () => {
+    expect(DiscordConfig.parse({}).enabled).toBe(false);
+    const bad = DiscordConfig.safeParse({ enabled: true });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join("."))).toEqual(["application_id", "guild_id"]);
+    const cfg = DiscordConfig.parse({ enabled: true, application_id: APP, guild_id: GUILD, bot_token_env: "OPS_DISCORD" });
+    expect(loadDiscordToken(cfg, { OPS_DISCORD: TOKEN }).reveal()).toBe(TOKEN);
+    expect(() => loadDiscordToken(cfg, {})).toThrow(/OPS_DISCORD/);
   });
 });

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBotCommand } from "../../src/bot/telegram/parse-bot-command.js";
 import { renderTelegramReply, TELEGRAM_LIMITS } from "../../src/bot/telegram/render-telegram-reply.js";
 import { createTelegramAdapter, type TelegramAdapter } from "../../src/bot/telegram/telegram-adapter.js";
-import { TelegramConfig } from "../../src/config/telegram-config.js";
+import { loadTelegramSecrets, TelegramConfig } from "../../src/config/telegram-config.js";
+import { ConfigError, OpsError } from "../../src/core/errors.js";
 import { actorKey } from "../../src/core/command.js";
-import { OpsError } from "../../src/core/errors.js";
 import { Secret } from "../../src/core/secret.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { parseTelegramHtml, startFakeTelegramApi, type FakeTelegramApi, type RecordedCall } from "../fakes/fake-telegram-api.js";
@@ -165,6 +165,23 @@ describe("Telegram adapter (telegraf against a fake Bot API)", () => {
     expect(runs.length).toBe(before + 1);
   });
 
+  it("Cancel on a confirmation prompt closes it and runs nothing", async () => {
+    if (!ready) throw new Error("the group command test did not run");
+    const before = runs.length;
+    const destroy = ready.keyboard.flat().find((b) => b.text === "Destroy")!;
+    const sent = of("sendMessage").length;
+    fake.queue(fake.callbackUpdate({ from: bob, chatId: GROUP.id, messageId: ready.messageId, data: destroy.callback_data }));
+    await fake.waitFor((c) => c.method === "sendMessage" && c.seq > 0 && of("sendMessage").length > sent);
+    const prompt = of("sendMessage").at(-1)!;
+    const promptMessage = [...fake.messages.values()].filter((m) => m.chat.id === GROUP.id).sort((a, b) => b.message_id - a.message_id)[0]!;
+    const cancel = (prompt.body.reply_markup.inline_keyboard.flat() as Array<{ text: string; callback_data: string }>).find((b) => b.text === "Cancel")!;
+    fake.queue(fake.callbackUpdate({ from: bob, chatId: GROUP.id, messageId: promptMessage.message_id, data: cancel.callback_data }));
+    const closed = await fake.waitFor((c) => c.method === "editMessageText" && c.body.message_id === promptMessage.message_id && String(c.body.text).includes("Cancelled"));
+    expect(closed.body.reply_markup).toEqual({ inline_keyboard: [] });
+    await sleep(100);
+    expect(runs.length).toBe(before);
+  });
+
   it("a plain button click is answered and edits the clicked message, run as the clicker", async () => {
     if (!ready) throw new Error("the group command test did not run");
     const status = ready.keyboard.flat().find((b) => b.text === "Status")!;
@@ -314,5 +331,31 @@ describe("parseBotCommand", () => {
     expect(parseBotCommand("/preview@other_bot a", entity(18), "opsdeck_bot")).toBeNull();
     expect(parseBotCommand("hello /preview", [{ type: "bot_command", offset: 6, length: 8 }], "opsdeck_bot")).toBeNull();
     expect(parseBotCommand("/preview", undefined, "opsdeck_bot")).toBeNull();
+  });
+});
+
+describe("TelegramConfig and loadTelegramSecrets", () => {
+  it("defaults to polling, reads secrets from the named variables and names the missing ones", () => {
+    const polling = TelegramConfig.parse({ enabled: true });
+    expect(polling.mode).toBe("polling");
+    expect(loadTelegramSecrets(polling, { TELEGRAM_BOT_TOKEN: TOKEN }).token.reveal()).toBe(TOKEN);
+
+    const hook = TelegramConfig.parse({ enabled: true, mode: "webhook", webhook: { secret_token_env: "TG_SECRET" } });
+    const secrets = loadTelegramSecrets(hook, { TELEGRAM_BOT_TOKEN: TOKEN, TG_SECRET: WEBHOOK_SECRET });
+    expect(secrets.webhookSecret?.reveal()).toBe(WEBHOOK_SECRET);
+    expect(String(secrets.webhookSecret)).toBe("[REDACTED]");
+
+    const err = (() => {
+      try {
+        loadTelegramSecrets(hook, { TG_SECRET: "not allowed!" });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.join("\n")).toMatch(/TELEGRAM_BOT_TOKEN[\s\S]*TG_SECRET/);
+    expect((err as ConfigError).message).not.toContain("not allowed!");
+    expect(TelegramConfig.safeParse({ alert_chat_id: "general" }).success).toBe(false);
   });
 });

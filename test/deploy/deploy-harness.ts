@@ -86,6 +86,10 @@ export function composeFile(port: number, withData = false): string {
       interval: 1s
       timeout: 3s
       retries: 2
+    environment:
+      DB_PASSWORD: \${DB_PASSWORD:-none}
+    # Prints the password at start, so a failed deploy's log tail carries it (and must redact it).
+    command: ["sh", "-c", "echo db password is $$DB_PASSWORD; trap 'exit 0' TERM INT; httpd -f -p 8080 -h /www & wait"]
 ${withData ? "    volumes:\n      - ./data:/data\n" : ""}`;
 }
 

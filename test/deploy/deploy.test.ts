@@ -140,9 +140,13 @@ describe("deploy and rollback on a non-protected environment (real sshd + docker
     expect(final.status).toBe("failure");
     expect(final.title).toMatch(/^deploy of v3 to staging failed at health: container .* turned unhealthy; rolled back automatically to v2, which is healthy$/);
     expect(messages.some((m) => /rolling back to v2/.test(m.lines?.join(" ") ?? ""))).toBe(true);
+    // The log tail is attached, with the password the app printed redacted.
+    expect(final.code).toContain("db password is [REDACTED]");
     const running = await containers();
     expect(running).toHaveLength(1);
     expect(running[0]).toMatchObject({ image: "opsdeck-test/app:v2", health: "healthy" });
+    // …while the real log really has it (so the assertion above can fail).
+    expect(await docker("logs", running[0]?.id ?? "")).toContain(`db password is ${CANARY}`);
     expect(await body()).toBe("version v2");
     const [latest] = historyOf(world.store.read(), "staging", 1);
     expect(latest).toMatchObject({ tag: "v3", result: "failed", rolledBack: true, rollbackHealthy: true, previousTag: "v2" });

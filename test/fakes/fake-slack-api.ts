@@ -147,7 +147,13 @@ export async function startFakeSlackApi(options: FakeSlackApiOptions): Promise<F
         unexpected.push(`response_url: invalid_blocks (${problem})`);
         return send(res, 400, { ok: false, error: "invalid_blocks" });
       }
-      record({ method: "response_url", args, raw, responseId: responseMatch[1] ?? "", at: Date.now() });
+      const responseId = responseMatch[1] ?? "";
+      // Slack accepts at most 5 posts per response_url.
+      if (calls.filter((c) => c.responseId === responseId).length >= 5) {
+        unexpected.push(`response_url ${responseId}: used more than 5 times`);
+        return send(res, 404, { ok: false, error: "used_url" });
+      }
+      record({ method: "response_url", args, raw, responseId, at: Date.now() });
       return send(res, 200, { ok: true });
     }
 

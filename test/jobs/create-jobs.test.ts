@@ -28,7 +28,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("jobs wiring", () => {
-  it("schedules the enabled jobs with Bree in-process and serves /jobs, /status and /backup", async () => {
+  it("schedules the enabled jobs with Bree in-process and serves /jobs, /status and /backup", { timeout: 30_000 }, async () => {
     const alerts: Reply[] = [];
     let wiring: JobsWiring | undefined;
     // Handlers are registered in the harness before the wiring exists; they forward to it.
@@ -56,7 +56,8 @@ describe("jobs wiring", () => {
     });
     await wiring.scheduler.start();
     try {
-      await sleep(900);
+      const deadline = Date.now() + 15_000;
+      while (getJobRuns(h.store.read()).filter((r) => r.name === "health-alerts" && r.result === "succeeded").length < 3 && Date.now() < deadline) await sleep(20);
     } finally {
       await wiring.scheduler.stop();
     }

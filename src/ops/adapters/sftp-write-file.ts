@@ -10,17 +10,18 @@ export const SFTP_NO_SUCH_FILE = 2;
  * 0644 (less the server's umask).
  */
 export async function sftpWriteFileAtomic(sftp: SFTPWrapper, temp: string, target: string, data: Buffer, mode?: number): Promise<void> {
-  // The mode is part of the open request, so the file is never readable by others;
-  // fchmod then restores bits the server's umask removed.
+  // The mode is part of the open request, so the file is never readable by others, not even
+  // while it is written. The server's umask can only remove bits; fchmod at the end restores
+  // any it removed (never more than was asked for).
   const handle = await sftpCall<Buffer>((cb) => sftp.open(temp, "wx", { mode: mode ?? 0o644 }, cb));
   try {
-    if (mode !== undefined) await sftpCall<void>((cb) => sftp.fchmod(handle, mode, cb));
     let offset = 0;
     while (offset < data.length) {
       const len = Math.min(32 * 1024, data.length - offset);
       await sftpCall<void>((cb) => sftp.write(handle, data, offset, len, offset, cb));
       offset += len;
     }
+    if (mode !== undefined) await sftpCall<void>((cb) => sftp.fchmod(handle, mode, cb));
   } finally {
     await sftpCall<void>((cb) => sftp.close(handle, cb));
   }

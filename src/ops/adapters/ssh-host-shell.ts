@@ -51,6 +51,10 @@ interface Live {
 const KEEPALIVE_MS = 15_000;
 /** A signal the server cannot deliver is harmless; a process left running after a timeout is not. */
 const TIMEOUT_SIGNAL = "KILL";
+/** How long a timed-out command may take to confirm it was killed before we give up waiting. */
+const KILL_CONFIRM_MS = 2000;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `SHA256:…` fingerprint of a raw SSH public key blob (what OpenSSH prints). */
 export function sshKeyFingerprint(key: Buffer): string {
@@ -170,38 +174,49 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
         }
         ch.close();
       };
+      const running = conn.ssh.execCommand(command, {
+        stdin: opts.stdin,
+        noTrim: true,
+        onChannel: (ch) => {
+          started = true;
+          channel = ch;
+          ch.on("error", () => {}); // surfaced as a missing exit status below
+          if (timedOut) setImmediate(() => kill(ch));
+        },
+        onStdout: (chunk) => {
+          const s = out.write(chunk);
+          stdout += s;
+          if (s && opts.onStdout) opts.onStdout(s);
+        },
+        onStderr: (chunk) => {
+          const s = err.write(chunk);
+          stderr += s;
+          if (s && opts.onStderr) opts.onStderr(s);
+        },
+      });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           timedOut = true;
           if (channel) kill(channel);
-          reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr));
+          // Give the server a moment to confirm the kill (the channel closes), so that when the
+          // caller sees the error the process is gone; never wait long for a dead host.
+          const confirmed = running.then(
+            () => {},
+            () => {},
+          );
+          void Promise.race([confirmed, delay(KILL_CONFIRM_MS)]).then(() => reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr)));
         }, timeoutMs);
       });
       try {
-        const response = await Promise.race([
-          conn.ssh.execCommand(command, {
-            stdin: opts.stdin,
-            noTrim: true,
-            onChannel: (ch) => {
-              started = true;
-              channel = ch;
-              ch.on("error", () => {}); // surfaced as a missing exit status below
-              if (timedOut) setImmediate(() => kill(ch));
-            },
-            onStdout: (chunk) => {
-              const s = out.write(chunk);
-              stdout += s;
-              if (s && opts.onStdout) opts.onStdout(s);
-            },
-            onStderr: (chunk) => {
-              const s = err.write(chunk);
-              stderr += s;
-              if (s && opts.onStderr) opts.onStderr(s);
-            },
-          }),
-          timeout,
-        ]);
+        let response: Awaited<typeof running>;
+        try {
+          response = await Promise.race([running, timeout]);
+        } catch (e) {
+          if (timedOut) await timeout; // rejects with the timeout error
+          throw e;
+        }
+        if (timedOut) await timeout; // the command ended because we killed it: still a timeout
         stdout += out.end();
         stderr += err.end();
         if (response.code === null && response.signal === null) {

@@ -143,10 +143,23 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
         throw new OpsError("config", `approved, but nothing in this bot runs ${record.kind} requests`, "Run it by hand, or enable the feature that handles it.");
       }
       const both: ProgressFn = async (step) => {
-        await progress(step);
+        await progress(step).catch((err: unknown) => log?.warn({ err, id }, "could not post progress"));
         await editRequest(id, { status: "progress", title: `${record.kind} of ${record.ref} to ${record.env} (approved by ${command.actor.name})`, lines: [step] });
       };
-      const result = await runner(record, actorFromKey(record.requester, record.requesterName), record.approvals.map((v) => v.actor), both);
+      let result: Reply;
+      try {
+        result = await runner(record, actorFromKey(record.requester, record.requesterName), record.approvals.map((v) => v.actor), both);
+      } catch (err) {
+        // It could not start (busy, lock held, host down): the approval is used up, so say so everywhere.
+        const failure: Reply =
+          err instanceof OpsError
+            ? { status: "failure", title: `approved ${record.kind} of ${record.ref} to ${record.env} did not run: ${err.message}`, nextStep: `${err.nextStep} Then ask for a new approval.` }
+            : { status: "failure", title: `approved ${record.kind} of ${record.ref} to ${record.env} failed unexpectedly`, nextStep: "This is a bug in opsdeck; the details are in its log. Ask for a new approval once it is fixed." };
+        await editRequest(id, failure);
+        messages.delete(id);
+        await announce(failure);
+        throw err;
+      }
       await editRequest(id, result);
       messages.delete(id);
       await announce(result);

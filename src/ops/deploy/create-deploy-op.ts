@@ -11,7 +11,7 @@ import type { ComposeClient, ComposeProject } from "../adapters/compose-client.j
 import type { DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { buildPlan, composeArgsOf, lockFileOf, type DeployPlan } from "./deploy-plan.js";
-import { readEnvVar, setEnvVar } from "./env-file.js";
+import { readEnvVar, secretValuesOf, setEnvVar } from "./env-file.js";
 import { runSmokeChecks, waitContainersHealthy, waitUrlsUp } from "./health-wait.js";
 import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./history.js";
 import { acquireHostLock } from "./host-lock.js";
@@ -92,10 +92,17 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
   const projectOf = (env: Environment): ComposeProject => ({ name: env.project, dir: env.compose_dir, file: env.compose_file });
   const envFileOf = (env: Environment): string => `${env.compose_dir}/.env`;
 
+  /** Read `.env`; its secret-looking values go to the redactor first, so no log tail or error can echo them. */
+  async function readEnvFile(host: HostShell, env: Environment): Promise<string | null> {
+    const content = await host.readFile(envFileOf(env));
+    for (const value of secretValuesOf(content)) redact.add(value);
+    return content;
+  }
+
   async function currentTag(name: string): Promise<string | null> {
     const env = environment(name);
     const { host } = options.targetFor(env.host);
-    return readEnvVar(await host.readFile(envFileOf(env)), env.tag_variable);
+    return readEnvVar(await readEnvFile(host, env), env.tag_variable);
   }
 
   async function plan(name: string, ref: string, kind: DeploymentKind = "deploy"): Promise<DeployPlan> {
@@ -108,7 +115,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
 
   async function writeTag(target: DeployTarget, env: Environment, tag: string): Promise<void> {
     const path = envFileOf(env);
-    const content = await target.host.readFile(path);
+    const content = await readEnvFile(target.host, env);
     await target.host.writeFile(path, setEnvVar(content, env.tag_variable, tag), 0o600);
   }
 
@@ -138,7 +145,10 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
   }
 
   async function runLocked(request: DeployRequest, env: Environment, tag: string): Promise<DeployOutcome> {
-    const { progress } = request;
+    // A chat API hiccup while posting progress must never fail (and roll back) a deploy.
+    const progress: ProgressFn = async (step) => {
+      await request.progress(step).catch((err: unknown) => options.log?.warn({ err, env: request.env }, "could not post deploy progress"));
+    };
     const target = options.targetFor(env.host);
     const id = randomBytes(6).toString("hex");
     const started = clock();
@@ -186,7 +196,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       lock = await acquireHostLock(target.host, lockFileOf(request.env, env), leaseMs / 1000);
 
       setStep("read current tag");
-      previous = readEnvVar(await target.host.readFile(`${env.compose_dir}/.env`), env.tag_variable);
+      previous = readEnvVar(await readEnvFile(target.host, env), env.tag_variable);
 
       const backup = options.backupFor?.(request.env);
       if (backup && request.kind === "deploy") {

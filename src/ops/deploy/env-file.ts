@@ -41,3 +41,20 @@ export function setEnvVar(content: string | null, name: string, value: string): 
   if (!replaced) out.push(`${name}=${value}`);
   return `${out.join("\n")}\n`;
 }
+
+/** Keys whose values are treated as secrets: never shown, even inside a container's log tail. */
+const SECRET_KEY = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|AUTH|COOKIE|SALT/i;
+
+/** Values of secret-looking variables in a `.env`, for the redactor. */
+export function secretValuesOf(content: string | null): string[] {
+  if (content === null) return [];
+  const out: string[] = [];
+  for (const raw of content.split("\n")) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(raw.replace(/\r$/, ""));
+    if (m?.[1] && SECRET_KEY.test(m[1])) {
+      const value = unquote(m[2] ?? "");
+      if (value.length > 0) out.push(value);
+    }
+  }
+  return out;
+}

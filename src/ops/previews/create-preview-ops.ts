@@ -8,19 +8,19 @@ import { OpsError } from "../../core/errors.js";
 import type { OperationRecord, PreviewRecord } from "../../store/state.js";
 import type { ContainerSummary } from "../adapters/docker-client.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
+import { buildPreviewEnv } from "./build-preview-env.js";
+import { describeHealthFailure } from "./describe-health-failure.js";
 import { acquireHostLock } from "./host-lock.js";
+import { pullImages } from "./pull-images.js";
 import { getPreviewNames, type PreviewNames } from "./preview-names.js";
 import type { DeployRequest, ExtendedPreview, ListedPreview, OrphanPreview, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
 import { removePreviewResources } from "./remove-preview-resources.js";
 import { PREVIEW_LABEL, checkRenderedCompose, renderTemplate } from "./render-template.js";
 import { toSlug, validateBranch, validateSha } from "./slug.js";
-import { serviceOf, waitForHealth } from "./wait-for-health.js";
+import { waitForHealth } from "./wait-for-health.js";
 
-const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
-const ENV_VALUE = /^[A-Za-z0-9_-]{16,}$/;
-/** An image reference as docker accepts it; never starts with `-`. */
-const IMAGE_REF = /^[a-z0-9][A-Za-z0-9._/:@-]*$/;
-const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
+
 const LONG_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$/;
 
 /**
@@ -117,88 +117,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     }
   }
 
-  /** Credentials: the ones in an existing `.env` are kept (a volume's database already uses them). */
-  async function buildEnv(n: PreviewNames, ref: string): Promise<string> {
-    const existing = new Map<string, string>();
-    const old = await host.readFile(n.envFile);
-    for (const line of (old ?? "").split("\n")) {
-      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
-      if (m?.[1] && m[2] !== undefined && ENV_VALUE.test(m[2])) existing.set(m[1], m[2]);
-    }
-    const lines = [
-      "# Written by opsdeck. Holds this preview's generated credentials: keep it private (mode 600).",
-      `COMPOSE_PROJECT_NAME=${n.project}`,
-      `PREVIEW_SLUG=${n.slug}`,
-      `PREVIEW_HOSTNAME=${n.hostname}`,
-      `PREVIEW_REF=${ref}`,
-    ];
-    for (const name of config.credentials) {
-      if (!ENV_NAME.test(name)) throw new OpsError("config", `previews.credentials has an invalid name`, "Use names such as DB_PASSWORD.");
-      const value = existing.get(name) ?? generateSecret();
-      if (!ENV_VALUE.test(value)) throw new Error("generated credential has an unexpected shape");
-      redact.add(value);
-      lines.push(`${name}=${value}`);
-    }
-    return `${lines.join("\n")}\n`;
-  }
-
-  /**
-   * `docker pull` of each image, in parallel, rather than `compose pull`: the same pulls without
-   * compose v1's ~2 s start-up. A failed pull is not fatal when the image is already on the host
-   * (no registry reachable, or a locally built image).
-   */
-  async function pullImages(images: string[], warnings: string[]): Promise<void> {
-    const unique = [...new Set(images)].filter((i) => IMAGE_REF.test(i));
-    const failed: string[] = [];
-    await Promise.all(
-      unique.map(async (image) => {
-        const pulled = await host.exec(["docker", "pull", "-q", image], { allowFailure: true, timeoutMs: 10 * 60_000 });
-        if (pulled.code === 0) return;
-        const present = (await host.exec(["docker", "image", "inspect", "--format", "{{.Id}}", image], { allowFailure: true })).code === 0;
-        if (!present) failed.push(`${image}: ${redact(pulled.stderr.trim().split("\n").pop() ?? "").slice(0, 200)}`);
-        else warnings.push(`pulling ${image} failed; the copy already on ${host.name} was used`);
-      }),
-    );
-    if (failed.length > 0) {
-      throw new OpsError("remote_failed", `pulling the preview images failed and they are not on host ${host.name}: ${failed.join("; ")}`, "Check the image name (previews.image, --sha) and that the host can reach the registry.");
-    }
-  }
-
   async function publishDns(n: PreviewNames): Promise<void> {
     const target = config.dns_target;
     if (!target) return;
     const type = isIPv4(target) ? "A" : isIPv6(target) ? "AAAA" : "CNAME";
     await dns.upsert({ name: n.hostname, type, content: target });
-  }
-
-  async function healthFailure(n: PreviewNames, outcome: Exclude<Awaited<ReturnType<typeof waitForHealth>>, { ok: true }>): Promise<OpsError> {
-    const failing: ContainerSummary | undefined = outcome.failing[0];
-    const service = failing ? serviceOf(failing) : undefined;
-    let tail = "";
-    try {
-      // `docker logs` of the failing container (both streams), not `compose logs`: same lines, no compose start-up.
-      if (failing && CONTAINER_ID.test(failing.id)) {
-        const r = await host.exec(["docker", "logs", "--tail", String(config.log_tail_lines), failing.id], { allowFailure: true });
-        tail = redact(`${r.stdout}${r.stderr}`.split("\n").slice(-config.log_tail_lines - 1).join("\n").trim());
-      } else {
-        tail = redact(await compose.logs({ name: n.project, dir: n.dir }, config.log_tail_lines, service));
-      }
-    } catch (err) {
-      tail = `(could not read the logs: ${redact((err as Error).message)})`;
-    }
-    const services = [...new Set(outcome.failing.map(serviceOf))].join(", ") || "(no container started)";
-    const what =
-      outcome.reason === "timeout"
-        ? `did not become healthy within ${ms(config.health_timeout, { long: true })}: ${services}`
-        : outcome.reason === "unhealthy"
-          ? `service ${services} became unhealthy`
-          : `service ${services} exited`;
-    return new OpsError(
-      outcome.reason === "timeout" ? "timeout" : "health_failed",
-      `preview ${n.slug} failed: ${what}; everything it created was removed`,
-      `Read the log tail of ${service ?? "the service"} below, fix the branch or the template, then run /preview again.`,
-      { details: tail || "(no log output)" },
-    );
   }
 
   async function deploy(req: DeployRequest, progress: ProgressFn): Promise<StartedPreview> {
@@ -294,17 +217,17 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const { n, progress } = a;
     const project = { name: n.project, dir: n.dir };
     await say(progress, `Preview ${n.slug}: writing credentials and the compose file to ${host.name}:${n.dir}…`);
-    await host.writeFile(n.envFile, await buildEnv(n, a.ref), 0o600);
+    await host.writeFile(n.envFile, await buildPreviewEnv({ host, redact, credentials: config.credentials, generateSecret }, n, a.ref), 0o600);
     await host.writeFile(n.composeFile, a.rendered, 0o644);
     await say(progress, `Preview ${n.slug}: checking the compose file…`);
     await compose.validate(project);
     await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and pulling images…`);
-    await Promise.all([publishDns(n), pullImages(a.shape.images, a.warnings)]);
+    await Promise.all([publishDns(n), pullImages(host, redact, a.shape.images, a.warnings)]);
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
     await compose.up(project, { timeoutMs: 10 * 60_000 });
     await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);
     const outcome = await waitForHealth(docker, n.label, config.health_timeout);
-    if (!outcome.ok) throw await healthFailure(n, outcome);
+    if (!outcome.ok) throw await describeHealthFailure({ host, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, outcome);
 
     const now = clock();
     const expiresAt = new Date(now.getTime() + a.ttlMs);

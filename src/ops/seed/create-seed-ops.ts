@@ -2,6 +2,7 @@ import type { Environments } from "../../config/environments-config.js";
 import type { Seed, SeedDatabase, Seeds } from "../../config/seed-config.js";
 import type { ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
+import type { Redactor } from "../../core/redact.js";
 import type { Secret } from "../../core/secret.js";
 import type { Store } from "../../store/store.js";
 import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
@@ -25,6 +26,8 @@ export interface SeedOpsOptions {
   locks: EnvLocks;
   /** A secret environment variable by name (database passwords). */
   readSecret(name: string): Secret | undefined;
+  /** When given, each database password is registered so no reply, log or audit line can show it. */
+  redact?: Redactor;
   clock?: () => Date;
   smokeTimeoutMs?: number;
 }
@@ -69,6 +72,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       if (!secret || secret.reveal() === "") {
         throw new OpsError("config", `the password for database ${db.name} is not set (environment variable ${db.password_env})`, `Set ${db.password_env} in the bot's environment and restart it.`);
       }
+      options.redact?.add(secret);
       out.set(db.name, secret);
     }
     return out;

@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
+import ms from "ms";
 import { z } from "zod";
 import { parseCron } from "../jobs/cron-next.js";
-import { Duration } from "./schema.js";
 
 /**
  * Scheduled jobs, backups and health checks (`jobs:`, `backups:`, `health_checks:` in the config).
@@ -9,6 +9,16 @@ import { Duration } from "./schema.js";
  * `checkJobsConfig` from its `superRefine`, so a backup or check naming an undeclared host fails at
  * start with the list of declared hosts. Alerts go to the injected `Notifier` (the alert channel).
  */
+
+/**
+ * A duration such as `30s`, `15m`, `3d`, in milliseconds. The same rule as `Duration` in
+ * schema.ts, defined here because schema.ts imports this module: importing back from it would be
+ * a cycle, and `Duration` would still be uninitialised when this module's schemas are built.
+ */
+const Duration = z
+  .string()
+  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, { message: "must be a duration such as 30s, 15m, 2h or 3d" })
+  .transform((s) => ms(s as ms.StringValue));
 
 const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
 const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as PG_PASSWORD");

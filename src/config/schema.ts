@@ -1,5 +1,12 @@
 import ms from "ms";
 import { z } from "zod";
+import { DiscordConfig } from "./discord-config.js";
+import { checkEnvironmentHosts, Environments } from "./environments-config.js";
+import { Hetzner } from "./infra-config.js";
+import { Backups, checkJobsConfig, HealthChecks, Jobs } from "./jobs-config.js";
+import { checkSeedConfig, Runbooks, Seeds } from "./seed-config.js";
+import { SlackConfig } from "./slack-config.js";
+import { TelegramConfig } from "./telegram-config.js";
 
 /** A duration such as `30s`, `15m`, `3d`; parsed to milliseconds. */
 export const Duration = z
@@ -102,6 +109,13 @@ export const Dns = z.strictObject({
   api_url: z.string().url().optional(),
 });
 
+export const Chat = z.strictObject({
+  slack: SlackConfig.optional(),
+  discord: DiscordConfig.optional(),
+  telegram: TelegramConfig.optional(),
+});
+export type Chat = z.infer<typeof Chat>;
+
 export const Config = z
   .strictObject({
     data_dir: z.string().default("data"),
@@ -112,6 +126,14 @@ export const Config = z
     previews: Previews.optional(),
     dns: Dns.default({ provider: "none", proxied: false, ttl: 1, fail_on_error: true }),
     access: Access.default({ roles: {}, rules: {} }),
+    chat: Chat.default({}),
+    environments: Environments,
+    hetzner: Hetzner.optional(),
+    jobs: Jobs.default(Jobs.parse({})),
+    backups: Backups,
+    health_checks: HealthChecks,
+    seed: Seeds,
+    runbooks: Runbooks,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.previews && !(cfg.previews.host in cfg.hosts)) {
@@ -120,6 +142,16 @@ export const Config = z
         path: ["previews", "host"],
         message: `names host "${cfg.previews.host}", which is not declared under hosts (declared: ${Object.keys(cfg.hosts).join(", ")})`,
       });
+    }
+    const hostNames = Object.keys(cfg.hosts);
+    const problems = [
+      ...checkEnvironmentHosts(cfg.environments, hostNames),
+      ...checkJobsConfig({ backups: cfg.backups, health_checks: cfg.health_checks }, hostNames),
+      ...checkSeedConfig(cfg.seed, cfg.runbooks, cfg.environments, hostNames),
+    ];
+    for (const p of problems) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+    if (cfg.hetzner && cfg.dns.provider === "none" && Object.values(cfg.hetzner.envs).some((e) => e.hostname)) {
+      ctx.addIssue({ code: "custom", path: ["hetzner", "envs"], message: "names a hostname but dns.provider is none; set dns.provider: cloudflare or remove the hostnames" });
     }
     if (cfg.previews && cfg.previews.default_ttl > cfg.previews.max_ttl) {
       ctx.addIssue({ code: "custom", path: ["previews", "default_ttl"], message: "must not be longer than previews.max_ttl" });

@@ -91,10 +91,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function report(name: string, err: unknown): Promise<void> {
     const title = `job ${name} failed`;
+    const again = "If it keeps failing the same way, this is not repeated; you will hear when it succeeds again.";
     const reply =
       err instanceof OpsError
-        ? { status: "failure" as const, title, lines: [err.message], nextStep: err.nextStep, ...(err.details ? { code: err.details } : {}) }
-        : { status: "failure" as const, title, lines: [err instanceof Error ? err.message : String(err)], nextStep: "This is a bug or an unexpected condition; the details are in the opsdeck log." };
+        ? { status: "failure" as const, title, lines: [err.message, again], nextStep: err.nextStep, ...(err.details ? { code: err.details } : {}) }
+        : { status: "failure" as const, title, lines: [err instanceof Error ? err.message : String(err), again], nextStep: "This is a bug or an unexpected condition; the details are in the opsdeck log." };
     try {
       await notifier.notify(redact.value(reply));
     } catch (notifyErr) {
@@ -104,21 +105,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function execute(job: JobDefinition, trigger: string, dailyKey?: string): Promise<JobRun> {
     const now = clock();
+    const previous = getJobRuns(store.read()).filter((r) => r.name === job.name && r.result !== "running").pop();
     const run: JobRun = { id: randomUUID(), name: job.name, trigger, start: now.toISOString(), result: "running" };
     await store.update((s) => {
       putJobRun(s, run);
       if (dailyKey) addDailyRunKey(s, job.name, dailyKey);
     });
     let done: JobRun;
+    let thrown: unknown;
     try {
       const { summary } = await job.run({ now, trigger });
       done = { ...run, end: clock().toISOString(), result: "succeeded", summary: redact(summary) };
     } catch (err) {
+      thrown = err;
       log.error({ err, job: job.name }, "job failed");
       done = { ...run, end: clock().toISOString(), result: "failed", summary: redact(err instanceof Error ? err.message : String(err)) };
-      await report(job.name, err);
     }
     await store.update((s) => putJobRun(s, done));
+    if (done.result === "failed") {
+      // A job that keeps failing the same way (every 30 min, every minute) is reported once,
+      // not on every run; a different failure or a success after failures is reported again.
+      if (previous?.result === "failed" && previous.summary === done.summary) log.warn({ job: job.name }, "job failed again the same way; not reported again");
+      else await report(job.name, thrown);
+    } else if (previous?.result === "failed") {
+      await notifier
+        .notify(redact.value({ status: "success" as const, title: `job ${job.name} succeeded again`, lines: [done.summary ?? ""] }))
+        .catch((err: unknown) => log.error({ err, job: job.name }, "could not post the job recovery to the alert channel"));
+    }
     return done;
   }
 

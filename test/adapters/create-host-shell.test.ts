@@ -1,17 +1,18 @@
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Host } from "../../src/config/schema.js";
+import type { Host } from "../../src/config/schema.js";
 import { OpsError } from "../../src/core/errors.js";
 import { createDockerClientForHost, createHostShell } from "../../src/ops/adapters/create-host-shell.js";
 import { loadTestEnv } from "../support/test-env.js";
 
 const env = loadTestEnv();
 const keyDir = dirname(env.sshKeyPath);
+const sshDefaults = { type: "ssh", port: 22, command_timeout: 120_000, docker_socket: env.dockerSocket } as const;
 const opts = { resolvePath: (p: string) => (p.startsWith("/") ? p : join(keyDir, p)), readSecretEnv: (): string | undefined => undefined };
 
 describe("createHostShell / createDockerClientForHost", () => {
   it("builds a working SSH shell and a Docker client on the same connection from the config", async () => {
-    const host = Host.parse({ type: "ssh", address: env.sshHost, port: env.sshPort, user: env.sshUser, key_path: "id_ed25519", command_timeout: "20s" });
+    const host: Host = { ...sshDefaults, address: env.sshHost, port: env.sshPort, user: env.sshUser, key_path: "id_ed25519", command_timeout: 20_000 };
     const shell = createHostShell("preview1", host, opts);
     const docker = createDockerClientForHost(host, shell);
     try {
@@ -27,7 +28,7 @@ describe("createHostShell / createDockerClientForHost", () => {
   });
 
   it("builds the local shell and the local Docker client", async () => {
-    const host = Host.parse({ type: "local", docker_socket: env.dockerSocket });
+    const host: Host = { type: "local", command_timeout: 120_000, docker_socket: env.dockerSocket };
     const shell = createHostShell("local", host, opts);
     const docker = createDockerClientForHost(host, shell);
     try {
@@ -40,7 +41,7 @@ describe("createHostShell / createDockerClientForHost", () => {
   });
 
   it("says which variable is missing when the key passphrase is not set", () => {
-    const host = Host.parse({ type: "ssh", address: env.sshHost, user: env.sshUser, key_path: "id_ed25519", key_passphrase_env: "PREVIEW1_KEY_PASSPHRASE" });
+    const host: Host = { ...sshDefaults, address: env.sshHost, user: env.sshUser, key_path: "id_ed25519", key_passphrase_env: "PREVIEW1_KEY_PASSPHRASE" };
     let err: unknown;
     try {
       createHostShell("preview1", host, opts);
@@ -53,7 +54,7 @@ describe("createHostShell / createDockerClientForHost", () => {
   });
 
   it("reports an unreadable key file as a config problem", async () => {
-    const host = Host.parse({ type: "ssh", address: env.sshHost, port: env.sshPort, user: env.sshUser, key_path: "no-such-key" });
+    const host: Host = { ...sshDefaults, address: env.sshHost, port: env.sshPort, user: env.sshUser, key_path: "no-such-key" };
     const shell = createHostShell("preview1", host, opts);
     const err = await shell.exec(["true"]).catch((e: unknown) => e);
     expect((err as OpsError).code).toBe("config");

@@ -193,10 +193,14 @@ describe("/preview lifecycle", () => {
   });
 
   it("refuses when free disk or memory is below the minimum, before touching anything", async () => {
-    const disk = await rig({ config: { min_free_disk_mb: 1_000_000_000 } });
+    // base_dir given as ~/… is resolved against the SSH user's $HOME.
+    const name = uniqueName("pvdisk");
+    expect(env.previewsDir).toBe("/home/opsdeck/previews");
+    cleanups.push({ slugs: [], baseDir: `${env.previewsDir}/${name}` });
+    const disk = await rig({ config: { min_free_disk_mb: 1_000_000_000 }, baseDir: `~/previews/${name}` });
     const res = await disk.send(`/preview ${uniqueName("disk")}`);
     expect(res.final.status).toBe("failure");
-    expect(res.final.title).toMatch(/^host preview1 has \d+ MB of free disk under .+; a preview needs at least 1000000000 MB$/);
+    expect(res.final.title).toMatch(new RegExp(`^host preview1 has \\d+ MB of free disk under ${env.previewsDir}/${name}; a preview needs at least 1000000000 MB$`));
     expect(disk.h.store.read().previews).toEqual([]);
     expect(disk.h.store.read().operations[0]?.status).toBe("failed");
 

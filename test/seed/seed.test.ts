@@ -83,7 +83,6 @@ describe("/seed with real PostgreSQL over SSH", () => {
 
   beforeAll(async () => {
     pg = await startPgCluster(tenv.pgBin);
-    redact.add(pg.password);
     base = testUserDir("opsdeck-seed-");
     seedDir = join(base, "seed");
     targetDir = join(base, "incoming");
@@ -151,7 +150,7 @@ describe("/seed with real PostgreSQL over SSH", () => {
     expect(checkSeedConfig(seeds, Runbooks.parse({}), environments, ["backup1", "db1"]).map((p) => p.message).join("\n")).toMatch(/"prod" is protected and can never be seeded/);
 
     seedConfig = seeds;
-    const realOps = createSeedOps({ seeds, environments, shellFor: (name) => shells.get(name) as HostShell, composeFor: () => compose, store: lazyStore, locks, readSecret });
+    const realOps = createSeedOps({ seeds, environments, shellFor: (name) => shells.get(name) as HostShell, composeFor: () => compose, store: lazyStore, locks, readSecret, redact });
     h = await createHarness({ handlers: [createSeedHandler({ ops: realOps })], redact, access });
   }, 120_000);
 

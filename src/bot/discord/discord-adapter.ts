@@ -4,6 +4,7 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
+  REST,
   Routes,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -84,9 +85,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       allowedMentions: { parse: [] },
       ...(config.api_url ? { rest: { api: config.api_url } } : {}),
     });
-  // A REST-only client until `start`: alerts can be posted even when the gateway is down.
-  const restClient = newClient();
-  restClient.rest.setToken(token.reveal());
+  // REST on its own, for command registration and alerts: alerts go out even when the gateway is down.
+  const rest = new REST(config.api_url ? { api: config.api_url } : {}).setToken(token.reveal());
 
   async function render(reply: Reply): Promise<DiscordMessage> {
     const ids = await Promise.all((reply.buttons ?? []).map((b) => refs.put({ kind: "run", command: b.command, ...(b.confirm ? { confirm: b.confirm } : {}) })));
@@ -190,7 +190,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       if (!config.application_id || !config.guild_id) {
         throw new OpsError("config", "chat.discord needs application_id and guild_id", "Add both under chat.discord in the config file.");
       }
-      const wrote = await registerSlashCommands(restClient.rest, config.application_id, config.guild_id, slashCommandBodies(options.commands ?? CHAT_COMMANDS)).catch((err: unknown) => {
+      const wrote = await registerSlashCommands(rest, config.application_id, config.guild_id, slashCommandBodies(options.commands ?? CHAT_COMMANDS)).catch((err: unknown) => {
         throw new OpsError("external_api", `could not register the Discord slash commands (${(err as Error).message})`, "Check the bot token, application_id and guild_id, and that the bot was invited with the applications.commands scope.", { cause: err });
       });
       log.info({ guild: config.guild_id, changed: wrote }, wrote ? "Discord slash commands registered" : "Discord slash commands unchanged");
@@ -223,7 +223,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
           throw new OpsError("config", "no Discord alert channel is configured", "Set chat.discord.alert_channel to a channel id.");
         }
         const msg = await render(reply);
-        await restClient.rest.post(Routes.channelMessages(config.alert_channel), {
+        await rest.post(Routes.channelMessages(config.alert_channel), {
           body: { embeds: msg.embeds, components: msg.components, allowed_mentions: { parse: [] } },
         });
       },

@@ -37,7 +37,7 @@ const LONG_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$/;
  * `interrupted` / `failed` and that `list` shows and `destroy` removes.
  */
 export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
-  const { config, host, compose, docker, dns, store, redact, templatePath, baseDir, log } = options;
+  const { config, host, compose, docker, dns, store, redact, templatePath, log } = options;
   const clock = options.clock ?? (() => new Date());
   const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
   const getResources = options.getResources ?? getHostResources;
@@ -46,7 +46,19 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const hostLockSeconds = Math.ceil(config.health_timeout / 1000) + 15 * 60;
   const removeDeps = { host, compose, docker, dns, log };
 
-  const names = (slug: string): PreviewNames => getPreviewNames(config, baseDir, slug);
+  // `~/previews` (a config value for an SSH host) is resolved against the remote $HOME once.
+  let baseDir = options.baseDir;
+  let resolvingBase: Promise<string> | undefined;
+  const resolveBase = async (): Promise<string> => {
+    if (!baseDir.startsWith("~/")) return baseDir;
+    resolvingBase ??= host.exec(["sh", "-c", 'printf %s "$HOME"']).then((r) => {
+      if (!r.stdout.startsWith("/")) throw new OpsError("config", `the home directory of the user on host ${host.name} is not an absolute path`, "Set previews.base_dir to an absolute path.");
+      baseDir = `${r.stdout.replace(/\/+$/, "")}/${baseDir.slice(2)}`;
+      return baseDir;
+    });
+    return resolvingBase;
+  };
+  const names = async (slug: string): Promise<PreviewNames> => getPreviewNames(config, await resolveBase(), slug);
   const say = async (progress: ProgressFn, step: string): Promise<void> => {
     try {
       await progress(step);
@@ -132,7 +144,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     if (!(ttlMs > 0) || ttlMs > config.max_ttl) {
       throw new OpsError("bad_input", `the time to live must be between 1s and ${ms(config.max_ttl, { long: true })}`, `Use --ttl with at most ${ms(config.max_ttl)}.`);
     }
-    const n = names(slug);
+    const n = await names(slug);
     const image = config.image.replaceAll("{ref}", ref);
     // Render first: a broken template fails before anything is reserved or touched.
     const rendered = renderTemplate(await readFile(templatePath, "utf8"), {
@@ -247,7 +259,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
 
   async function destroy(slugOrBranch: string, actor: Actor, progress: ProgressFn): Promise<StoppedPreview> {
     const slug = resolveSlug(slugOrBranch);
-    const n = names(slug);
+    const n = await names(slug);
     const release = guard(slug, `run /preview destroy ${slug}`);
     try {
       const record = store.read().previews.find((p) => p.slug === slug);

@@ -92,6 +92,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       const op = await startOperation(store, "seed", env, actor, started);
       let phase: Phase = "before-stop";
       let scrubbed = false;
+      let left = `${env} was not changed.`;
       const source = options.shellFor(seed.source_host);
       const target = options.shellFor(seed.target_host);
       const targetDir = seed.target_dir ?? `${seed.seed_dir.replace(/\/+$/, "")}/incoming`;
@@ -154,16 +155,20 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
           const totals = results.map((r) => `${r.name}: ${r.rules.reduce((n, c) => n + c.rows, 0)} rows anonymised`).join("; ");
           await finishOperation(store, op.id, "succeeded", `${totals}${failedSmoke > 0 ? `; ${failedSmoke} smoke check(s) failed` : ""}`, clock());
           return { env, sourceEnv: seed.source_env, databases: results, smoke, durationMs: clock().getTime() - started.getTime(), operationId: op.id };
+        } catch (err) {
+          // Still holding the host lock: put the services back (or not) before anyone else starts.
+          left = await afterFailure(phase, scrubbed, env, project, compose, services);
+          throw err;
         } finally {
           await hostLock.release();
         }
       } catch (err) {
-        const left = await afterFailure(phase, scrubbed, env, project, compose, services);
-        await finishOperation(store, op.id, "failed", `${err instanceof Error ? err.message : String(err)} (${left})`, clock()).catch(() => undefined);
+        const message = err instanceof Error ? err.message : String(err);
+        await finishOperation(store, op.id, "failed", `${message} (${left})`, clock()).catch(() => undefined);
         if (err instanceof OpsError) {
           throw new OpsError(err.code, `seed of ${env} failed: ${err.message}`, `${left} ${err.nextStep}`, err.details ? { cause: err, details: err.details } : { cause: err });
         }
-        throw err;
+        throw new OpsError("remote_failed", `seed of ${env} failed: ${message}`, `${left} Check ${seed.target_host} and try again.`, { cause: err });
       }
     } finally {
       release();

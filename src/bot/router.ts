@@ -42,7 +42,7 @@ export function helpReply(handlers: Handler[]): Reply {
     status: "info",
     title: "opsdeck commands",
     lines: [...handlers.map((h) => `/${h.name} — ${h.summary}`), "/help — this list"],
-    fields: handlers.flatMap((h) => h.usage.map((u) => ({ label: `/${h.name}`, value: u }))),
+    code: handlers.flatMap((h) => h.usage).join("\n"),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Duration } from "./schema.js";
+import { Duration } from "./duration.js";
 
 /**
  * `hetzner:` in the config — the preprod server(s) managed by `/infra`. The lead merges

@@ -1,5 +1,5 @@
-import ms from "ms";
 import { z } from "zod";
+import { Duration } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
 import { Hetzner } from "./infra-config.js";
@@ -8,13 +8,7 @@ import { checkSeedConfig, Runbooks, Seeds } from "./seed-config.js";
 import { SlackConfig } from "./slack-config.js";
 import { TelegramConfig } from "./telegram-config.js";
 
-/** A duration such as `30s`, `15m`, `3d`; parsed to milliseconds. */
-export const Duration = z
-  .string()
-  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, {
-    message: "must be a duration such as 30s, 15m, 2h or 3d",
-  })
-  .transform((s) => ms(s as ms.StringValue));
+export { Duration };
 
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preview1)");
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CommandArgv, EnvironmentName, SmokeCheck, type Environments } from "./environments-config.js";
-import { Duration } from "./schema.js";
+import { Duration } from "./duration.js";
 
 /**
  * `seed:` (per target environment: where its data comes from and how it is anonymised) and

@@ -51,3 +51,21 @@ export function lastRun(state: State, job: string): JobRun | undefined {
   const runs = getJobRuns(state).filter((r) => r.name === job);
   return runs[runs.length - 1];
 }
+
+/** The last failure of each job that was posted to the alert channel (`jobFailureReports`). */
+export interface JobFailureReport {
+  summary: string;
+  at: string;
+}
+
+export function getJobFailureReports(state: State): Record<string, JobFailureReport> {
+  const v = state["jobFailureReports"];
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, JobFailureReport>) : {};
+}
+
+export function setJobFailureReport(state: State, job: string, report: JobFailureReport | undefined): void {
+  const all = { ...getJobFailureReports(state) };
+  if (report) all[job] = report;
+  else delete all[job];
+  state["jobFailureReports"] = all;
+}

@@ -8,7 +8,8 @@ import type { Store } from "../store/store.js";
 import { cronNext } from "./cron-next.js";
 import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
 import { createInProcessBree } from "./in-process-bree.js";
-import { addDailyRunKey, getDailyRunKeys, getJobRuns, lastRun, putJobRun, type JobRun } from "./job-state.js";
+import { formatDuration } from "./format-local-time.js";
+import { addDailyRunKey, getDailyRunKeys, getJobFailureReports, getJobRuns, lastRun, putJobRun, setJobFailureReport, type JobRun } from "./job-state.js";
 
 export type JobSchedule =
   | { kind: "cron"; cron: string }
@@ -51,6 +52,8 @@ export interface SchedulerOptions {
   clock?: () => Date;
   /** How often daily jobs check whether they are due (default one minute). */
   dailyCheckMs?: number;
+  /** An identical failure of the same job is posted again only after this long (default 4 h). */
+  failureRepeatMs?: number;
 }
 
 export interface Scheduler {
@@ -84,14 +87,15 @@ export function describeSchedule(s: JobSchedule, zone: string): string {
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { store, notifier, redact, log, timeZone } = options;
   const clock = options.clock ?? (() => new Date());
+  const failureRepeatMs = options.failureRepeatMs ?? 4 * 3_600_000;
   const byName = new Map(options.jobs.map((j) => [j.name, j]));
   const running = new Map<string, Promise<JobRun>>();
   let bree: Bree | undefined;
   let startedAt = clock();
 
-  async function report(name: string, err: unknown): Promise<void> {
+  async function report(name: string, err: unknown, repeatMs: number): Promise<void> {
     const title = `job ${name} failed`;
-    const again = "If it keeps failing the same way, this is not repeated; you will hear when it succeeds again.";
+    const again = `If it keeps failing the same way, this is repeated at most every ${formatDuration(repeatMs)}; you will hear when it succeeds again.`;
     const reply =
       err instanceof OpsError
         ? { status: "failure" as const, title, lines: [err.message, again], nextStep: err.nextStep, ...(err.details ? { code: err.details } : {}) }
@@ -121,12 +125,23 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       log.error({ err, job: job.name }, "job failed");
       done = { ...run, end: clock().toISOString(), result: "failed", summary: redact(err instanceof Error ? err.message : String(err)) };
     }
-    await store.update((s) => putJobRun(s, done));
-    if (done.result === "failed") {
-      // A job that keeps failing the same way (every 30 min, every minute) is reported once,
-      // not on every run; a different failure or a success after failures is reported again.
-      if (previous?.result === "failed" && previous.summary === done.summary) log.warn({ job: job.name }, "job failed again the same way; not reported again");
-      else await report(job.name, thrown);
+    const finished = done;
+    // A job that keeps failing the same way (every minute, every 30 min) is reported again only
+    // after `failureRepeatMs`; a different failure, or a success after failures, is reported at once.
+    const lastReport = getJobFailureReports(store.read())[job.name];
+    const repeat =
+      finished.result === "failed" &&
+      previous?.result === "failed" &&
+      lastReport?.summary === finished.summary &&
+      clock().getTime() - Date.parse(lastReport.at) < failureRepeatMs;
+    await store.update((s) => {
+      putJobRun(s, finished);
+      if (finished.result === "failed" && !repeat) setJobFailureReport(s, job.name, { summary: finished.summary ?? "", at: clock().toISOString() });
+      if (finished.result === "succeeded") setJobFailureReport(s, job.name, undefined);
+    });
+    if (finished.result === "failed") {
+      if (repeat) log.warn({ job: job.name }, "job failed again the same way; not reported again yet");
+      else await report(job.name, thrown, failureRepeatMs);
     } else if (previous?.result === "failed") {
       await notifier
         .notify(redact.value({ status: "success" as const, title: `job ${job.name} succeeded again`, lines: [done.summary ?? ""] }))

@@ -24,7 +24,7 @@ describe("router", () => {
     const h = await createHarness({ handlers: [echoHandler([])] });
     const { final } = await h.send("/help");
     expect(final.lines).toContain("/echo — echo the arguments");
-    expect(final.fields?.map((f) => f.value)).toContain("/echo <words…>");
+    expect(final.code?.split("\n")).toContain("/echo <words…>");
   });
 
   it("suggests the nearest command for a typo", async () => {

@@ -1,6 +1,6 @@
 // /runbook through the real router, store, audit log and redactor; steps run over the real SSH
 // host shell against the test sshd. Nothing of ours is mocked.
-import { existsSync, mkdtempSync, chownSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { createRedactor } from "../../src/core/redact.js";
 import { createRunbookHandler } from "../../src/handlers/runbook.js";
 import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
+import { testUserDir } from "../seed/pg-cluster.js";
 import { loadTestEnv } from "../support/test-env.js";
 
 const tenv = loadTestEnv();
@@ -26,8 +27,7 @@ describe("/runbook over SSH", () => {
   let h: Harness;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "opsdeck-rb-"));
-    chownSync(dir, 1001, 1001); // the SSH test user writes the marker file here
+    dir = testUserDir("opsdeck-rb-"); // the SSH test user writes the marker file here
     marker = join(dir, "failover-done");
     shell = createSshHostShell({ name: "db1", address: tenv.sshHost, port: tenv.sshPort, user: tenv.sshUser, keyPath: tenv.sshKeyPath, commandTimeoutMs: 30_000 });
     const runbooks = Runbooks.parse({
@@ -58,6 +58,7 @@ describe("/runbook over SSH", () => {
 
   afterAll(async () => {
     await shell?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const all = (messages: Reply[]): string => JSON.stringify(messages);

@@ -11,7 +11,7 @@ import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ss
 import { copyDump, latestDumpPath, statDump } from "../../src/ops/seed/copy-dump.js";
 import { acquireHostLock, hostLockPath } from "../../src/ops/seed/host-lock.js";
 import { loadTestEnv } from "../support/test-env.js";
-import { testUserDir } from "./pg-cluster.js";
+import { testUserDir, testUserIds } from "./pg-cluster.js";
 
 const execFileP = promisify(execFile);
 const tenv = loadTestEnv();
@@ -99,7 +99,7 @@ describe("dump copy", () => {
       expect(sha(copy)).toBe(sha(src));
       expect(Math.abs(statSync(copy).mtimeMs - old.getTime())).toBeLessThan(1000);
     }
-    expect(statSync(across).uid).toBe(1001); // written by the SSH user on the target
+    expect(statSync(across).uid).toBe(testUserIds().uid); // written by the SSH user on the target
   });
 
   it("a missing or empty dump says how to make one", async () => {

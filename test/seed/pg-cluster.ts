@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL 15 cluster on a free loopback port, owned by the `opsdeck` test user
 // (initdb refuses root), with password (scram) authentication only, so a seed has to bring its
 // password through .pgpass to get in.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -44,8 +44,15 @@ export async function asTestUser(argv: string[], env: Record<string, string> = {
   return stdout;
 }
 
+let ids: { uid: number; gid: number } | undefined;
+
+/** uid and gid of the `opsdeck` test user (the SSH user). */
 export function testUserIds(): { uid: number; gid: number } {
-  return { uid: 1001, gid: 1001 };
+  ids ??= {
+    uid: Number(execFileSync("id", ["-u", "opsdeck"], { encoding: "utf8" }).trim()),
+    gid: Number(execFileSync("id", ["-g", "opsdeck"], { encoding: "utf8" }).trim()),
+  };
+  return ids;
 }
 
 /** A directory owned by the test user (so the SSH user can read and write it). */

@@ -152,7 +152,7 @@ describe("/seed with real PostgreSQL over SSH", () => {
     seedConfig = seeds;
     const realOps = createSeedOps({ seeds, environments, shellFor: (name) => shells.get(name) as HostShell, composeFor: () => compose, store: lazyStore, locks, readSecret, redact });
     h = await createHarness({ handlers: [createSeedHandler({ ops: realOps })], redact, access });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     if (compose) await compose.down(project, { volumes: true }).catch(() => undefined);
@@ -275,7 +275,7 @@ describe("/seed with real PostgreSQL over SSH", () => {
     const op = h.store.read().operations.filter((o) => o.kind === "seed").at(-1);
     expect(op?.status).toBe("succeeded");
     expect(op?.summary).toMatch(/shop_preprod: 9 rows anonymised/);
-  }, 120_000);
+  }, 240_000);
 
   it("a failing anonymisation rule removes the restored data, leaves the services stopped and says so", async () => {
     const good = seedConfig.preprod as Seed;
@@ -296,5 +296,5 @@ describe("/seed with real PostgreSQL over SSH", () => {
     expect(JSON.stringify(final)).not.toContain(pg.password);
     expect(h.store.read().operations.filter((o) => o.kind === "seed").at(-1)?.status).toBe("failed");
     await compose.up(project);
-  }, 120_000);
+  }, 240_000);
 });

@@ -107,6 +107,34 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
+  /**
+   * Store the finished run and tell the alert channel what changed. A job that keeps failing the
+   * same way (every minute, every 30 min) is reported again only after `failureRepeatMs`; a
+   * different failure, or a success after failures, is reported at once.
+   */
+  async function recordOutcome(name: string, previous: JobRun | undefined, finished: JobRun, thrown: unknown): Promise<void> {
+    const lastReport = getJobFailureReports(store.read())[name];
+    const repeat =
+      finished.result === "failed" &&
+      previous?.result === "failed" &&
+      lastReport !== undefined &&
+      lastReport.summary === finished.summary &&
+      clock().getTime() - Date.parse(lastReport.at) < failureRepeatMs;
+    await store.update((s) => {
+      putJobRun(s, finished);
+      if (finished.result === "failed" && !repeat) setJobFailureReport(s, name, { summary: finished.summary ?? "", at: clock().toISOString() });
+      if (finished.result === "succeeded") setJobFailureReport(s, name, undefined);
+    });
+    if (finished.result === "failed") {
+      if (repeat) log.warn({ job: name }, "job failed again the same way; not reported again yet");
+      else await report(name, thrown, failureRepeatMs);
+    } else if (previous?.result === "failed") {
+      await notifier
+        .notify(redact.value({ status: "success" as const, title: `job ${name} succeeded again`, lines: [finished.summary ?? ""] }))
+        .catch((err: unknown) => log.error({ err, job: name }, "could not post the job recovery to the alert channel"));
+    }
+  }
+
   async function execute(job: JobDefinition, trigger: string, dailyKey?: string): Promise<JobRun> {
     const now = clock();
     const previous = getJobRuns(store.read()).filter((r) => r.name === job.name && r.result !== "running").pop();
@@ -125,28 +153,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       log.error({ err, job: job.name }, "job failed");
       done = { ...run, end: clock().toISOString(), result: "failed", summary: redact(err instanceof Error ? err.message : String(err)) };
     }
-    const finished = done;
-    // A job that keeps failing the same way (every minute, every 30 min) is reported again only
-    // after `failureRepeatMs`; a different failure, or a success after failures, is reported at once.
-    const lastReport = getJobFailureReports(store.read())[job.name];
-    const repeat =
-      finished.result === "failed" &&
-      previous?.result === "failed" &&
-      lastReport?.summary === finished.summary &&
-      clock().getTime() - Date.parse(lastReport.at) < failureRepeatMs;
-    await store.update((s) => {
-      putJobRun(s, finished);
-      if (finished.result === "failed" && !repeat) setJobFailureReport(s, job.name, { summary: finished.summary ?? "", at: clock().toISOString() });
-      if (finished.result === "succeeded") setJobFailureReport(s, job.name, undefined);
-    });
-    if (finished.result === "failed") {
-      if (repeat) log.warn({ job: job.name }, "job failed again the same way; not reported again yet");
-      else await report(job.name, thrown, failureRepeatMs);
-    } else if (previous?.result === "failed") {
-      await notifier
-        .notify(redact.value({ status: "success" as const, title: `job ${job.name} succeeded again`, lines: [done.summary ?? ""] }))
-        .catch((err: unknown) => log.error({ err, job: job.name }, "could not post the job recovery to the alert channel"));
-    }
+    await recordOutcome(job.name, previous, done, thrown);
     return done;
   }
 

@@ -16,9 +16,9 @@ import { openStore } from "../../src/store/store.js";
 import { captureLog } from "../fakes/capture-log.js";
 import { createHarness } from "../support/router-harness.js";
 
-function recordingNotifier(): Notifier & { sent: Reply[] } {
+function recordingNotifier(): Notifier & { sent: Reply[]; take(): Reply[] } {
   const sent: Reply[] = [];
-  return { sent, notify: async (r) => void sent.push(r) };
+  return { sent, notify: async (r) => void sent.push(r), take: () => sent.splice(0, sent.length) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +186,42 @@ describe("scheduler with Bree", () => {
     await again.start();
     await again.stop();
     expect(notifier.sent).toHaveLength(1);
+  });
+});
+
+describe("failure reports", () => {
+  it("repeats an identical failure only after 4 h, and reports a different failure and the recovery at once", async () => {
+    let now = new Date("2026-11-23T10:00:00Z");
+    let message = "backup host unreachable";
+    let fail = true;
+    const notifier = recordingNotifier();
+    const scheduler = createScheduler({
+      jobs: [{ name: "flaky", description: "x", schedule: { kind: "every", ms: 60_000 }, run: async () => { if (fail) throw new Error(message); return { summary: "fine" }; } }],
+      store: await openStore(tempDir()),
+      notifier,
+      redact: createRedactor(),
+      log: captureLog().log,
+      timeZone: "UTC",
+      clock: () => now,
+    });
+    const runAt = async (minutes: number): Promise<string[]> => {
+      now = new Date(now.getTime() + minutes * 60_000);
+      await scheduler.runNow("flaky", "schedule");
+      return notifier.take().map((r) => r.title);
+    };
+    expect(await runAt(0)).toEqual(["job flaky failed"]);
+    expect(await runAt(1)).toEqual([]);
+    expect(await runAt(60)).toEqual([]);
+    expect(await runAt(178)).toEqual([]); // 3 h 59 min after the report
+    expect(await runAt(1)).toEqual(["job flaky failed"]); // 4 h: reminded
+    expect(await runAt(1)).toEqual([]);
+    message = "disk full";
+    expect(await runAt(1)).toEqual(["job flaky failed"]); // a different failure
+    fail = false;
+    expect(await runAt(1)).toEqual(["job flaky succeeded again"]);
+    expect(await runAt(1)).toEqual([]);
+    fail = true;
+    expect(await runAt(1)).toEqual(["job flaky failed"]);
   });
 });
 

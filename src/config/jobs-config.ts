@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
-import ms from "ms";
 import { z } from "zod";
 import { parseCron } from "../jobs/cron-next.js";
+import { Duration } from "./duration.js";
 
 /**
  * Scheduled jobs, backups and health checks (`jobs:`, `backups:`, `health_checks:` in the config).
@@ -9,16 +9,6 @@ import { parseCron } from "../jobs/cron-next.js";
  * `checkJobsConfig` from its `superRefine`, so a backup or check naming an undeclared host fails at
  * start with the list of declared hosts. Alerts go to the injected `Notifier` (the alert channel).
  */
-
-/**
- * A duration such as `30s`, `15m`, `3d`, in milliseconds. The same rule as `Duration` in
- * schema.ts, defined here because schema.ts imports this module: importing back from it would be
- * a cycle, and `Duration` would still be uninitialised when this module's schemas are built.
- */
-const Duration = z
-  .string()
-  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, { message: "must be a duration such as 30s, 15m, 2h or 3d" })
-  .transform((s) => ms(s as ms.StringValue));
 
 const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
 const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as PG_PASSWORD");
@@ -93,7 +83,10 @@ export type Jobs = z.infer<typeof Jobs>;
 
 export const BackupDatabase = z.strictObject({
   /** Database name; also the dump file prefix. */
-  name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a database name such as shop (lowercase letters, digits, _)"),
+  name: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a database name such as shop (lowercase letters, digits, _)")
+    .refine((n) => n !== "redis", 'must not be "redis": that name is kept for the Redis snapshot files'),
   /** Where PostgreSQL listens, as seen from the backup host. */
   host: z.string().regex(/^[A-Za-z0-9.:_-]+$/, "must be a host name or address such as 127.0.0.1").default("127.0.0.1"),
   port: z.number().int().min(1).max(65535).default(5432),

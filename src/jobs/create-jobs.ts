@@ -10,6 +10,7 @@ import { createStatusHandler } from "../handlers/status.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
 import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
 import { createHealthMonitor, type HealthMonitor } from "../ops/health/create-health-monitor.js";
+import { environmentHttpChecks } from "../ops/health/environment-http-checks.js";
 import type { Store } from "../store/store.js";
 import { createHealthAlertsJob } from "./health-alerts-job.js";
 import { createPreBackupJob } from "./pre-backup-job.js";
@@ -20,6 +21,8 @@ export interface JobsWiringOptions {
   jobs: Jobs;
   backups: Backups;
   healthChecks: HealthChecks;
+  /** Deploy environments: their `health_urls` are watched too (see `environmentHttpChecks`). */
+  environments?: Record<string, { health_urls: string[] }>;
   store: Store;
   /** The alert channel. */
   notifier: Notifier;
@@ -51,8 +54,12 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
   const zone = jobs.time_zone;
   const clock = options.clock ?? (() => new Date());
   const backups = createBackupOps({ backups: options.backups, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const checks: HealthChecks = {
+    ...options.healthChecks,
+    http: [...options.healthChecks.http, ...environmentHttpChecks(options.environments ?? {}, options.healthChecks.http)],
+  };
   const monitor = createHealthMonitor({
-    checks: options.healthChecks,
+    checks,
     policy: {
       failuresToOpen: jobs.health_alerts.failures_to_open,
       reminderMs: jobs.health_alerts.reminder_every,
@@ -82,7 +89,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     );
   }
   if (jobs.pre_backup.enabled && Object.keys(options.backups).length > 0) defs.push(createPreBackupJob({ backups, time: jobs.pre_backup.time }));
-  const checkCount = options.healthChecks.http.length + options.healthChecks.hosts.length;
+  const checkCount = checks.http.length + checks.hosts.length;
   if (jobs.health_alerts.enabled && checkCount > 0) defs.push(createHealthAlertsJob({ monitor, everyMs: jobs.health_alerts.every }));
   const scheduler = createScheduler({ jobs: defs, store, notifier, redact, log, timeZone: zone, clock });
   return {

@@ -122,6 +122,11 @@ describe("pre-backup", () => {
     const otherDb = dumpFileName("billing", new Date(now - 10 * 24 * HOUR));
     await asTestUser(["mkdir", "-p", prodDumps]);
     for (const f of [old, recent, otherDb, "notes.txt"]) await asTestUser(["sh", "-c", 'echo x > "$1"', "sh", join(prodDumps, f)]);
+    // Temporary files: one left by a run killed two days ago, one being written right now.
+    const deadPartial = `${recent}.0badf00d.partial`;
+    const livePartial = `${dumpFileName("crm", new Date(now))}.1ee7c0de.partial`;
+    for (const f of [deadPartial, livePartial]) await asTestUser(["sh", "-c", 'echo x > "$1"', "sh", join(prodDumps, f)]);
+    await asTestUser(["touch", "-d", "2 days ago", join(prodDumps, deadPartial)]);
 
     const run = await scheduler.runNow("pre-backup", "schedule");
 
@@ -148,7 +153,7 @@ describe("pre-backup", () => {
     expect(dumped).toContain("notes.txt");
     expect(crmDumps).toHaveLength(1);
     expect(rdbs).toHaveLength(1);
-    expect(dumped.some((f) => f.endsWith(".partial"))).toBe(false);
+    expect(dumped.filter((f) => f.endsWith(".partial"))).toEqual([livePartial]);
 
     // pg_restore accepts the dumps and sees the tables.
     const newShop = shopDumps.find((f) => f !== recent) ?? "";

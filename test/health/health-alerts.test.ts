@@ -10,7 +10,8 @@ import { createStatusHandler } from "../../src/handlers/status.js";
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { createHealthMonitor, type HealthMonitor } from "../../src/ops/health/create-health-monitor.js";
-import type { AlertPolicy } from "../../src/ops/health/evaluate-alert.js";
+import type { AlertState } from "../../src/ops/health/alert-state.js";
+import { evaluateAlert, type AlertPolicy } from "../../src/ops/health/evaluate-alert.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { captureLog } from "../fakes/capture-log.js";
 import { createHarness } from "../support/router-harness.js";
@@ -249,4 +250,26 @@ describe("health alerts", () => {
     expect(field("load on app1")).toMatch(/^ok /);
     expect(field("host:gone:disk")).toBe("not checked yet");
   }, 60_000);
+});
+
+describe("alert rules", () => {
+  it("escalates a warning incident once when it turns critical", () => {
+    const policy = policyFrom();
+    const at = (m: number): Date => new Date(Date.UTC(2026, 10, 23, 10, m));
+    const disk = (percent: number) => ({
+      id: "host:db1:disk",
+      label: "disk on db1 (/)",
+      ok: percent < 80,
+      detail: `disk ${percent} % used`,
+      ...(percent >= 90 ? { severity: "critical" as const } : percent >= 80 ? { severity: "warning" as const } : {}),
+    });
+    let state: AlertState | undefined;
+    const titles: string[] = [];
+    [85, 86, 88, 93, 95, 91, 70].forEach((p, i) => {
+      const r = evaluateAlert(state, disk(p), at(i), policy);
+      state = r.state;
+      titles.push(...r.notices.map((n) => n.title));
+    });
+    expect(titles).toEqual(["warning: disk on db1 (/)", "critical now: disk on db1 (/)", "recovered: disk on db1 (/) after 6m"]);
+  });
 });

@@ -46,6 +46,8 @@ describe("jobs wiring", () => {
       jobs: Jobs.parse({ time_zone: "Europe/Paris", health_alerts: { every: "200ms" } }),
       backups: Backups.parse({}),
       healthChecks: HealthChecks.parse({ http: [{ name: "app", url }] }),
+      // staging's URL is watched as check "staging"; prod's is the same as "app" and not doubled.
+      environments: { staging: { health_urls: [url.replace("/healthz", "/staging")] }, prod: { health_urls: [url] } },
       store: h.store,
       notifier: { notify: async (r) => void alerts.push(r) },
       redact: h.redact,
@@ -68,10 +70,11 @@ describe("jobs wiring", () => {
     const jobs = await h.send("/jobs");
     // No backups configured → no pre-backup job.
     expect(jobs.final.fields?.map((f) => f.label)).toEqual(["ttl-cleanup", "health-alerts"]);
-    expect(jobs.final.fields?.[1]?.value).toMatch(/^every 0.2 s · next .* · last succeeded .* — 1 checks, 0 failing, 0 message\(s\) posted$/);
+    expect(jobs.final.fields?.[1]?.value).toMatch(/^every 0.2 s · next .* · last succeeded .* — 2 checks, 0 failing, 0 message\(s\) posted$/);
 
     const status = await h.send("/status");
-    expect(status.final.title).toBe("all 1 checked of 1 checks ok");
+    expect(status.final.title).toBe("all 2 checked of 2 checks ok");
+    expect(status.final.fields?.map((f) => f.label)).toEqual([`http app (${url})`, `http staging (${url.replace("/healthz", "/staging")})`]);
 
     const backup = await h.send("/backup run prod");
     expect(backup.final.status).toBe("failure");

@@ -196,7 +196,17 @@ describe("failure reports", () => {
     let fail = true;
     const notifier = recordingNotifier();
     const scheduler = createScheduler({
-      jobs: [{ name: "flaky", description: "x", schedule: { kind: "every", ms: 60_000 }, run: async () => { if (fail) throw new Error(message); return { summary: "fine" }; } }],
+      jobs: [
+        {
+          name: "flaky",
+          description: "fails while told to",
+          schedule: { kind: "every", ms: 60_000 },
+          run: async () => {
+            if (fail) throw new Error(message);
+            return { summary: "fine" };
+          },
+        },
+      ],
       store: await openStore(tempDir()),
       notifier,
       redact: createRedactor(),
@@ -245,7 +255,14 @@ describe("/jobs", () => {
       jobs: [
         { name: "ttl-cleanup", description: "expired previews", schedule: { kind: "cron", cron: "*/30 * * * *" }, run: async () => ({ summary: "destroyed 0 previews" }) },
         { name: "pre-backup", description: "dumps", schedule: { kind: "daily", time: "02:55" }, run: async () => (await gate, { summary: "2 dumps" }) },
-        { name: "broken", description: "fails", schedule: { kind: "every", ms: 60_000 }, run: async () => { throw new Error("kaput"); } },
+        {
+          name: "broken",
+          description: "fails",
+          schedule: { kind: "every", ms: 60_000 },
+          run: async () => {
+            throw new Error("kaput");
+          },
+        },
       ],
       store: h.store,
       notifier,

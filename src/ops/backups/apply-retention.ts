@@ -1,9 +1,12 @@
 import type { HostShell } from "../adapters/host-shell.js";
+import { PARTIAL_GLOB } from "./dump-paths.js";
 import { listDumps } from "./list-dumps.js";
 
 export interface RetentionOptions {
   host: HostShell;
   dir: string;
+  /** Also cleaned of temporary files older than a day (left by a run that was killed). */
+  seedDir?: string;
   /** Database names (and `redis`) whose timestamped files are considered. */
   names: string[];
   retentionMs: number;
@@ -24,6 +27,11 @@ export async function applyRetention(options: RetentionOptions): Promise<string[
     if (old.length === 0) continue;
     await options.host.exec(["rm", "-f", "--", ...old.map((f) => f.path)], { timeoutMs: 60_000 });
     deleted.push(...old.map((f) => f.path));
+  }
+  // Temporary files of a run that was killed mid-write (a day old: no live run is that slow).
+  for (const dir of [options.dir, ...(options.seedDir ? [options.seedDir] : [])]) {
+    const r = await options.host.exec(["find", dir, "-maxdepth", "1", "-type", "f", "-name", PARTIAL_GLOB, "-mmin", "+1440", "-print", "-delete"], { allowFailure: true, timeoutMs: 60_000 });
+    deleted.push(...r.stdout.split("\n").filter((l) => l !== ""));
   }
   return deleted;
 }

@@ -125,7 +125,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
     let retentionError: string | undefined;
     try {
       const names = [...cfg.databases.map((d) => d.name), ...(cfg.redis ? [REDIS_BASENAME] : [])];
-      deleted = await applyRetention({ host, dir: cfg.dump_dir, names, retentionMs: cfg.retention, now: startedAt });
+      deleted = await applyRetention({ host, dir: cfg.dump_dir, seedDir: cfg.seed_dir, names, retentionMs: cfg.retention, now: startedAt });
     } catch (err) {
       retentionError = message(err);
     }

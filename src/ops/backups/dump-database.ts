@@ -2,7 +2,7 @@ import type { BackupDatabase } from "../../config/jobs-config.js";
 import { HostCommandError, OpsError } from "../../core/errors.js";
 import type { Secret } from "../../core/secret.js";
 import type { HostShell } from "../adapters/host-shell.js";
-import { dumpPath, latestDumpPath } from "./dump-paths.js";
+import { dumpPath, latestDumpPath, partialPath } from "./dump-paths.js";
 import { withSecretEnv } from "./with-secret-env.js";
 
 export interface DumpDatabaseOptions {
@@ -48,9 +48,9 @@ export async function dumpDatabase(options: DumpDatabaseOptions): Promise<Dumped
   const { host, db, timeoutMs } = options;
   const bin = (name: string): string => (options.pgBin ? `${options.pgBin.replace(/\/+$/, "")}/${name}` : name);
   const final = dumpPath(options.dumpDir, db.name, options.at);
-  const partial = `${final}.partial`;
+  const partial = partialPath(final);
   const latest = latestDumpPath(options.seedDir, db.name);
-  const latestPartial = `${latest}.partial`;
+  const latestPartial = partialPath(latest);
   // -w: never prompt for a password (a missing one fails at once instead of hanging).
   const dump = withSecretEnv(
     "PGPASSWORD",

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /**
  * Where the pre-backup puts its files. Other features (seed, runbooks) find dumps through these
  * functions only, so the layout can change in one place. Stable API:
@@ -6,8 +8,8 @@
  * - `<seed_dir>/<db>-latest.dump` — a copy of the newest successful dump, for seeding;
  * - `<dump_dir>/redis-<YYYYMMDDTHHMMSSZ>.rdb` and `<seed_dir>/redis-latest.rdb` for Redis.
  *
- * Files are written as `<name>.partial` and renamed when complete, so a name matching these
- * patterns is always a finished file.
+ * Files are written as `<name>.<random>.partial` and renamed when complete, so a name matching
+ * these patterns is always a finished file (and two writers never share a temporary file).
  */
 
 /** Database names allowed in file names (same rule as the config). */
@@ -77,3 +79,11 @@ export function parseDumpFileName(db: string, fileName: string): Date | null {
   if (!fileName.startsWith(prefix) || !fileName.endsWith(ext)) return null;
   return parseDumpTimestamp(fileName.slice(prefix.length, -ext.length));
 }
+
+/** A temporary name next to `path` for writing it before the rename: `<path>.<random>.partial`. */
+export function partialPath(path: string): string {
+  return `${path}.${randomBytes(4).toString("hex")}.partial`;
+}
+
+/** `find -name` pattern of temporary files left by an interrupted run. */
+export const PARTIAL_GLOB = "*.partial";

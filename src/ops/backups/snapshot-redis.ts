@@ -2,7 +2,7 @@ import type { BackupRedis } from "../../config/jobs-config.js";
 import { OpsError } from "../../core/errors.js";
 import type { Secret } from "../../core/secret.js";
 import type { HostShell } from "../adapters/host-shell.js";
-import { latestRedisSnapshotPath, redisSnapshotPath } from "./dump-paths.js";
+import { latestRedisSnapshotPath, partialPath, redisSnapshotPath } from "./dump-paths.js";
 import { withSecretEnv } from "./with-secret-env.js";
 
 export interface SnapshotRedisOptions {
@@ -77,14 +77,16 @@ export async function snapshotRedis(options: SnapshotRedisOptions): Promise<Redi
 
   const final = redisSnapshotPath(options.dumpDir, options.at);
   const latest = latestRedisSnapshotPath(options.seedDir);
+  const finalPartial = partialPath(final);
+  const latestPartial = partialPath(latest);
   await host.exec(["mkdir", "-p", "--", options.dumpDir, options.seedDir], { timeoutMs: 30_000 });
   try {
-    await host.exec(["cp", "--", redis.rdb_path, `${final}.partial`], { timeoutMs: 600_000 });
-    await host.exec(["mv", "-f", "--", `${final}.partial`, final], { timeoutMs: 30_000 });
-    await host.exec(["cp", "--", final, `${latest}.partial`], { timeoutMs: 600_000 });
-    await host.exec(["mv", "-f", "--", `${latest}.partial`, latest], { timeoutMs: 30_000 });
+    await host.exec(["cp", "--", redis.rdb_path, finalPartial], { timeoutMs: 600_000 });
+    await host.exec(["mv", "-f", "--", finalPartial, final], { timeoutMs: 30_000 });
+    await host.exec(["cp", "--", final, latestPartial], { timeoutMs: 600_000 });
+    await host.exec(["mv", "-f", "--", latestPartial, latest], { timeoutMs: 30_000 });
   } catch (err) {
-    await host.exec(["rm", "-f", "--", `${final}.partial`, `${latest}.partial`], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
+    await host.exec(["rm", "-f", "--", finalPartial, latestPartial], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
     throw err;
   }
   const size = await host.exec(["stat", "-c", "%s", "--", final], { timeoutMs: 30_000 });

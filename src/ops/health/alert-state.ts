@@ -20,6 +20,8 @@ export interface Incident {
   /** When the alert went out; unset while below the threshold (or while flapping). */
   alertedAt?: string;
   lastReminderAt?: string;
+  /** Severity the channel was last told about; a later `critical` is posted as an escalation. */
+  alertedSeverity?: Severity;
 }
 
 /** Persisted per check under `alertStates`, so a restart neither re-alerts nor forgets. */

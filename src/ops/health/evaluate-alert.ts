@@ -27,6 +27,7 @@ function changes(history: boolean[]): number {
  * than repeating it).
  *
  * - failing `failuresToOpen` times in a row → one alert; a reminder every `reminderMs` while it lasts;
+ * - a `warning` incident that turns `critical` → one escalation message;
  * - ok again → a recovery message with the outage's duration, only if an alert was sent;
  * - `flapChanges` state changes within the last `flapWindow` results → one "flapping" notice,
  *   then silence until `stableChecks` identical results in a row; then the normal rules resume.
@@ -77,12 +78,18 @@ export function evaluateAlert(prev: AlertState | undefined, result: CheckResult,
     if (!inc.alertedAt && s.consecutiveFailures >= policy.failuresToOpen) {
       inc.alertedAt = at;
       inc.lastReminderAt = at;
+      inc.alertedSeverity = s.severity ?? "critical";
       notices.push({
         status: "failure",
         title: `${s.severity === "warning" ? "warning" : "down"}: ${s.label}`,
         lines: [result.detail, `failing since ${inc.startedAt} (${s.consecutiveFailures} checks in a row)`],
         nextStep: `Look at it now; a reminder follows every ${formatDuration(policy.reminderMs)} while it lasts, and a message when it recovers.`,
       });
+    } else if (inc.alertedAt && inc.alertedSeverity === "warning" && s.severity === "critical") {
+      // Escalation: e.g. disk from the warning threshold to the critical one.
+      inc.alertedSeverity = "critical";
+      inc.lastReminderAt = at;
+      notices.push({ status: "failure", title: `critical now: ${s.label}`, lines: [result.detail, `failing since ${inc.startedAt}`], nextStep: "Act now: this went past the critical threshold." });
     } else if (inc.alertedAt && now.getTime() - Date.parse(inc.lastReminderAt ?? inc.alertedAt) >= policy.reminderMs) {
       inc.lastReminderAt = at;
       notices.push({ status: "warning", title: `still failing: ${s.label} (for ${lasted})`, lines: [result.detail, `failing since ${inc.startedAt}`] });

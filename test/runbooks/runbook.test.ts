@@ -59,6 +59,7 @@ describe("/runbook over SSH", () => {
   afterAll(async () => {
     await shell?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (h) rmSync(h.dataDir, { recursive: true, force: true });
   });
 
   const all = (messages: Reply[]): string => JSON.stringify(messages);

@@ -1,15 +1,8 @@
 import { OpsError } from "../../core/errors.js";
 import type { HostShell } from "../adapters/host-shell.js";
 
-/**
- * Where the pre-backup leaves the newest dump of a database: `<seed_dir>/<db>-latest.dump`
- * (pg_dump custom format). Defined here until `src/ops/backups/dump-paths.ts` exists; both must
- * agree on this convention.
- */
-export function latestDumpPath(seedDir: string, db: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`invalid database name for a dump path: ${db}`);
-  return `${seedDir.replace(/\/+$/, "")}/${db}-latest.dump`;
-}
+/** `<seed_dir>/<db>-latest.dump`, owned by the pre-backup; re-exported for the seed's modules. */
+export { latestDumpPath } from "../backups/dump-paths.js";
 
 export interface DumpInfo {
   path: string;

@@ -1,21 +1,41 @@
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
+import { createAlertNotifier } from "./bot/alert-notifier.js";
 import { createRouter, type Router } from "./bot/router.js";
 import { readSecretEnv, resolveConfigPath, type LoadedConfig } from "./config/load-config.js";
 import { createAuditLog } from "./core/audit-log.js";
 import { createAuthorize } from "./core/authorize.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
-import type { Notifier } from "./core/notifier.js";
+import type { AlertTarget, Notifier } from "./core/notifier.js";
 import { createRedactor, type Redactor } from "./core/redact.js";
+import { Secret } from "./core/secret.js";
+import { createAuditHandler } from "./handlers/audit.js";
+import { createDeployHandler } from "./handlers/deploy.js";
 import type { Handler } from "./handlers/handler.js";
+import { createInfraHandler } from "./handlers/infra.js";
 import { createPreviewHandler } from "./handlers/preview.js";
+import { createRollbackHandler } from "./handlers/rollback.js";
+import { createRunbookHandler } from "./handlers/runbook.js";
+import { createSeedHandler } from "./handlers/seed.js";
+import { createJobs, type JobsWiring } from "./jobs/create-jobs.js";
+import { expiredPreviewsFrom } from "./jobs/ttl-cleanup-job.js";
+import type { ComposeClient } from "./ops/adapters/compose-client.js";
 import { createComposeClient } from "./ops/adapters/docker-compose-client.js";
 import { createDockerClientForHost, createHostShell } from "./ops/adapters/create-host-shell.js";
-import { createNoopDns, type DnsProvider } from "./ops/adapters/dns-provider.js";
 import type { DockerClient } from "./ops/adapters/docker-client.js";
 import type { HostShell } from "./ops/adapters/host-shell.js";
+import { createApprovalDesk } from "./ops/approvals/create-approval-desk.js";
+import { createApprovals } from "./ops/approvals/create-approvals.js";
+import { createDeployOp } from "./ops/deploy/create-deploy-op.js";
+import { createDeployRunners } from "./ops/deploy/deploy-runners.js";
+import { createDnsFromConfig } from "./ops/dns/create-dns-from-config.js";
+import { createQueueingDns } from "./ops/dns/create-queueing-dns.js";
+import { retryPendingDeletions } from "./ops/dns/pending-deletions.js";
+import { createEnvLocks } from "./ops/env-locks.js";
+import { createHetznerFromConfig } from "./ops/infra/create-hetzner-from-config.js";
 import { createPreviewOps, type PreviewOps } from "./ops/previews/create-preview-ops.js";
+import { createSeedOps } from "./ops/seed/create-seed-ops.js";
 import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
 import { openStore, type Store } from "./store/store.js";
 
@@ -24,8 +44,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** Where logs go (default: stderr). */
   logDestination?: DestinationStream;
-  /** Alert channel; the log stands in when no chat platform is configured. */
-  notifier?: Notifier;
+  /** Extra alert-channel targets (chat adapters add theirs); the log always records alerts. */
+  alertTargets?: AlertTarget[];
 }
 
 export interface App {
@@ -34,8 +54,14 @@ export interface App {
   log: Logger;
   metrics: Metrics;
   redact: Redactor;
+  notifier: Notifier;
+  /** Alert-channel targets; chat adapters started later push theirs here. */
+  alertTargets: AlertTarget[];
   previews: PreviewOps | undefined;
+  jobs: JobsWiring;
   dataDir: string;
+  /** Start the scheduler (the one-shot CLI mode does not). */
+  startJobs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,81 +78,210 @@ export async function createApp(options: AppOptions): Promise<App> {
   const dataDir = resolveConfigPath(loaded, config.data_dir);
 
   const lock: DataDirLock = await lockDataDir(dataDir);
+  // Closed in reverse order of registration: the scheduler before the shells it uses.
   const closers: Array<() => Promise<void>> = [() => lock.release()];
+  const shellClosers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, "error while closing"));
+    for (const c of [...closers.slice(1)].reverse()) await c().catch((err: unknown) => log.warn({ err }, "error while closing"));
+    for (const c of shellClosers) await c().catch((err: unknown) => log.warn({ err }, "error while closing a host connection"));
+    await lock.release().catch(() => {});
   };
 
   try {
     const store = await openStore(dataDir);
-    const audit = createAuditLog(join(dataDir, "audit.jsonl"), redact);
+    const auditPath = join(dataDir, "audit.jsonl");
+    const audit = createAuditLog(auditPath, redact);
     const metrics = createMetrics();
-    const notifier: Notifier = options.notifier ?? {
-      notify: async (reply) => log.warn({ alert: reply.title, lines: reply.lines }, "alert"),
+    const logTarget: AlertTarget = {
+      platform: "log",
+      post: async (reply) => log.warn({ alert: reply.title, lines: reply.lines }, "alert"),
+    };
+    const alertTargets: AlertTarget[] = [logTarget, ...(options.alertTargets ?? [])];
+    const notifier = createAlertNotifier(alertTargets, { log });
+    /** Read a secret by variable name and make sure it can never be printed. */
+    const readSecret = (name: string): Secret | undefined => {
+      const v = readSecretEnv(name, env);
+      if (!v) return undefined;
+      redact.add(v);
+      return new Secret(v);
     };
 
     const shells = new Map<string, HostShell>();
     const dockers = new Map<string, DockerClient>();
+    const composes = new Map<string, ComposeClient>();
+    const hostConfig = (name: string) => {
+      const hostCfg = config.hosts[name];
+      if (!hostCfg) throw new Error(`unknown host ${name}`);
+      return hostCfg;
+    };
     const shellFor = (name: string): HostShell => {
       const existing = shells.get(name);
       if (existing) return existing;
-      const hostCfg = config.hosts[name];
-      if (!hostCfg) throw new Error(`unknown host ${name}`);
-      const shell = createHostShell(name, hostCfg, {
+      const shell = createHostShell(name, hostConfig(name), {
         resolvePath: (p: string) => resolveConfigPath(loaded, p),
-        readSecretEnv: (n: string) => readSecretEnv(n, env),
+        readSecretEnv: (n: string) => readSecret(n)?.reveal(),
       });
       shells.set(name, shell);
-      closers.push(() => shell.close());
+      shellClosers.push(() => shell.close());
       return shell;
     };
     const dockerFor = (name: string): DockerClient => {
       const existing = dockers.get(name);
       if (existing) return existing;
-      const hostCfg = config.hosts[name];
-      if (!hostCfg) throw new Error(`unknown host ${name}`);
-      const docker = createDockerClientForHost(hostCfg, shellFor(name));
+      const docker = createDockerClientForHost(hostConfig(name), shellFor(name));
       dockers.set(name, docker);
       closers.push(() => docker.close());
       return docker;
     };
+    const composeFor = (name: string): ComposeClient => {
+      const existing = composes.get(name);
+      if (existing) return existing;
+      const compose = createComposeClient(shellFor(name));
+      composes.set(name, compose);
+      return compose;
+    };
 
-    const dns: DnsProvider = createNoopDns();
+    const rawDns = createDnsFromConfig(config.dns, { log, redact, readEnv: (n) => readSecret(n)?.reveal() });
+    const dns = createQueueingDns(rawDns, store, log);
+    const envLocks = createEnvLocks();
     const handlers: Handler[] = [];
+
+    // Previews
     let previews: PreviewOps | undefined;
+    let previewBaseDir = "";
     if (config.previews?.enabled) {
       const p = config.previews;
       const host = shellFor(p.host);
-      const hostCfg = config.hosts[p.host];
+      previewBaseDir = hostConfig(p.host).type === "local" ? resolveConfigPath(loaded, p.base_dir) : p.base_dir;
       previews = createPreviewOps({
         config: p,
         host,
-        compose: createComposeClient(host),
+        compose: composeFor(p.host),
         docker: dockerFor(p.host),
         dns,
         store,
         redact,
         log,
         templatePath: resolveConfigPath(loaded, p.template),
-        baseDir: hostCfg?.type === "local" ? resolveConfigPath(loaded, p.base_dir) : p.base_dir,
+        baseDir: previewBaseDir,
       });
       handlers.push(createPreviewHandler({ ops: previews, config: p }));
     }
 
-    const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store });
+    // Jobs, backups, health (built before deploys: a deploy may run the pre-deploy backup)
+    const previewsForJobs = previews;
+    const jobs = createJobs({
+      jobs: config.jobs,
+      backups: config.backups,
+      healthChecks: config.health_checks,
+      environments: config.environments,
+      store,
+      notifier,
+      redact,
+      log,
+      shellFor,
+      readSecret,
+      ...(previewsForJobs && config.previews
+        ? {
+            previews: {
+              source: (() => {
+                const base = expiredPreviewsFrom(previewsForJobs);
+                return {
+                  // The sweep also retries DNS deletions that failed earlier.
+                  async listExpired(now: Date) {
+                    await retryPendingDeletions(rawDns, store, { log });
+                    return base.listExpired(now);
+                  },
+                  destroy: base.destroy,
+                };
+              })(),
+              host: shellFor(config.previews.host),
+              baseDir: previewBaseDir,
+            },
+          }
+        : {}),
+    });
+    handlers.push(...jobs.handlers);
 
-    if (previews) {
-      const report = await previews.reconcile();
-      for (const op of report.interrupted) {
-        await notifier.notify({
-          status: "warning",
-          title: `${op.kind} of ${op.target} was interrupted by a restart`,
-          lines: [`started ${op.startedAt} by ${op.actor}`, "Nothing was re-run. Check /preview list and destroy or redeploy it."],
-        });
-      }
+    // Deploys, approvals, rollback
+    const envNames = Object.keys(config.environments);
+    if (envNames.length > 0) {
+      const deploy = createDeployOp({
+        environments: config.environments,
+        targetFor: (h) => ({ host: shellFor(h), compose: composeFor(h), docker: dockerFor(h) }),
+        store,
+        redact,
+        log,
+        envLocks,
+        backupFor: (e) => (jobs.backups.envs().includes(e) ? async (progress) => void (await jobs.backups.run(e, progress)) : undefined),
+      });
+      const approvals = createApprovals({ store, access: config.access });
+      const desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: createDeployRunners(deploy) });
+      handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
+      handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
+    }
+    handlers.push(createAuditHandler({ path: auditPath, environments: envNames }));
+
+    // Seed and runbooks
+    if (Object.keys(config.seed).length > 0) {
+      handlers.push(
+        createSeedHandler({
+          ops: createSeedOps({ seeds: config.seed, environments: config.environments, shellFor, composeFor, store, locks: envLocks, readSecret, redact }),
+        }),
+      );
+    }
+    handlers.push(createRunbookHandler({ runbooks: config.runbooks, shellFor, redact, audit }));
+
+    // Hetzner servers
+    if (config.hetzner) {
+      const hetzner = createHetznerFromConfig(config.hetzner, { log, redact, readEnv: (n) => readSecret(n)?.reveal() });
+      handlers.push(createInfraHandler({ hetzner, dns: rawDns, store, config: config.hetzner, dnsRecord: { proxied: config.dns.proxied, ttl: config.dns.ttl }, log, access: config.access }));
     }
 
-    return { router, store, log, metrics, redact, previews, dataDir, close };
+    const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store });
+
+    // Start-up reconciliation: nothing running survives a restart; report what was cut short, once.
+    if (previews) for (const op of (await previews.reconcile()).interrupted) await reportInterrupted(op);
+    const stillRunning = await store.update((s) => {
+      const cut = s.operations.filter((o) => o.status === "running");
+      const now = new Date().toISOString();
+      for (const o of cut) {
+        o.status = "interrupted";
+        o.endedAt = now;
+      }
+      return cut.map((o) => ({ ...o }));
+    });
+    for (const op of stillRunning) await reportInterrupted(op);
+
+    async function reportInterrupted(op: { kind: string; target: string; startedAt: string; actor: string }): Promise<void> {
+      await notifier.notify({
+        status: "warning",
+        title: `${op.kind} of ${op.target} was interrupted by a restart`,
+        lines: [`started ${op.startedAt} by ${op.actor}`, "Nothing was re-run on its own. Check its state and run it again if needed."],
+      });
+    }
+
+    let jobsStarted = false;
+    closers.push(async () => {
+      if (jobsStarted) await jobs.scheduler.stop();
+    });
+    return {
+      router,
+      store,
+      log,
+      metrics,
+      redact,
+      notifier,
+      alertTargets,
+      previews,
+      jobs,
+      dataDir,
+      async startJobs() {
+        await jobs.scheduler.start();
+        jobsStarted = true;
+      },
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -39,18 +39,31 @@ async function main(argv: string[]): Promise<number> {
     }
     const http = config.http.enabled ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics: app.metrics }) : undefined;
     if (http) app.log.info({ port: http.port }, "http server listening (/healthz, /metrics)");
+    const { startChatAdapters } = await import("./bot/start-chat-adapters.js");
+    const chat = await startChatAdapters({ chat: config.chat, dispatch: app.router.dispatch, log: app.log, redact: app.redact, store: app.store, alertTargets: app.alertTargets });
+    await app.startJobs();
+    const stopAll = async (): Promise<void> => {
+      await chat.stop();
+      await http?.close();
+      await shutdown();
+    };
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
       process.once(sig, () => {
-        void http?.close();
-        void shutdown().then(() => process.exit(0));
+        app.log.info({ signal: sig }, "shutting down");
+        void stopAll().then(() => process.exit(0));
       });
     }
-    if (config.console.enabled) {
+    const consoleOn = config.console.enabled && (chat.platforms.length === 0 || stdin.isTTY === true);
+    if (consoleOn) {
       await runInteractive({ dispatch: app.router.dispatch, user: config.console.user, input: stdin, output: stdout });
-      await http?.close();
+      await stopAll();
       return 0;
     }
-    // No console: chat adapters and jobs keep the process alive until a signal arrives.
+    if (chat.platforms.length === 0) {
+      stderr.write("opsdeck: no chat platform is enabled and the console is off; nothing to listen on\n");
+      return 2;
+    }
+    // Chat adapters and jobs keep the process alive until a signal arrives.
     await new Promise<never>(() => {});
     return 0;
   } finally {

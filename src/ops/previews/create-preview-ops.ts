@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isIPv4, isIPv6 } from "node:net";
-import { Mutex } from "async-mutex";
+import { Mutex, Semaphore } from "async-mutex";
 import ms from "ms";
 import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
@@ -10,7 +10,7 @@ import type { ContainerSummary } from "../adapters/docker-client.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
 import { buildPreviewEnv } from "./build-preview-env.js";
 import { describeHealthFailure } from "./describe-health-failure.js";
-import { acquireHostLock } from "./host-lock.js";
+import { acquireHostLock, type HostLock } from "./host-lock.js";
 import { pullImages } from "./pull-images.js";
 import { getPreviewNames, type PreviewNames } from "./preview-names.js";
 import type { DeployRequest, ExtendedPreview, ListedPreview, OrphanPreview, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
@@ -22,6 +22,7 @@ import { waitForHealth } from "./wait-for-health.js";
 export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
 
 const LONG_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$/;
+const MAX_HOST_LOCKS = 3;
 
 /**
  * Preview environments on one host: deploy, destroy, extend, list, reconcile.
@@ -30,7 +31,8 @@ const LONG_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$/;
  * at once, not queued), a process-wide mutex around quota check + reservation (so two different
  * branches cannot both take the last slot), and `flock -n` on the host held by a small holder
  * process for the whole remote critical section (see host-lock.ts), against a second bot or a
- * human racing on the same preview.
+ * human racing on the same preview. At most 3 host locks are held at once per process (each
+ * holder keeps an SSH session); further deploys/destroys of other slugs wait for a slot.
  *
  * State: an operation record (`running`) and the preview record (`deploying`) are written before
  * anything happens on the host, so a crash leaves a record that `reconcile` turns into
@@ -42,6 +44,10 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
   const getResources = options.getResources ?? getHostResources;
   const quotaLock = new Mutex();
+  // Each held host lock keeps one SSH session open (its holder process). Capping how many are
+  // held at once keeps sessions free for the commands those operations run, so many parallel
+  // deploys/destroys (e.g. the TTL clean-up) queue here instead of starving each other.
+  const hostSlots = new Semaphore(MAX_HOST_LOCKS);
   const active = new Set<string>();
   const hostLockSeconds = Math.ceil(config.health_timeout / 1000) + 15 * 60;
   const removeDeps = { host, compose, docker, dns, log };
@@ -66,6 +72,26 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
       log.warn({ err }, "could not post progress");
     }
   };
+
+  async function lockOnHost(n: PreviewNames, progress: ProgressFn): Promise<HostLock> {
+    if (hostSlots.isLocked()) await say(progress, `Preview ${n.slug}: waiting for other preview operations on ${host.name} to finish…`);
+    const [, releaseSlot] = await hostSlots.acquire();
+    try {
+      const lock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${n.slug}`);
+      return {
+        async release() {
+          try {
+            await lock.release();
+          } finally {
+            releaseSlot();
+          }
+        },
+      };
+    } catch (err) {
+      releaseSlot();
+      throw err;
+    }
+  }
 
   function guard(slug: string, doing: string): () => void {
     if (active.has(slug)) {
@@ -177,11 +203,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
         return { opId: id, previous: prev };
       });
 
-      let hostLock: Awaited<ReturnType<typeof acquireHostLock>> | undefined;
+      let hostLock: HostLock | undefined;
       try {
         await host.exec(["mkdir", "-p", "--", baseDir]);
         await checkResources(progress);
-        hostLock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${slug}`);
+        hostLock = await lockOnHost(n, progress);
       } catch (err) {
         // Nothing was made on the host: put the state back as it was.
         await store.update((s) => {
@@ -270,7 +296,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
       });
       try {
         await host.exec(["mkdir", "-p", "--", baseDir]);
-        const hostLock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${slug}`);
+        const hostLock = await lockOnHost(n, progress);
         try {
           await say(progress, `Preview ${slug}: removing containers, networks, volumes, DNS record and directory…`);
           const removed = await removePreviewResources(removeDeps, n);

@@ -115,3 +115,19 @@ describe("validateSha and parseTtl", () => {
     for (const bad of ["0", "0d", "-1d", "soon", "", "1 fortnight", "3d;id"]) badInput(() => parseTtl(bad, 14 * DAY));
   });
 });
+
+describe("preview DNS label", () => {
+  it("stays within one DNS label (63 characters) and keeps long slugs distinct", async () => {
+    const { previewDnsLabel } = await import("../../src/ops/previews/preview-names.js");
+    const { toSlug } = await import("../../src/ops/previews/slug.js");
+    expect(previewDnsLabel("feature-add-metrics")).toBe("preview-feature-add-metrics");
+    const a = toSlug(`feature/${"x".repeat(60)}-one`);
+    const b = toSlug(`feature/${"x".repeat(60)}-two`);
+    const la = previewDnsLabel(a);
+    const lb = previewDnsLabel(b);
+    expect(la.length).toBeLessThanOrEqual(63);
+    expect(la).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+    expect(la).not.toBe(lb);
+    expect(la.endsWith(a.slice(-8))).toBe(true);
+  });
+});

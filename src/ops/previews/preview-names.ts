@@ -27,7 +27,7 @@ export function getPreviewNames(config: Previews, baseDir: string, slug: string)
   if (!posix.isAbsolute(base) || base === "" || base === "/") throw new Error(`preview base directory must be absolute and not /: ${baseDir}`);
   const dir = posix.join(base, slug);
   if (posix.dirname(dir) !== base || posix.basename(dir) !== slug) throw new Error(`preview directory ${dir} is not inside ${base}`);
-  const hostname = `preview-${slug}.${config.domain}`;
+  const hostname = `${previewDnsLabel(slug)}.${config.domain}`;
   return {
     slug,
     project: `preview-${slug}`,
@@ -40,4 +40,16 @@ export function getPreviewNames(config: Previews, baseDir: string, slug: string)
     lockFile: posix.join(base, `.${slug}.lock`),
     label: `${PREVIEW_LABEL}=${slug}`,
   };
+}
+
+/**
+ * The DNS label of a preview: `preview-<slug>`. A DNS label holds at most 63 characters, and a
+ * long slug (50 + `-` + 8 hex) would make it 67; then the middle is cut, keeping the sha1 suffix
+ * that makes long slugs distinct.
+ */
+export function previewDnsLabel(slug: string): string {
+  const label = `preview-${slug}`;
+  if (label.length <= 63) return label;
+  const head = slug.slice(0, 63 - "preview-".length - 9).replace(/-+$/, "");
+  return `preview-${head}-${slug.slice(-8)}`;
 }

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import { readSecretEnv } from "./read-secret-env.js";
 import { Config } from "./schema.js";
 
 /** Examples of valid values, keyed by the last path segment, used in error messages. */
@@ -110,11 +111,7 @@ export function resolveConfigPath(loaded: Pick<LoadedConfig, "baseDir">, p: stri
   return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
 }
 
-/** Read an environment variable named in the config; only `src/config/` touches `process.env`. */
-export function readSecretEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const v = env[name];
-  return v && v.length > 0 ? v : undefined;
-}
+export { readSecretEnv };
 
 /** `$OPSDECK_CONFIG`, else `config/opsdeck.yaml` in the working directory. */
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {

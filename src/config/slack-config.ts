@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { Secret } from "../core/secret.js";
-import { readSecretEnv } from "./load-config.js";
+import { readSecretEnv } from "./read-secret-env.js";
 
 /** Same rule as `EnvVarName` in schema.ts (not exported there). */
 const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as SLACK_BOT_TOKEN");

@@ -29,6 +29,9 @@ import { createApprovalDesk } from "./ops/approvals/create-approval-desk.js";
 import { createApprovals } from "./ops/approvals/create-approvals.js";
 import { createDeployOp } from "./ops/deploy/create-deploy-op.js";
 import { createDeployRunners } from "./ops/deploy/deploy-runners.js";
+import { markInterruptedDeploys } from "./ops/deploy/mark-interrupted.js";
+import { preDeployBackup } from "./ops/deploy/pre-deploy-backup.js";
+import type { ApprovalDesk } from "./ops/approvals/create-approval-desk.js";
 import { createDnsFromConfig } from "./ops/dns/create-dns-from-config.js";
 import { createQueueingDns } from "./ops/dns/create-queueing-dns.js";
 import { retryPendingDeletions } from "./ops/dns/pending-deletions.js";
@@ -205,6 +208,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
     // Deploys, approvals, rollback
     const envNames = Object.keys(config.environments);
+    let desk: ApprovalDesk | undefined;
     if (envNames.length > 0) {
       const deploy = createDeployOp({
         environments: config.environments,
@@ -213,11 +217,12 @@ export async function createApp(options: AppOptions): Promise<App> {
         redact,
         log,
         envLocks,
-        backupFor: (e) => (jobs.backups.envs().includes(e) ? async (progress) => void (await jobs.backups.run(e, progress)) : undefined),
+        // A failed pre-deploy backup stops the deploy before the tag changes.
+        backupFor: preDeployBackup(jobs.backups),
       });
       const approvals = createApprovals({ store, access: config.access });
-      const desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: createDeployRunners(deploy) });
-      handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
+      desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: createDeployRunners(deploy) });
+      handlers.push(createDeployHandler({ environments: config.environments, deploy, desk: desk, store, notifier }));
       handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
     }
     handlers.push(createAuditHandler({ path: auditPath, environments: envNames }));
@@ -242,6 +247,15 @@ export async function createApp(options: AppOptions): Promise<App> {
 
     // Start-up reconciliation: nothing running survives a restart; report what was cut short, once.
     if (previews) for (const op of (await previews.reconcile()).interrupted) await reportInterrupted(op);
+    for (const op of await markInterruptedDeploys(store)) await reportInterrupted(op);
+    // Approval requests expire even when nobody clicks: close them (and say so) every minute.
+    if (desk) {
+      const d = desk;
+      await d.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests"));
+      const timer = setInterval(() => void d.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests")), 60_000);
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
     const stillRunning = await store.update((s) => {
       const cut = s.operations.filter((o) => o.status === "running");
       const now = new Date().toISOString();

@@ -75,8 +75,8 @@ export type Previews = z.infer<typeof Previews>;
 export const Access = z.strictObject({
   /** role → identities written `platform:id`, e.g. `slack:T01/U123`, `discord:123`, `console:local`. */
   roles: z.record(Name, z.array(z.string().regex(/^(console|slack|discord|telegram):[A-Za-z0-9_./-]+$/, "must be platform:id such as slack:U0123 or console:local"))).default({}),
-  /** command (or `command subcommand`) → roles that may run it. Read-only commands are open to every known user. */
-  rules: z.record(z.string().regex(/^[a-z]+( [a-z]+)?$/), z.array(Name)).default({}),
+  /** command (or `command subcommand`, optionally `@env`) → roles that may run it; `deploy@prod` beats `deploy`. Read-only commands are open to every known user. */
+  rules: z.record(z.string().regex(/^[a-z]+( [a-z]+)?(@[a-z][a-z0-9-]{0,31})?$/, "must be a command, optionally with a sub-command and @env, such as deploy, \"preview destroy\" or deploy@prod"), z.array(Name)).default({}),
 });
 export type Access = z.infer<typeof Access>;
 

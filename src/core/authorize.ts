@@ -29,7 +29,8 @@ export function createAuthorize(access: Access): AuthorizeFn {
     }
     if (permission.readOnly || roles.includes("admin")) return { allowed: true };
     const [cmd] = permission.key.split(" ");
-    const needed = access.rules[permission.key] ?? access.rules[cmd ?? ""] ?? [];
+    const scoped = (k: string | undefined): string[] | undefined => (k && permission.env ? access.rules[`${k}@${permission.env}`] : undefined);
+    const needed = scoped(permission.key) ?? scoped(cmd) ?? access.rules[permission.key] ?? access.rules[cmd ?? ""] ?? [];
     if (needed.some((r) => roles.includes(r))) return { allowed: true };
     return {
       allowed: false,

@@ -65,6 +65,30 @@ describe("router", () => {
     expect(h.auditText()).toMatch(/"decision":"denied"/);
   });
 
+  it("applies an env-scoped rule (deploy@prod) before the command's general rule", async () => {
+    const runs: string[] = [];
+    const handler: Handler = {
+      name: "ship",
+      summary: "ship to an env",
+      usage: ["/ship <env>"],
+      permission: (args) => ({ key: "ship", readOnly: false, env: args[0] ?? "" }),
+      async run(cmd) {
+        runs.push(cmd.args.join(" "));
+        return { status: "success", title: "shipped" };
+      },
+    };
+    const h = await createHarness({
+      handlers: [handler],
+      access: { roles: { deployer: ["slack:T1/U1"], lead: ["slack:T1/U2"] }, rules: { ship: ["deployer", "lead"], "ship@prod": ["lead"] } },
+    });
+    const dev = { platform: "slack" as const, id: "T1/U1", name: "dev" };
+    const lead = { platform: "slack" as const, id: "T1/U2", name: "lead" };
+    expect((await h.send("/ship staging", dev)).final.status).toBe("success");
+    expect((await h.send("/ship prod", dev)).final.title).toContain("needs one of the roles: lead");
+    expect((await h.send("/ship prod", lead)).final.status).toBe("success");
+    expect(runs).toEqual(["staging", "prod"]);
+  });
+
   it("turns OpsError into a failure with a next step, and anything else into a generic reply with a redacted log", async () => {
     const h = await createHarness({ handlers: [echoHandler([])] });
     const fail = await h.send("/echo fail");

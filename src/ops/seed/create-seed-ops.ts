@@ -104,7 +104,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       const say = (text: string): Promise<void> => progress(`Step ${++step}/${steps}: ${text}`);
       const lockMs = seed.timeout * (seed.databases.length * 3 + 4);
       try {
-        const hostLock = await acquireHostLock(target, hostLockPath(env, seed.lock_dir), `seeding ${env}`, lockMs);
+        const hostLock = await acquireHostLock(target, hostLockPath(env, options.environments[env]?.lock_dir ?? seed.lock_dir), `seeding ${env}`, lockMs);
         try {
           await say(`copying the latest dumps of ${seed.source_env} from ${source.name} to ${target.name}`);
           const dumps = new Map<string, DumpInfo>();

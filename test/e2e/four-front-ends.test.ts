@@ -3,9 +3,6 @@
 // a danger button (with a confirmation), and clicking that button through the platform removes
 // everything. The real SDKs (Bolt, discord.js, telegraf) talk to the loopback fakes in test/fakes;
 // one real router, store and preview handler serve all four, as in one opsdeck process.
-// Load the config schema before slack-config.ts: slack-config → load-config → schema → slack-config
-// is an import cycle that leaves SlackConfig undefined when slack-config is imported first.
-import "../../src/config/schema.js";
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

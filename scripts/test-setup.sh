@@ -217,6 +217,17 @@ else
 fi
 chmod 600 "$SSHD_CONFIG"
 pid="$(our_sshd_pid || true)"
+# A test sshd of another checkout (another .test-env, so other host keys) may hold the port:
+# stop it and start ours, or every known_hosts check here would fail.
+if [ -z "$pid" ] && sshd_listening; then
+  for other in $(ss -ltnpH "sport = :$SSH_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    if tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | grep -q '/.test-env/sshd_config'; then
+      step "sshd: stopping another checkout's test sshd (pid $other)"
+      kill "$other" || true
+    fi
+  done
+  for ((i = 0; i < 50; i++)); do sshd_listening || break; sleep 0.1; done
+fi
 if sshd_listening; then
   step "sshd: listening on $SSH_HOST:$SSH_PORT${pid:+ (pid $pid)}"
 else

@@ -37,6 +37,8 @@ import { createQueueingDns } from "./ops/dns/create-queueing-dns.js";
 import { retryPendingDeletions } from "./ops/dns/pending-deletions.js";
 import { createEnvLocks } from "./ops/env-locks.js";
 import { createHetznerFromConfig } from "./ops/infra/create-hetzner-from-config.js";
+import { createInfraDownApproval, infraDownPolicyFrom } from "./ops/infra/create-infra-down-approval.js";
+import { requireInfraEnv } from "./ops/infra/infra-deps.js";
 import { createPreviewOps, type PreviewOps } from "./ops/previews/create-preview-ops.js";
 import { createSeedOps } from "./ops/seed/create-seed-ops.js";
 import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
@@ -209,6 +211,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     // Deploys, approvals, rollback
     const envNames = Object.keys(config.environments);
     let desk: ApprovalDesk | undefined;
+    const approvals = createApprovals({ store, access: config.access });
     if (envNames.length > 0) {
       const deploy = createDeployOp({
         environments: config.environments,
@@ -220,7 +223,6 @@ export async function createApp(options: AppOptions): Promise<App> {
         // A failed pre-deploy backup stops the deploy before the tag changes.
         backupFor: preDeployBackup(jobs.backups),
       });
-      const approvals = createApprovals({ store, access: config.access });
       desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: createDeployRunners(deploy) });
       handlers.push(createDeployHandler({ environments: config.environments, deploy, desk: desk, store, notifier }));
       handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
@@ -239,8 +241,17 @@ export async function createApp(options: AppOptions): Promise<App> {
 
     // Hetzner servers
     if (config.hetzner) {
-      const hetzner = createHetznerFromConfig(config.hetzner, { log, redact, readEnv: (n) => readSecret(n)?.reveal() });
-      handlers.push(createInfraHandler({ hetzner, dns: rawDns, store, config: config.hetzner, dnsRecord: { proxied: config.dns.proxied, ttl: config.dns.ttl }, log, access: config.access }));
+      const hetznerConfig = config.hetzner;
+      const hetzner = createHetznerFromConfig(hetznerConfig, { log, redact, readEnv: (n) => readSecret(n)?.reveal() });
+      const infraDownApproval = createInfraDownApproval({
+        approvals,
+        access: config.access,
+        policyFor: infraDownPolicyFrom(config.environments),
+        serverNameFor: (e) => requireInfraEnv(hetznerConfig, e).serverName,
+      });
+      handlers.push(
+        createInfraHandler({ hetzner, dns: rawDns, store, config: hetznerConfig, dnsRecord: { proxied: config.dns.proxied, ttl: config.dns.ttl }, log, access: config.access, approvals: infraDownApproval }),
+      );
     }
 
     const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store });

@@ -89,7 +89,7 @@ export interface ResolvedInfraEnv {
 }
 
 export function resolveInfraEnv(config: Hetzner, env: string): ResolvedInfraEnv | undefined {
-  const e = config.envs[env];
+  const e = Object.hasOwn(config.envs, env) ? config.envs[env] : undefined;
   if (!e) return undefined;
   return {
     env,

@@ -104,6 +104,14 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       }
       const known = approvals.get(id);
       if (!known) throw new OpsError("not_found", `no approval request ${id}`, "Check the id on the request message; decided requests are kept for 30 days.");
+      // A request this desk cannot run (e.g. infra-down, decided by its own button) must not be used up here.
+      if (decision === "approve" && !options.runners[known.kind]) {
+        throw new OpsError(
+          "bad_input",
+          `request ${id} is a ${known.kind} request; /deploy approve does not run it`,
+          known.kind === "infra-down" ? `Use its button: /infra down ${known.env} --approved-by-button` : "Use the button on the request.",
+        );
+      }
       let outcome;
       try {
         outcome = await approvals.decide(id, command.actor, decision, policyOf(known.env));

@@ -98,7 +98,7 @@ export function createInfraDownApproval(options: InfraDownApprovalOptions): Infr
       if (!description.actionable) throw new OpsError("not_found", description.title, "Nothing to take down; see /infra status.");
       const policy = policyOf(env);
       const existing = open(env).live.at(-1);
-      if (false) return requestReply(existing, description.lines, policy, access, true);
+      if (existing) return requestReply(existing, description.lines, policy, access, true);
       const record = await approvals.request({ kind: "infra-down", env, ref: options.serverNameFor(env), currentTag: null, migrations: false, requester, channelId, policy });
       return requestReply(record, description.lines, policy, access, false);
     },

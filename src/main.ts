@@ -3,7 +3,7 @@ import { runInteractive, runOnce } from "./bot/console/console-adapter.js";
 import { parseCliArgs, USAGE } from "./cli-args.js";
 import { defaultConfigPath, loadConfig } from "./config/load-config.js";
 import { startHttpServer } from "./core/http-server.js";
-import { ConfigError, StateError } from "./core/errors.js";
+import { ConfigError, OpsError, StateError } from "./core/errors.js";
 
 /** Exit codes: 0 ok, 1 command failed, 2 usage, 75 state problem, 78 bad config. */
 async function main(argv: string[]): Promise<number> {
@@ -76,6 +76,12 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ConfigError) {
       stderr.write(`opsdeck: ${err.message}\n`);
+      process.exit(78);
+    }
+    if (err instanceof OpsError) {
+      // Start-up problems that are not config syntax (a missing secret variable, an unreachable
+      // host…): say what and what to do, without a stack trace.
+      stderr.write(`opsdeck: ${err.message}\n  → ${err.nextStep}\n`);
       process.exit(78);
     }
     if (err instanceof StateError) {

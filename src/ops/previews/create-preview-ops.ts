@@ -43,6 +43,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const clock = options.clock ?? (() => new Date());
   const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
   const getResources = options.getResources ?? getHostResources;
+  const dnsFailOnError = options.dnsFailOnError ?? false;
   const quotaLock = new Mutex();
   // Each held host lock keeps one SSH session open (its holder process). Capping how many are
   // held at once keeps sessions free for the commands those operations run, so many parallel
@@ -155,11 +156,22 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     }
   }
 
-  async function publishDns(n: PreviewNames): Promise<void> {
+  /** Upsert the preview's record; a failure fails the deploy, or is a warning when `dnsFailOnError` is false. */
+  async function publishDns(n: PreviewNames, warnings: string[]): Promise<void> {
     const target = config.dns_target;
     if (!target) return;
     const type = isIPv4(target) ? "A" : isIPv6(target) ? "AAAA" : "CNAME";
-    await dns.upsert({ name: n.hostname, type, content: target });
+    try {
+      await dns.upsert({ name: n.hostname, type, content: target });
+    } catch (err) {
+      const reason = redact(err instanceof Error ? err.message : String(err));
+      if (dnsFailOnError) {
+        const next = err instanceof OpsError ? `${err.nextStep} ` : "";
+        throw new OpsError(err instanceof OpsError ? err.code : "external_api", `preview ${n.slug}: publishing DNS record ${n.hostname} failed: ${reason}`, `${next}To keep previews up when DNS fails, set dns.fail_on_error: false.`, { cause: err });
+      }
+      log.warn({ err: reason, slug: n.slug, hostname: n.hostname }, "DNS record not published; preview kept (dns.fail_on_error is false)");
+      warnings.push(`DNS record ${n.hostname} could not be published (${reason}); the preview is up but its name does not resolve until DNS is fixed and it is deployed again`);
+    }
   }
 
   async function deploy(req: DeployRequest, progress: ProgressFn): Promise<StartedPreview> {
@@ -260,7 +272,10 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     await say(progress, `Preview ${n.slug}: checking the compose file…`);
     await compose.validate(project);
     await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and pulling images…`);
-    await Promise.all([publishDns(n), pullImages(host, redact, a.shape.images, a.warnings)]);
+    // Wait for both before failing, so the clean-up never races a pull still running on the host.
+    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages(host, redact, a.shape.images, a.warnings)]);
+    if (published.status === "rejected") throw published.reason;
+    if (pulled.status === "rejected") throw pulled.reason;
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
     await compose.up(project, { timeoutMs: 10 * 60_000 });
     await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);

@@ -28,6 +28,12 @@ export interface PreviewOpsOptions {
   generateSecret?: () => string;
   /** Free disk/memory on the host for a path; default `getHostResources` over the host shell. */
   getResources?: (host: HostShell, path: string) => Promise<HostResources>;
+  /**
+   * Config `dns.fail_on_error` (default true): a DNS record that cannot be published fails the
+   * deploy, which then removes everything it made. When false the preview stays up and the reply
+   * carries a warning (it is reachable by address, not by name, until DNS is fixed).
+   */
+  dnsFailOnError?: boolean;
 }
 
 export interface DeployRequest {

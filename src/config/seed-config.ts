@@ -88,7 +88,8 @@ export const Seed = z
     /** What `redact` writes. */
     marker: SqlValue.min(1).default("[redacted]"),
     smoke_checks: z.array(SmokeCheck).default([]),
-    /** Directory on the target host for the per-environment `flock` file shared with deploys. */
+    /** Directory on the target host for the per-environment `flock` file; when the env is also a deploy
+     * environment, its `environments.<env>.lock_dir` is used instead so seeds and deploys exclude each other. */
     lock_dir: AbsPath.default("/tmp"),
     /** Limit for each restore or anonymisation command. */
     timeout: Duration.default(60 * 60_000),

@@ -122,7 +122,8 @@ describe("/seed with real PostgreSQL over SSH", () => {
 
     environments = Environments.parse({
       prod: { host: "db1", compose_dir: "/srv/prod", project: "shop-prod", protected: true },
-      preprod: { host: "db1", compose_dir: project.dir, project: projectName },
+      // Seeds and deploys of one env share the env's lock file (environments.<env>.lock_dir).
+      preprod: { host: "db1", compose_dir: project.dir, project: projectName, lock_dir: base },
     });
     const dbEntry = (name: string) => ({ name, source_name: "shop", host: "127.0.0.1", port: pg.port, user: pg.user, password_env: "SHOP_DB_PASSWORD" });
     const rules = [

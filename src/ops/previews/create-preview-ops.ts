@@ -43,7 +43,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const clock = options.clock ?? (() => new Date());
   const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
   const getResources = options.getResources ?? getHostResources;
-  const dnsFailOnError = options.dnsFailOnError ?? false;
+  const dnsFailOnError = options.dnsFailOnError ?? true;
   const quotaLock = new Mutex();
   // Each held host lock keeps one SSH session open (its holder process). Capping how many are
   // held at once keeps sessions free for the commands those operations run, so many parallel

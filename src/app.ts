@@ -164,6 +164,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         compose: composeFor(p.host),
         docker: dockerFor(p.host),
         dns,
+        dnsFailOnError: config.dns.fail_on_error,
         store,
         redact,
         log,

@@ -175,6 +175,7 @@ describe("preview DNS through the Cloudflare provider", () => {
     expect(await leftovers(shell, docker, r.slug, r.dir)).toEqual([]);
     expect(r.h.store.read().previews.find((p) => p.slug === r.slug)).toBeUndefined();
     expect(recordsNamed(r.fqdn)).toHaveLength(1); // still published: the provider never confirmed
+    expect(JSON.stringify(down.final)).toContain(`DNS record ${r.fqdn}: not removed yet`); // reported, not silently dropped
     expect(pendingDnsDeletionsOf(r.h.store.read())).toEqual([
       expect.objectContaining({ name: r.fqdn, attempts: 1, lastError: expect.stringMatching(/HTTP 500/) }),
     ]);

@@ -14,7 +14,8 @@ export function createQueueingDns(dns: DnsProvider, store: Store, log: Logger): 
     upsert: (record) => upsertDnsRecord(dns, store, record),
     async remove(name) {
       if (dns.kind === "none") return;
-      await removeDnsRecordOrQueue(dns, store, name, "preview", { log });
+      const outcome = await removeDnsRecordOrQueue(dns, store, name, `preview ${name.split(".")[0] ?? name}`, { log });
+      return outcome.removed ? undefined : { queued: true, error: outcome.error };
     },
   };
 }

@@ -62,8 +62,9 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   }
 
   // Always removed (idempotent); only reported when the preview otherwise existed.
-  await dns.remove(names.hostname);
-  if (dns.kind !== "none" && removed.length > 0) removed.push(`DNS record ${names.hostname}`);
+  const dnsOutcome = await dns.remove(names.hostname);
+  if (dnsOutcome?.queued) removed.push(`DNS record ${names.hostname}: not removed yet (${dnsOutcome.error}); queued, the next clean-up sweep removes it`);
+  else if (dns.kind !== "none" && removed.length > 0) removed.push(`DNS record ${names.hostname}`);
 
   const after = [
     ...(await docker.listByLabel(names.label)).map((c) => `container ${c.name}`),

@@ -255,7 +255,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       );
     }
 
-    const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store });
+    const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store, commandsPerMinute: config.commands_per_minute });
 
     // Start-up reconciliation: nothing running survives a restart; report what was cut short, once.
     if (previews) for (const op of (await previews.reconcile()).interrupted) await reportInterrupted(op);

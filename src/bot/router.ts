@@ -1,4 +1,5 @@
 import { closest } from "fastest-levenshtein";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { actorKey, type Command, type Reply } from "../core/command.js";
 import type { AuditLog } from "../core/audit-log.js";
 import type { AuthorizeFn } from "../core/authorize.js";
@@ -18,6 +19,8 @@ export interface RouterOptions {
   metrics: Metrics;
   redact: Redactor;
   store: Store;
+  /** Commands one identity (platform:id) may send per minute; 0 or unset = no limit (the app passes the config value). */
+  commandsPerMinute?: number;
   /** How long a delivery id is remembered for de-duplication. */
   dedupeMs?: number;
   clock?: () => Date;
@@ -51,6 +54,20 @@ export function createRouter(options: RouterOptions): Router {
   const clock = options.clock ?? (() => new Date());
   const dedupeMs = options.dedupeMs ?? 10 * 60_000;
   const byName = new Map(handlers.map((h) => [h.name, h]));
+  const perMinute = options.commandsPerMinute ?? 0;
+  const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
+
+  /** Seconds to wait when the actor is over the limit, else 0. Scheduled jobs are never limited. */
+  async function overLimit(command: Command): Promise<number> {
+    if (!limiter || command.actor.platform === "job") return 0;
+    try {
+      await limiter.consume(actorKey(command.actor));
+      return 0;
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw res;
+    }
+  }
 
   async function seenBefore(command: Command): Promise<boolean> {
     if (!command.deliveryId) return false;
@@ -86,6 +103,10 @@ export function createRouter(options: RouterOptions): Router {
       return { status: "info", title: "duplicate delivery ignored" };
     }
     try {
+      const wait = await overLimit(command);
+      if (wait > 0) {
+        throw new OpsError("busy", `too many commands: the limit is ${perMinute} a minute per person`, `Wait ${wait} s and try again.`);
+      }
       if (command.name === "help" || command.name === "opsdeck") {
         decision = "allowed";
         reply = helpReply(handlers);

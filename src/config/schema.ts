@@ -113,6 +113,8 @@ export type Chat = z.infer<typeof Chat>;
 export const Config = z
   .strictObject({
     data_dir: z.string().default("data"),
+    /** Commands one identity may send per minute before the router answers "too many"; 0 = no limit. */
+    commands_per_minute: z.number().int().min(0).max(10_000).default(30),
     log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     http: Http.default({ enabled: true, host: "127.0.0.1", port: 8787 }),
     console: Console.default({ enabled: true, user: "local" }),

@@ -130,6 +130,18 @@ describe("router", () => {
     expect(runs).toEqual(["once", "once"]);
   });
 
+  it("limits commands per person per minute, and says how long to wait", async () => {
+    const runs: string[] = [];
+    const h = await createHarness({ handlers: [echoHandler(runs)], commandsPerMinute: 3, access: { roles: { admin: ["console:local", "slack:T/U2"] }, rules: {} } });
+    for (let i = 0; i < 3; i++) expect((await h.send(`/echo ${i}`)).final.status).toBe("success");
+    const fourth = await h.send("/echo 3");
+    expect(fourth.final.title).toBe("too many commands: the limit is 3 a minute per person");
+    expect(fourth.final.nextStep).toMatch(/^Wait \d+ s and try again\.$/);
+    // Someone else is not held up by it.
+    expect((await h.send("/echo other", { platform: "slack", id: "T/U2", name: "u2" })).final.status).toBe("success");
+    expect(runs).toEqual(["0", "1", "2", "other"]);
+  });
+
   it("refuses multi-line and over-long input before any handler runs", async () => {
     const runs: string[] = [];
     const h = await createHarness({ handlers: [echoHandler(runs)] });

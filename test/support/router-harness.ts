@@ -32,7 +32,7 @@ export interface Harness {
 export const consoleActor: Actor = { platform: "console", id: "local", name: "local" };
 
 /** A real router over a real store, audit log, metrics and redactor in a temp data dir. */
-export async function createHarness(options: { handlers: Handler[]; access?: Access; dataDir?: string; redact?: Redactor }): Promise<Harness> {
+export async function createHarness(options: { handlers: Handler[]; access?: Access; dataDir?: string; redact?: Redactor; commandsPerMinute?: number }): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "opsdeck-h-"));
   const redact = options.redact ?? createRedactor();
   let logged = "";
@@ -50,7 +50,7 @@ export async function createHarness(options: { handlers: Handler[]; access?: Acc
   const auditPath = join(dataDir, "audit.jsonl");
   const metrics = createMetrics();
   const access: Access = options.access ?? { roles: { admin: ["console:local"] }, rules: {} };
-  const router = createRouter({ handlers: options.handlers, authorize: createAuthorize(access), audit: createAuditLog(auditPath, redact), log, metrics, redact, store });
+  const router = createRouter({ handlers: options.handlers, authorize: createAuthorize(access), audit: createAuditLog(auditPath, redact), log, metrics, redact, store, commandsPerMinute: options.commandsPerMinute ?? 0 });
   return {
     router,
     store,

@@ -1,0 +1,88 @@
+import { OpsError } from "../core/errors.js";
+import type { ExecResult, HostShell } from "./adapters/host-shell.js";
+
+export interface HostLock {
+  /** Kill the holder on the host; resolves once `flock` has exited (or after a grace period). */
+  release(): Promise<void>;
+}
+
+export interface HostLockOptions {
+  /** The longest the lock is held; the holder exits by itself after it (last resort). */
+  leaseSeconds: number;
+  /** How long to wait for the holder to report it holds the lock. */
+  startTimeoutMs?: number;
+  /** The refusal when another process holds the lock. */
+  busy: { message: string; nextStep: string };
+  /** What the lock is for, in other error messages ("a deploy of prod"). */
+  what: string;
+}
+
+/** Exit code `flock -n` reports when the lock is taken (our choice, via `-E`). */
+const BUSY_EXIT = 75;
+const MARK = "opsdeck-lock-held";
+/**
+ * The holder loop, a fixed string (only the lease is an argument): print its pid, then one `.` a
+ * second. `flock -o` keeps the lock on flock's own descriptor only, so the lock ends with the loop.
+ * The loop ends when we `kill` it, when the bot dies or its SSH connection drops (the next `.` hits
+ * a closed pipe), or after the lease — so a crash never leaves a lock behind for more than ~1 s.
+ */
+const HOLDER = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1; echo . || exit 0; i=$((i+1)); done`;
+
+/**
+ * Hold `flock -n` on `lockPath` on the host while an operation runs, so a second bot or a person
+ * running `flock <lockPath> …` by hand cannot race it. Another holder → `OpsError("busy")` at once.
+ * Works through `HostShell.exec` alone (local or SSH): one long-running command, released by a
+ * second `kill` command.
+ */
+export async function acquireHostLock(host: HostShell, lockPath: string, options: HostLockOptions): Promise<HostLock> {
+  const lease = Math.max(1, Math.ceil(options.leaseSeconds));
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  let seen = "";
+  let onPid: (pid: string) => void = () => undefined;
+  const pid = new Promise<string>((resolve) => (onPid = resolve));
+  const holder: Promise<ExecResult | Error> = host
+    .exec(["flock", "-n", "-o", "-E", String(BUSY_EXIT), lockPath, "sh", "-c", HOLDER, "opsdeck-lock", String(lease)], {
+      allowFailure: true,
+      timeoutMs: (lease + 60) * 1000,
+      onStdout: (chunk) => {
+        if (seen.length > 200) return; // only the first line matters; the rest is the heartbeat
+        seen += chunk;
+        const m = new RegExp(`${MARK} (\\d+)`).exec(seen);
+        if (m?.[1]) onPid(m[1]);
+      },
+    })
+    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), startTimeoutMs)));
+  const first = await Promise.race([pid.then((p) => ({ pid: p })), holder.then((r) => ({ ended: r })), timeout]);
+  clearTimeout(timer);
+
+  if (first === "timeout") {
+    throw new OpsError("timeout", `taking the lock ${lockPath} on ${host.name} for ${options.what} did not answer within ${startTimeoutMs / 1000} s`, "Check the host is reachable and not overloaded, then try again.");
+  }
+  if ("ended" in first) {
+    const r = first.ended;
+    if (r instanceof Error) {
+      throw new OpsError("remote_failed", `could not take the lock ${lockPath} on ${host.name} for ${options.what}: ${r.message}`, "Check the host is reachable, then try again.", { cause: r });
+    }
+    if (r.code === BUSY_EXIT) throw new OpsError("busy", options.busy.message, options.busy.nextStep);
+    if (r.code === 127 || /flock: (command )?not found/.test(r.stderr)) {
+      throw new OpsError("remote_failed", `flock is not available on ${host.name}`, "Install util-linux on the host (it provides flock), then try again.");
+    }
+    throw new OpsError("remote_failed", `could not take the lock ${lockPath} on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that flock (util-linux) is installed on the host and the lock directory exists and is writable.");
+  }
+
+  const holderPid = first.pid;
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      await host.exec(["kill", holderPid], { allowFailure: true, timeoutMs: 15_000 }).catch(() => undefined);
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([holder, new Promise((resolve) => (t = setTimeout(resolve, 15_000)))]);
+      clearTimeout(t);
+    },
+  };
+}

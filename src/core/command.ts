@@ -71,3 +71,6 @@ export interface Command {
   /** Edit the message posted by the last `respond` (progress, final result). */
   update(reply: Reply): Promise<void>;
 }
+
+/** What every front end calls with a `Command`: the router's `dispatch`. */
+export type DispatchFn = (command: Command) => Promise<Reply>;

@@ -51,6 +51,10 @@ export function loadSlackSecrets(config: SlackConfig, env: NodeJS.ProcessEnv = p
   const botToken = need("bot_token_env", config.bot_token_env, "bot token (xoxb-…, OAuth & Permissions page)");
   const signingSecret = config.mode === "http" ? need("signing_secret_env", config.signing_secret_env, "signing secret (Basic Information page)") : undefined;
   const appToken = config.mode === "socket" ? need("app_token_env", config.app_token_env, "app-level token (xapp-…, Basic Information → App-Level Tokens)") : undefined;
+  // A bot token in the app-token variable makes the SDK retry `apps.connections.open` forever.
+  if (appToken && !appToken.reveal().startsWith("xapp-")) {
+    problems.push(`chat.slack.app_token_env: ${config.app_token_env} must hold the app-level token (xapp-…), not the bot token`);
+  }
   if (!botToken || problems.length > 0) throw new ConfigError(problems);
   return { botToken, ...(signingSecret ? { signingSecret } : {}), ...(appToken ? { appToken } : {}) };
 }

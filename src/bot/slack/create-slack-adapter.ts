@@ -139,7 +139,17 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         server = (await app.start({ port: config.port, host: config.host })) as Server;
         log.info({ host: config.host, port: (server.address() as AddressInfo).port, path: config.path }, "slack HTTP receiver listening");
       } else {
-        await app.start();
+        try {
+          await app.start();
+        } catch (err) {
+          const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+          throw new OpsError(
+            "external_api",
+            `Slack did not open a Socket Mode connection (${code})`,
+            `Check ${config.app_token_env} holds an app-level token (xapp-…) with connections:write, and that Socket Mode is enabled for the app.`,
+            { cause: err },
+          );
+        }
         log.info("slack socket mode connected");
       }
       started = true;

@@ -1,18 +1,10 @@
-import ms from "ms";
 import { z } from "zod";
+import { envVarName } from "./common-schemas.js";
+import { Duration } from "./duration.js";
 import { ConfigError } from "../core/errors.js";
 import { Secret } from "../core/secret.js";
 
-/**
- * A duration such as `12h` or `7d`, in milliseconds. The same rule as `Duration` in schema.ts,
- * defined here because schema.ts imports this module (importing back would be a cycle).
- */
-const Duration = z
-  .string()
-  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, { message: "must be a duration such as 12h or 7d" })
-  .transform((s) => ms(s as ms.StringValue));
-
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as DISCORD_BOT_TOKEN");
+const EnvVarName = envVarName("DISCORD_BOT_TOKEN");
 const Snowflake = z.string().regex(/^\d{5,25}$/, "must be a Discord id (digits only; enable Developer Mode, then right-click → Copy ID)");
 
 /**

@@ -1,5 +1,6 @@
-import ms from "ms";
 import { z } from "zod";
+import { envVarName, HostName } from "./common-schemas.js";
+import { Duration } from "./duration.js";
 
 /**
  * Deploy environments (`environments:` in the config). The lead merges `Environments` into
@@ -7,19 +8,9 @@ import { z } from "zod";
  * an undeclared host fails at start with the list of declared hosts.
  */
 
-/**
- * A duration such as `30s`, `15m`, `3d`, parsed to milliseconds. The same rule as `Duration` in
- * schema.ts, kept here so this module does not import schema.ts (which imports this one).
- */
-const Duration = z
-  .string()
-  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) > 0, { message: "must be a duration such as 30s, 15m, 2h or 3d" })
-  .transform((s) => ms(s as ms.StringValue));
-
 export const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. staging)");
 const RoleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a role name such as approver");
-const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as IMAGE_TAG");
+const EnvVarName = envVarName("IMAGE_TAG");
 const AbsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /srv/app (letters, digits, . _ - / only)")

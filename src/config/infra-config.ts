@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envVarName } from "./common-schemas.js";
 import { Duration } from "./duration.js";
 
 /**
@@ -22,7 +23,7 @@ import { Duration } from "./duration.js";
  * ```
  */
 
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as HCLOUD_TOKEN");
+const EnvVarName = envVarName("HCLOUD_TOKEN");
 
 /** Environment names: the same shape as deploy environments, so one name can mean both. */
 export const InfraEnvName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preprod)");

@@ -1,5 +1,6 @@
 import { DateTime } from "luxon";
 import { z } from "zod";
+import { envVarName, HostName } from "./common-schemas.js";
 import { parseCron } from "../jobs/cron-next.js";
 import { Duration } from "./duration.js";
 
@@ -10,8 +11,7 @@ import { Duration } from "./duration.js";
  * start with the list of declared hosts. Alerts go to the injected `Notifier` (the alert channel).
  */
 
-const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as PG_PASSWORD");
+const EnvVarName = envVarName("PG_PASSWORD");
 const AbsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /var/backups/opsdeck (letters, digits, . _ - / only)")

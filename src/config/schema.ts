@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envVarName } from "./common-schemas.js";
 import { Duration } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
@@ -13,7 +14,7 @@ export { Duration };
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preview1)");
 
 /** The name of an environment variable that holds a secret; the secret itself never sits in the file. */
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as SLACK_BOT_TOKEN");
+const EnvVarName = envVarName("SLACK_BOT_TOKEN");
 
 const AbsPath = z.string().regex(/^(\/|~\/)[^\0]*$/, "must be an absolute path such as /srv/opsdeck or ~/previews").refine((p) => !p.split("/").includes(".."), "must not contain '..'");
 

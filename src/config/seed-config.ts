@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envVarName, HostName } from "./common-schemas.js";
 import { CommandArgv, EnvironmentName, SmokeCheck, type Environments } from "./environments-config.js";
 import { Duration } from "./duration.js";
 
@@ -8,8 +9,7 @@ import { Duration } from "./duration.js";
  * `Runbooks` into `Config` and calls `checkSeedConfig` from its `superRefine`.
  */
 
-const HostName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must name a host declared under hosts (e.g. local)");
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as PREPROD_DB_PASSWORD");
+const EnvVarName = envVarName("PREPROD_DB_PASSWORD");
 const AbsPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /srv/seed (letters, digits, . _ - / only)")

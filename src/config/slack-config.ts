@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { envVarName } from "./common-schemas.js";
 import { ConfigError } from "../core/errors.js";
 import { Secret } from "../core/secret.js";
 import { readSecretEnv } from "./read-secret-env.js";
 
 /** Same rule as `EnvVarName` in schema.ts (not exported there). */
-const EnvVarName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name such as SLACK_BOT_TOKEN");
+const EnvVarName = envVarName("SLACK_BOT_TOKEN");
 
 /**
  * `chat.slack` in the config file. Secrets are named by environment variable, never written here.

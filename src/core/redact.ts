@@ -52,7 +52,8 @@ export function createRedactor(initial: Array<Secret | string> = []): Redactor {
 
   redact.add = (secret: Secret | string): void => {
     const raw = secret instanceof Secret ? secret.reveal() : secret;
-    if (raw.length < 6) return;
+    // Secrets are registered on every read (backups, seeds…): skip the rebuild when nothing is new.
+    if (raw.length < 6 || known.has(raw)) return;
     known.add(raw);
     known.add(Buffer.from(raw, "utf8").toString("base64"));
     known.add(Buffer.from(raw, "utf8").toString("base64url"));

@@ -1,13 +1,14 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isIPv4, isIPv6 } from "node:net";
 import { Mutex, Semaphore } from "async-mutex";
 import ms from "ms";
 import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
-import type { OperationRecord, PreviewRecord } from "../../store/state.js";
+import type { PreviewRecord } from "../../store/state.js";
 import type { ContainerSummary } from "../adapters/docker-client.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
+import { finishOperation as finishJournalEntry, startOperation as startJournalEntry } from "../operation-journal.js";
 import { buildPreviewEnv } from "./build-preview-env.js";
 import { describeHealthFailure } from "./describe-health-failure.js";
 import { acquireHostLock, type HostLock } from "./host-lock.js";
@@ -103,17 +104,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   }
 
   async function startOperation(kind: string, target: string, actor: Actor): Promise<string> {
-    const id = randomUUID();
-    const op: OperationRecord = { id, kind, target, actor: actorKey(actor), status: "running", startedAt: clock().toISOString() };
-    await store.update((s) => void s.operations.push(op));
-    return id;
+    return (await startJournalEntry(store, kind, target, actorKey(actor), clock())).id;
   }
 
   async function finishOperation(id: string, status: "succeeded" | "failed", summary: string): Promise<void> {
-    await store.update((s) => {
-      const op = s.operations.find((o) => o.id === id);
-      if (op) Object.assign(op, { status, summary: redact(summary), endedAt: clock().toISOString() });
-    });
+    await finishJournalEntry(store, id, status, redact(summary), clock());
   }
 
   function findRecord(slugOrBranch: string): PreviewRecord | undefined {
@@ -398,7 +393,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
       return { interrupted: ops.map((o) => ({ ...o })), failedPreviews: half.map((p) => ({ ...p })) };
     });
     if (interrupted.length > 0) log.warn({ operations: interrupted.map((o) => `${o.kind} ${o.target}`) }, "preview operations were interrupted");
-    return { interrupted, failedPreviews, listing: await list() };
+    return { interrupted, failedPreviews };
   }
 
   return { deploy, destroy, extend, list, reconcile, resolveSlug };

@@ -107,7 +107,6 @@ export interface ReconcileReport {
   interrupted: OperationRecord[];
   /** Previews that were half made (deploying/destroying), now `failed`: listed and destroyable. */
   failedPreviews: PreviewRecord[];
-  listing: PreviewListing;
 }
 
 export interface PreviewOps {

@@ -11,7 +11,7 @@ import type { EnvLocks } from "../env-locks.js";
 import { anonymiseSql, parseRuleCounts, type RuleCount } from "./anonymise-sql.js";
 import { copyDump, latestDumpPath, statDump, type DumpInfo } from "./copy-dump.js";
 import { acquireHostLock, hostLockPath } from "./host-lock.js";
-import { finishOperation, startOperation } from "./operation-journal.js";
+import { finishOperation, startOperation } from "../operation-journal.js";
 import { runPg, type PgConnection } from "./pg-command.js";
 import { resolveSeedTarget } from "./resolve-seed-target.js";
 import { runSmokeChecks, type SmokeResult } from "./smoke-checks.js";
@@ -153,7 +153,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
           const smoke = await runSmokeChecks(seed.smoke_checks, options.smokeTimeoutMs);
           const failedSmoke = smoke.filter((s) => !s.ok).length;
           const totals = results.map((r) => `${r.name}: ${r.rules.reduce((n, c) => n + c.rows, 0)} rows anonymised`).join("; ");
-          await finishOperation(store, op.id, "succeeded", `${totals}${failedSmoke > 0 ? `; ${failedSmoke} smoke check(s) failed` : ""}`, clock());
+          await finishOperation(store, op.id, "succeeded", `${totals}${failedSmoke > 0 ? `; ${failedSmoke} smoke check(s) failed` : ""}`.slice(0, 500), clock());
           return { env, sourceEnv: seed.source_env, databases: results, smoke, durationMs: clock().getTime() - started.getTime(), operationId: op.id };
         } catch (err) {
           // Still holding the host lock: put the services back (or not) before anyone else starts.
@@ -164,7 +164,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
         }
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        await finishOperation(store, op.id, "failed", `${message} (${left})`, clock()).catch(() => undefined);
+        await finishOperation(store, op.id, "failed", `${message} (${left})`.slice(0, 500), clock()).catch(() => undefined);
         if (err instanceof OpsError) {
           throw new OpsError(err.code, `seed of ${env} failed: ${err.message}`, `${left} ${err.nextStep}`, err.details ? { cause: err, details: err.details } : { cause: err });
         }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { OperationRecord } from "../../store/state.js";
-import type { Store } from "../../store/store.js";
+import type { OperationRecord } from "../store/state.js";
+import type { Store } from "../store/store.js";
 
 /**
  * Write the `running` record before any side effect. After a crash the startup reconciliation
@@ -14,12 +14,13 @@ export async function startOperation(store: Store, kind: string, target: string,
   return record;
 }
 
+/** Close a journal entry; the caller redacts and bounds `summary` as its feature needs. */
 export async function finishOperation(store: Store, id: string, status: "succeeded" | "failed", summary: string, now: Date): Promise<void> {
   await store.update((s) => {
     const op = s.operations.find((o) => o.id === id);
     if (!op) return;
     op.status = status;
     op.endedAt = now.toISOString();
-    op.summary = summary.slice(0, 500);
+    op.summary = summary;
   });
 }

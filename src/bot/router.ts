@@ -7,7 +7,7 @@ import { OpsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import type { Redactor } from "../core/redact.js";
-import { escapeEcho, splitCommand } from "../core/validate.js";
+import { escapeEcho } from "../core/validate.js";
 import type { Handler } from "../handlers/handler.js";
 import type { Store } from "../store/store.js";
 
@@ -32,8 +32,6 @@ export interface Router {
   handlers(): Handler[];
 }
 
-/** Parse a typed line into the name/args part of a `Command`. */
-export { splitCommand };
 
 /** Replies leave through here: every string is redacted, whatever the handler put in. */
 function redactReply(redact: Redactor, reply: Reply): Reply {
@@ -84,8 +82,8 @@ export function createRouter(options: RouterOptions): Router {
   async function dispatch(command: Command): Promise<Reply> {
     const started = performance.now();
     let posted = false;
-    const send = async (reply: Reply): Promise<void> => {
-      const safe = redactReply(redact, reply);
+    /** `safe` must already be redacted. */
+    const sendSafe = async (safe: Reply): Promise<void> => {
       if (posted) await command.update(safe);
       else {
         posted = true;
@@ -93,7 +91,7 @@ export function createRouter(options: RouterOptions): Router {
       }
     };
     const progress = async (step: string): Promise<void> => {
-      await send({ status: "progress", title: `/${command.name} ${command.args.join(" ")}`.trim(), lines: [step] });
+      await sendSafe(redactReply(redact, { status: "progress", title: `/${command.name} ${command.args.join(" ")}`.trim(), lines: [step] }));
     };
 
     let decision: "allowed" | "denied" | "invalid" = "invalid";
@@ -151,12 +149,13 @@ export function createRouter(options: RouterOptions): Router {
         ...(reply.status === "failure" ? { detail: reply.title } : {}),
       })
       .catch((err: unknown) => log.error({ err }, "audit write failed"));
+    const safe = redactReply(redact, reply);
     try {
-      await send(reply);
+      await sendSafe(safe);
     } catch (err) {
       log.error({ err, command: command.name }, "could not deliver the reply");
     }
-    return redactReply(redact, reply);
+    return safe;
   }
 
   return { dispatch, handlers: () => handlers };

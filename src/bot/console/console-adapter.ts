@@ -5,7 +5,6 @@ import { OpsError } from "../../core/errors.js";
 import { splitCommand } from "../../core/validate.js";
 import { renderTextReply } from "./render-text-reply.js";
 
-export type { DispatchFn } from "../../core/command.js";
 import type { DispatchFn } from "../../core/command.js";
 
 export interface ConsoleOptions {

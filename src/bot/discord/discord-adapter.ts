@@ -25,7 +25,6 @@ import { createInteractionReplier, type ReplierMode, type RepliableInteraction }
 import { registerSlashCommands, slashCommandBodies } from "./register-slash-commands.js";
 import { renderDiscordReply, type DiscordMessage } from "./render-discord-reply.js";
 
-export type { DispatchFn } from "../../core/command.js";
 import type { DispatchFn } from "../../core/command.js";
 
 export interface DiscordAdapterOptions {

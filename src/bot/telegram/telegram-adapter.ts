@@ -17,7 +17,6 @@ import { parseBotCommand } from "./parse-bot-command.js";
 import { renderTelegramReply, type TelegramMessage } from "./render-telegram-reply.js";
 import { startWebhookServer, type StartedWebhookServer } from "./webhook-server.js";
 
-export type { DispatchFn } from "../../core/command.js";
 import type { DispatchFn } from "../../core/command.js";
 
 export interface TelegramAdapterOptions {

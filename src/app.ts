@@ -65,6 +65,11 @@ export interface App {
   previews: PreviewOps | undefined;
   jobs: JobsWiring;
   dataDir: string;
+  /**
+   * Announce what the start-up found (operations a crash interrupted, approvals that expired while
+   * the bot was down) on the alert channels; call it once the chat platforms are up.
+   */
+  reportStartup(): Promise<void>;
   /** Start the scheduler (the one-shot CLI mode does not). */
   startJobs(): Promise<void>;
   close(): Promise<void>;
@@ -257,34 +262,31 @@ export async function createApp(options: AppOptions): Promise<App> {
 
     const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store, commandsPerMinute: config.commands_per_minute });
 
-    // Start-up reconciliation: nothing running survives a restart; report what was cut short, once.
-    if (previews) for (const op of (await previews.reconcile()).interrupted) await reportInterrupted(op);
-    for (const op of await markInterruptedDeploys(store)) await reportInterrupted(op);
+    // Start-up reconciliation: nothing running survives a restart. State is fixed now, before any
+    // command runs; the reports wait for `reportStartup`, so they reach the chat alert channels
+    // that start after the app is built.
+    const interrupted: Array<{ kind: string; target: string; startedAt: string; actor: string }> = [];
+    if (previews) interrupted.push(...(await previews.reconcile()).interrupted);
+    interrupted.push(...(await markInterruptedDeploys(store)));
+    interrupted.push(
+      ...(await store.update((s) => {
+        const cut = s.operations.filter((o) => o.status === "running");
+        const now = new Date().toISOString();
+        for (const o of cut) {
+          o.status = "interrupted";
+          o.endedAt = now;
+        }
+        return cut.map((o) => ({ ...o }));
+      })),
+    );
     // Approval requests expire even when nobody clicks: close them (and say so) every minute.
+    const expireApprovals = async (): Promise<void> => {
+      await desk?.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests"));
+    };
     if (desk) {
-      const d = desk;
-      await d.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests"));
-      const timer = setInterval(() => void d.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests")), 60_000);
+      const timer = setInterval(() => void expireApprovals(), 60_000);
       timer.unref();
       closers.push(async () => clearInterval(timer));
-    }
-    const stillRunning = await store.update((s) => {
-      const cut = s.operations.filter((o) => o.status === "running");
-      const now = new Date().toISOString();
-      for (const o of cut) {
-        o.status = "interrupted";
-        o.endedAt = now;
-      }
-      return cut.map((o) => ({ ...o }));
-    });
-    for (const op of stillRunning) await reportInterrupted(op);
-
-    async function reportInterrupted(op: { kind: string; target: string; startedAt: string; actor: string }): Promise<void> {
-      await notifier.notify({
-        status: "warning",
-        title: `${op.kind} of ${op.target} was interrupted by a restart`,
-        lines: [`started ${op.startedAt} by ${op.actor}`, "Nothing was re-run on its own. Check its state and run it again if needed."],
-      });
     }
 
     let jobsStarted = false;
@@ -302,6 +304,16 @@ export async function createApp(options: AppOptions): Promise<App> {
       previews,
       jobs,
       dataDir,
+      async reportStartup() {
+        for (const op of interrupted.splice(0)) {
+          await notifier.notify({
+            status: "warning",
+            title: `${op.kind} of ${op.target} was interrupted by a restart`,
+            lines: [`started ${op.startedAt} by ${op.actor}`, "Nothing was re-run on its own. Check its state and run it again if needed."],
+          });
+        }
+        await expireApprovals();
+      },
       async startJobs() {
         await jobs.scheduler.start();
         jobsStarted = true;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDiscordAdapter, type DiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
-import { createButtonRefs } from "../../src/bot/discord/button-refs.js";
+import { createButtonRefs } from "../../src/bot/button-refs.js";
 import { CHAT_COMMANDS } from "../../src/bot/discord/chat-commands.js";
 import { DISCORD_LIMITS, renderDiscordReply, STATUS_COLOR } from "../../src/bot/discord/render-discord-reply.js";
 import { DiscordConfig, loadDiscordToken } from "../../src/config/discord-config.js";

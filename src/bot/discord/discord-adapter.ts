@@ -19,7 +19,7 @@ import type { Secret } from "../../core/secret.js";
 import { splitCommand } from "../../core/validate.js";
 import type { DiscordConfig } from "../../config/discord-config.js";
 import type { Store } from "../../store/store.js";
-import { createButtonRefs, type ButtonRef, type ButtonRefs } from "./button-refs.js";
+import { createButtonRefs, createConfirmPrompt, putButtonIds, type ButtonRef, type ButtonRefs } from "../button-refs.js";
 import { CHAT_COMMANDS, type ChatCommandInfo } from "./chat-commands.js";
 import { createInteractionReplier, type ReplierMode, type RepliableInteraction } from "./interaction-replier.js";
 import { registerSlashCommands, slashCommandBodies } from "./register-slash-commands.js";
@@ -89,8 +89,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const rest = new REST(config.api_url ? { api: config.api_url } : {}).setToken(token.reveal());
 
   async function render(reply: Reply): Promise<DiscordMessage> {
-    const ids = await Promise.all((reply.buttons ?? []).map((b) => refs.put({ kind: "run", command: b.command, ...(b.confirm ? { confirm: b.confirm } : {}) })));
-    return renderDiscordReply(reply, ids.map((id) => `${PREFIX}${id}`));
+    return renderDiscordReply(reply, await putButtonIds(refs, reply.buttons ?? [], PREFIX));
   }
 
   async function run(text: string, interaction: RepliableInteraction, mode: ReplierMode): Promise<void> {
@@ -130,20 +129,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   }
 
   async function confirmPrompt(interaction: ButtonInteraction, ref: ButtonRef): Promise<void> {
-    const yes = await refs.put({ kind: "confirmed", command: ref.command });
-    const no = await refs.put({ kind: "cancel", command: "" });
-    const prompt = renderDiscordReply(
-      {
-        status: "warning",
-        title: ref.confirm ?? "Are you sure?",
-        lines: [ref.command],
-        buttons: [
-          { label: "Confirm", command: ref.command, style: "danger" },
-          { label: "Cancel", command: "", style: "default" },
-        ],
-      },
-      [`${PREFIX}${yes}`, `${PREFIX}${no}`],
-    );
+    const { reply, ids } = await createConfirmPrompt(refs, ref, PREFIX);
+    const prompt = renderDiscordReply(reply, ids);
     await interaction.reply({ embeds: prompt.embeds, components: prompt.components, allowedMentions: { parse: [] }, flags: MessageFlags.Ephemeral });
   }
 

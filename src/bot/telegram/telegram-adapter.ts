@@ -10,7 +10,7 @@ import { splitCommand } from "../../core/validate.js";
 import type { TelegramConfig } from "../../config/telegram-config.js";
 import type { Store } from "../../store/store.js";
 // Shared with the Discord adapter (both need short button ids and the same command list).
-import { createButtonRefs, type ButtonRef } from "../discord/button-refs.js";
+import { createButtonRefs, createConfirmPrompt, putButtonIds, type ButtonRef } from "../button-refs.js";
 import { CHAT_COMMANDS, type ChatCommandInfo } from "../discord/chat-commands.js";
 import { createChatReplier } from "./chat-replier.js";
 import { parseBotCommand } from "./parse-bot-command.js";
@@ -73,8 +73,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   }
 
   async function render(reply: Reply): Promise<TelegramMessage> {
-    const ids = await Promise.all((reply.buttons ?? []).map((b) => refs.put({ kind: "run", command: b.command, ...(b.confirm ? { confirm: b.confirm } : {}) })));
-    return renderTelegramReply(reply, ids.map((id) => `${PREFIX}${id}`));
+    return renderTelegramReply(reply, await putButtonIds(refs, reply.buttons ?? [], PREFIX));
   }
 
   async function run(text: string, from: User, chatId: number, updateId: number, show: (r: Reply) => Promise<void>): Promise<void> {
@@ -98,20 +97,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   }
 
   async function confirmPrompt(chatId: number, messageId: number, ref: ButtonRef): Promise<void> {
-    const yes = await refs.put({ kind: "confirmed", command: ref.command });
-    const no = await refs.put({ kind: "cancel", command: "" });
-    const prompt = renderTelegramReply(
-      {
-        status: "warning",
-        title: ref.confirm ?? "Are you sure?",
-        lines: [ref.command],
-        buttons: [
-          { label: "Confirm", command: ref.command, style: "danger" },
-          { label: "Cancel", command: "" },
-        ],
-      },
-      [`${PREFIX}${yes}`, `${PREFIX}${no}`],
-    );
+    const { reply, ids } = await createConfirmPrompt(refs, ref, PREFIX);
+    const prompt = renderTelegramReply(reply, ids);
     await tg.sendMessage(chatId, prompt.html, {
       parse_mode: "HTML",
       reply_markup: { inline_keyboard: prompt.keyboard },

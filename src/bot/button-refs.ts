@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { State } from "../../store/state.js";
-import type { Store } from "../../store/store.js";
+import type { Button, Reply } from "../core/command.js";
+import type { State } from "../store/state.js";
+import type { Store } from "../store/store.js";
 
 /**
  * What a posted button does when clicked. `run` dispatches `command` (after asking first when
@@ -84,5 +85,35 @@ export function createButtonRefs(options: ButtonRefsOptions): ButtonRefs {
       memory.set(id, stored);
       return stored;
     },
+  };
+}
+
+/**
+ * Ids for a reply's buttons (Discord `custom_id`, Telegram `callback_data` are too short to carry
+ * the command itself), each prefixed with the platform adapter's `prefix`.
+ */
+export async function putButtonIds(refs: ButtonRefs, buttons: readonly Button[], prefix: string): Promise<string[]> {
+  const ids = await Promise.all(buttons.map((b) => refs.put({ kind: "run", command: b.command, ...(b.confirm ? { confirm: b.confirm } : {}) })));
+  return ids.map((id) => `${prefix}${id}`);
+}
+
+/**
+ * The confirmation a platform without native confirm dialogs posts before running a `run` ref
+ * that carries `confirm`: Confirm dispatches the command, Cancel dismisses the prompt.
+ */
+export async function createConfirmPrompt(refs: ButtonRefs, ref: ButtonRef, prefix: string): Promise<{ reply: Reply; ids: string[] }> {
+  const yes = await refs.put({ kind: "confirmed", command: ref.command });
+  const no = await refs.put({ kind: "cancel", command: "" });
+  return {
+    reply: {
+      status: "warning",
+      title: ref.confirm ?? "Are you sure?",
+      lines: [ref.command],
+      buttons: [
+        { label: "Confirm", command: ref.command, style: "danger" },
+        { label: "Cancel", command: "", style: "default" },
+      ],
+    },
+    ids: [`${prefix}${yes}`, `${prefix}${no}`],
   };
 }

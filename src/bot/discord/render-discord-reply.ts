@@ -8,6 +8,7 @@ import {
   type APIEmbedField,
 } from "discord.js";
 import type { Button, Reply, ReplyStatus } from "../../core/command.js";
+import { CUT_NOTE, STATUS_ICON, truncate } from "../render-common.js";
 
 /** Discord's documented limits (embed object limits and component limits). */
 export const DISCORD_LIMITS = {
@@ -31,8 +32,6 @@ export const STATUS_COLOR: Record<ReplyStatus, number> = {
   failure: 0xed4245,
 };
 
-const STATUS_ICON: Record<ReplyStatus, string> = { info: "ℹ️", progress: "⏳", success: "✅", warning: "⚠️", failure: "❌" };
-
 export interface DiscordMessage {
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
@@ -47,11 +46,6 @@ export function escapeDiscord(text: string): string {
     .replace(/<([@#:&!])/g, "<\u200b$1");
 }
 
-/** Cut `text` to `max` characters, marking the cut. */
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
-}
-
 /** Escape, bounded: escaping only lengthens text, so cut first (escaping is slow on huge strings), then again. */
 function esc(text: string, max: number): string {
   return truncate(escapeDiscord(truncate(text, max)), max);
@@ -62,7 +56,7 @@ function codeBlock(code: string, max: number): string {
   const safe = code.replace(/```/g, "`\u200b``");
   const frame = "```\n\n```".length;
   if (safe.length + frame <= max) return `\`\`\`\n${safe}\n\`\`\``;
-  const note = "… (earlier lines cut; the full text is in opsdeck's log)\n";
+  const note = CUT_NOTE;
   const keep = Math.max(0, max - frame - note.length);
   let tail = safe.slice(safe.length - keep);
   const nl = tail.indexOf("\n");

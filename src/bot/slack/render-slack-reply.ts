@@ -1,6 +1,7 @@
 import type { types } from "@slack/bolt";
-import type { Button, Reply, ReplyStatus } from "../../core/command.js";
+import type { Button, Reply } from "../../core/command.js";
 import { fitSlack, fitSlackTail } from "./slack-text.js";
+import { STATUS_ICON } from "../render-common.js";
 
 type KnownBlock = types.KnownBlock;
 type SlackButton = types.Button;
@@ -32,13 +33,6 @@ export const SLACK_LIMITS = {
 /** Prefix of every button's `action_id`; the adapter listens for it. */
 export const BUTTON_ACTION_PREFIX = "opsdeck.button.";
 
-const ICONS: Record<ReplyStatus, string> = {
-  info: "ℹ️",
-  progress: "⏳",
-  success: "✅",
-  warning: "⚠️",
-  failure: "❌",
-};
 
 const plain = (text: string): types.PlainTextElement => ({ type: "plain_text", text, emoji: true });
 /** `verbatim: true`: Slack must not auto-link channel names or parse mentions in our text. */
@@ -88,7 +82,7 @@ function fieldBlocks(reply: Reply): KnownBlock[] {
  * to Slack's limits, so whatever a handler returns the API accepts it and nobody gets pinged.
  */
 export function renderSlackReply(reply: Reply): SlackMessage {
-  const blocks: KnownBlock[] = [{ type: "header", text: plain(fitSlack(`${ICONS[reply.status]} ${reply.title}`, SLACK_LIMITS.headerText)) }];
+  const blocks: KnownBlock[] = [{ type: "header", text: plain(fitSlack(`${STATUS_ICON[reply.status]} ${reply.title}`, SLACK_LIMITS.headerText)) }];
   const lines = (reply.lines ?? []).join("\n");
   if (lines.trim().length > 0) blocks.push({ type: "section", text: mrkdwn(fitSlack(lines, SLACK_LIMITS.sectionText)) });
   // Header, text, code, context and actions take at most 5 blocks; fields get the rest.
@@ -102,6 +96,6 @@ export function renderSlackReply(reply: Reply): SlackMessage {
   const buttons = (reply.buttons ?? []).map(renderButton).filter((b): b is SlackButton => b !== undefined);
   if (buttons.length > 0) blocks.push({ type: "actions", elements: buttons.slice(0, SLACK_LIMITS.buttonsPerActions) });
 
-  const summary = [`${ICONS[reply.status]} ${reply.title}`, ...(reply.lines ?? []).slice(0, 3)].join("\n");
+  const summary = [`${STATUS_ICON[reply.status]} ${reply.title}`, ...(reply.lines ?? []).slice(0, 3)].join("\n");
   return { text: fitSlack(summary, SLACK_LIMITS.fallbackText), blocks };
 }

@@ -1,5 +1,6 @@
 import type { InlineKeyboardButton } from "telegraf/types";
-import type { Reply, ReplyStatus } from "../../core/command.js";
+import type { Reply } from "../../core/command.js";
+import { CUT_NOTE, STATUS_ICON, truncate } from "../render-common.js";
 
 /** Bot API limits: message text (after entity parsing) and callback data. */
 export const TELEGRAM_LIMITS = {
@@ -8,8 +9,6 @@ export const TELEGRAM_LIMITS = {
   buttons: 100,
   buttonsPerRow: 3,
 } as const;
-
-const STATUS_ICON: Record<ReplyStatus, string> = { info: "ℹ️", progress: "⏳", success: "✅", warning: "⚠️", failure: "❌" };
 
 export interface TelegramMessage {
   /** HTML for `parse_mode: "HTML"`; every string from the reply is escaped. */
@@ -22,17 +21,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
-}
-
 /** A `<pre>` block within `max` characters of HTML, keeping the end of the text (a log's end explains it). */
 function preBlock(code: string, max: number): string {
   const open = "<pre>";
   const close = "</pre>";
   const full = escapeHtml(code);
   if (full.length + open.length + close.length <= max) return `${open}${full}${close}`;
-  const note = "… (earlier lines cut; the full text is in opsdeck's log)\n";
+  const note = CUT_NOTE;
   let tail = full.slice(Math.max(0, full.length - (max - open.length - close.length - note.length)));
   // Never start inside an entity such as `&amp;`, and prefer a whole first line.
   const nl = tail.indexOf("\n");
@@ -47,11 +42,11 @@ function preBlock(code: string, max: number): string {
  * keeps its tail. `callbackData[i]` is the callback data of `reply.buttons[i]` (≤ 64 bytes).
  */
 export function renderTelegramReply(reply: Reply, callbackData: readonly string[] = []): TelegramMessage {
-  const parts: string[] = [`<b>${escapeHtml(`${STATUS_ICON[reply.status]} ${cut(reply.title, 256)}`)}</b>`];
-  for (const line of reply.lines ?? []) parts.push(escapeHtml(cut(line, TELEGRAM_LIMITS.text)));
+  const parts: string[] = [`<b>${escapeHtml(`${STATUS_ICON[reply.status]} ${truncate(reply.title, 256)}`)}</b>`];
+  for (const line of reply.lines ?? []) parts.push(escapeHtml(truncate(line, TELEGRAM_LIMITS.text)));
   const fields = reply.fields ?? [];
-  if (fields.length > 0) parts.push("", ...fields.map((f) => `<b>${escapeHtml(cut(f.label, 256))}:</b> ${escapeHtml(cut(f.value, 1024))}`));
-  if (reply.nextStep) parts.push("", `<i>Next step:</i> ${escapeHtml(cut(reply.nextStep, 1024))}`);
+  if (fields.length > 0) parts.push("", ...fields.map((f) => `<b>${escapeHtml(truncate(f.label, 256))}:</b> ${escapeHtml(truncate(f.value, 1024))}`));
+  if (reply.nextStep) parts.push("", `<i>Next step:</i> ${escapeHtml(truncate(reply.nextStep, 1024))}`);
 
   let head = parts.join("\n");
   const headMax = reply.code ? Math.floor((TELEGRAM_LIMITS.text * 3) / 4) : TELEGRAM_LIMITS.text;
@@ -75,7 +70,7 @@ export function renderTelegramReply(reply: Reply, callbackData: readonly string[
     const data = callbackData[i];
     if (!data || Buffer.byteLength(data, "utf8") > TELEGRAM_LIMITS.callbackData) throw new Error(`button ${i} needs callback data of 1–${TELEGRAM_LIMITS.callbackData} bytes`);
     if (i % TELEGRAM_LIMITS.buttonsPerRow === 0) keyboard.push([]);
-    keyboard[keyboard.length - 1]?.push({ text: cut(b.label, 64), callback_data: data });
+    keyboard[keyboard.length - 1]?.push({ text: truncate(b.label, 64), callback_data: data });
   });
   return { html, keyboard };
 }

@@ -3,45 +3,14 @@
 // RDB file), and a loopback HTTP server that records heartbeat pings.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { asTestUser, freePort, testUserDir, testUserIds } from "../support/test-user.js";
 
 const execFileP = promisify(execFile);
-const TEST_UID = 1001;
-const TEST_GID = 1001;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Run a program as the `opsdeck` test user. */
-export async function asTestUser(argv: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await execFileP("runuser", ["-u", "opsdeck", "--", "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
-    timeout: 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-/** A temp directory owned by the test user. */
-export function testUserDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  chownSync(dir, TEST_UID, TEST_GID);
-  chmodSync(dir, 0o755);
-  return dir;
-}
 
 export interface PgCluster {
   port: number;
@@ -58,7 +27,7 @@ export async function startPg(pgBin: string): Promise<PgCluster> {
   const password = `pw-${randomBytes(12).toString("hex")}`;
   const pwfile = join(dir, "pwfile");
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-  chownSync(pwfile, TEST_UID, TEST_GID);
+  chownSync(pwfile, testUserIds().uid, testUserIds().gid);
   const user = "opsdeck";
   await asTestUser([join(pgBin, "initdb"), "-D", data, "-U", user, "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C", "--no-sync"]);
   rmSync(pwfile);
@@ -100,7 +69,7 @@ export async function startRedis(redisServer: string): Promise<RedisServer> {
     [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, "dbfilename dump.rdb", 'save ""', "daemonize yes", `pidfile ${join(dir, "redis.pid")}`, `logfile ${join(dir, "redis.log")}`, `requirepass ${password}`].join("\n"),
     { mode: 0o600 },
   );
-  chownSync(conf, TEST_UID, TEST_GID);
+  chownSync(conf, testUserIds().uid, testUserIds().gid);
   await asTestUser([redisServer, conf]);
   const cli = async (...args: string[]): Promise<string> => {
     const { stdout } = await execFileP("redis-cli", ["-p", String(port), ...args], { env: { ...process.env, REDISCLI_AUTH: password }, timeout: 10_000 });

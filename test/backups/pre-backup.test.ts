@@ -17,7 +17,8 @@ import { dumpFileName, latestDumpPath, parseDumpFileName } from "../../src/ops/b
 import { captureLog } from "../fakes/capture-log.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
 import { loadTestEnv } from "../support/test-env.js";
-import { asTestUser, startPg, startPingServer, startRedis, testUserDir, type PgCluster, type PingServer, type RedisServer } from "./backup-fixtures.js";
+import { startPg, startPingServer, startRedis, type PgCluster, type PingServer, type RedisServer } from "./backup-fixtures.js";
+import { asTestUser, testUserDir } from "../support/test-user.js";
 
 const execFileP = promisify(execFile);
 const env = loadTestEnv();

@@ -4,7 +4,8 @@ import type { Access } from "../../src/config/schema.js";
 import type { Actor, Reply } from "../../src/core/command.js";
 import { historyOf } from "../../src/ops/deploy/history.js";
 import { uniqueName } from "../support/test-env.js";
-import { composeFile, connectTestHost, createDeployWorld, docker, freePort, replyText, testEnv, type DeployWorld, type HostAdapters, type Sent } from "./deploy-harness.js";
+import { composeFile, connectTestHost, createDeployWorld, docker, replyText, testEnv, type DeployWorld, type HostAdapters, type Sent } from "./deploy-harness.js";
+import { freePort } from "../support/test-user.js";
 
 const person = (id: string, name: string): Actor => ({ platform: "discord", id, name });
 const alice = person("1001", "alice"); // deployer + approver: still cannot approve her own request

@@ -4,7 +4,8 @@ import type { Access } from "../../src/config/schema.js";
 import type { Actor } from "../../src/core/command.js";
 import { historyOf } from "../../src/ops/deploy/history.js";
 import { uniqueName } from "../support/test-env.js";
-import { composeFile, connectTestHost, createDeployWorld, docker, freePort, replyText, testEnv, type DeployWorld, type HostAdapters } from "./deploy-harness.js";
+import { composeFile, connectTestHost, createDeployWorld, docker, replyText, testEnv, type DeployWorld, type HostAdapters } from "./deploy-harness.js";
+import { freePort } from "../support/test-user.js";
 
 const alice: Actor = { platform: "slack", id: "T1/UALICE", name: "alice" };
 const viewer: Actor = { platform: "slack", id: "T1/UVIEW", name: "vic" };

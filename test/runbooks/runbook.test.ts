@@ -11,7 +11,7 @@ import { createRedactor } from "../../src/core/redact.js";
 import { createRunbookHandler } from "../../src/handlers/runbook.js";
 import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
-import { testUserDir } from "../seed/pg-cluster.js";
+import { testUserDir } from "../support/test-user.js";
 import { loadTestEnv } from "../support/test-env.js";
 
 const tenv = loadTestEnv();

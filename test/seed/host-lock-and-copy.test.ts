@@ -11,7 +11,7 @@ import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ss
 import { copyDump, latestDumpPath, statDump } from "../../src/ops/seed/copy-dump.js";
 import { acquireHostLock, hostLockPath } from "../../src/ops/seed/host-lock.js";
 import { loadTestEnv } from "../support/test-env.js";
-import { testUserDir, testUserIds } from "./pg-cluster.js";
+import { testUserDir, testUserIds } from "../support/test-user.js";
 
 const execFileP = promisify(execFile);
 const tenv = loadTestEnv();

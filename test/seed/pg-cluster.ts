@@ -1,13 +1,12 @@
 // A throwaway PostgreSQL 15 cluster on a free loopback port, owned by the `opsdeck` test user
 // (initdb refuses root), with password (scram) authentication only, so a seed has to bring its
 // password through .pgpass to get in.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { chownSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { asTestUser, freePort, testUserDir, testUserIds } from "../support/test-user.js";
 
 const execFileP = promisify(execFile);
 
@@ -21,47 +20,6 @@ export interface PgCluster {
   /** `pg_dump -Fc` of `db` into `file` (written as the test user). */
   dump(db: string, file: string): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Run a program as the `opsdeck` test user (we are root in the test container). */
-export async function asTestUser(argv: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await execFileP("runuser", ["-u", "opsdeck", "--", "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
-    timeout: 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-let ids: { uid: number; gid: number } | undefined;
-
-/** uid and gid of the `opsdeck` test user (the SSH user). */
-export function testUserIds(): { uid: number; gid: number } {
-  ids ??= {
-    uid: Number(execFileSync("id", ["-u", "opsdeck"], { encoding: "utf8" }).trim()),
-    gid: Number(execFileSync("id", ["-g", "opsdeck"], { encoding: "utf8" }).trim()),
-  };
-  return ids;
-}
-
-/** A directory owned by the test user (so the SSH user can read and write it). */
-export function testUserDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const { uid, gid } = testUserIds();
-  chownSync(dir, uid, gid);
-  chmodSync(dir, 0o755);
-  return dir;
 }
 
 export async function startPgCluster(pgBin: string): Promise<PgCluster> {

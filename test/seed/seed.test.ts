@@ -24,7 +24,8 @@ import { hostLockPath } from "../../src/ops/seed/host-lock.js";
 import type { Store } from "../../src/store/store.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";
-import { startPgCluster, testUserDir, testUserIds, type PgCluster } from "./pg-cluster.js";
+import { startPgCluster, type PgCluster } from "./pg-cluster.js";
+import { testUserDir, testUserIds } from "../support/test-user.js";
 
 const execFileP = promisify(execFile);
 const tenv = loadTestEnv();

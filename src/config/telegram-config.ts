@@ -9,7 +9,10 @@ const EnvVarName = envVarName("TELEGRAM_BOT_TOKEN");
 export const TelegramWebhook = z.strictObject({
   /** Path Telegram POSTs updates to. */
   path: z.string().regex(/^\/[A-Za-z0-9/_-]{0,200}$/, "must be a URL path such as /telegram/webhook").default("/telegram/webhook"),
-  /** Variable holding the `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`. */
+  /**
+   * Variable holding the `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+   * Required in webhook mode: without it anyone who reaches the URL could post updates as anyone.
+   */
   secret_token_env: EnvVarName.optional(),
   host: z.string().default("127.0.0.1"),
   port: z.number().int().min(0).max(65535).default(8788),
@@ -31,6 +34,16 @@ export const TelegramConfig = z
     api_root: z.url().optional(),
     /** How long a button keeps working after it was posted. */
     button_ttl: Duration.default(7 * 86_400_000),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.mode === "webhook" && !cfg.webhook.secret_token_env) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["webhook", "secret_token_env"],
+        message:
+          "is required when chat.telegram.mode is webhook — name the variable that holds the secret token, e.g. secret_token_env: TELEGRAM_WEBHOOK_SECRET, and set it to 1–256 random characters of A-Z a-z 0-9 _ - (openssl rand -hex 32)",
+      });
+    }
   });
 export type TelegramConfig = z.infer<typeof TelegramConfig>;
 
@@ -46,9 +59,13 @@ export function loadTelegramSecrets(config: TelegramConfig, env: NodeJS.ProcessE
   if (!token) problems.push(`chat.telegram: environment variable ${config.bot_token_env} is empty — set it to the token @BotFather gave you`);
   let webhookSecret: Secret | undefined;
   const secretVar = config.webhook.secret_token_env;
-  if (config.mode === "webhook" && secretVar) {
+  if (config.mode === "webhook" && !secretVar) {
+    problems.push("chat.telegram.webhook.secret_token_env: is required in webhook mode — name the variable holding the secret token (e.g. TELEGRAM_WEBHOOK_SECRET) and set that variable");
+  } else if (config.mode === "webhook" && secretVar) {
     const value = env[secretVar];
-    if (!value || !/^[A-Za-z0-9_-]{1,256}$/.test(value)) {
+    if (!value) {
+      problems.push(`chat.telegram.webhook: environment variable ${secretVar} is empty or unset — webhook mode does not start without it; set it to 1–256 random characters of A-Z a-z 0-9 _ - (openssl rand -hex 32)`);
+    } else if (!/^[A-Za-z0-9_-]{1,256}$/.test(value)) {
       problems.push(`chat.telegram.webhook: environment variable ${secretVar} must hold 1–256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret_token)`);
     } else webhookSecret = new Secret(value);
   }

@@ -39,11 +39,19 @@ export interface DeliveryRecord {
   at: string;
 }
 
+export interface TelegramHighWaterMark {
+  updateId: number;
+  /** When it was raised (ISO time). */
+  at: string;
+}
+
 export interface State {
   version: 1;
   previews: PreviewRecord[];
   operations: OperationRecord[];
   deliveries: DeliveryRecord[];
+  /** Highest Telegram `update_id` processed, per bot id; owned by src/bot/telegram/update-high-water.ts. */
+  telegramHighWater?: Record<string, TelegramHighWaterMark>;
   /** Free-form collections owned by later features (deployments, approvals, alerts, job runs…). */
   [collection: string]: unknown;
 }

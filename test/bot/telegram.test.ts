@@ -1,10 +1,13 @@
 // Telegram front end driven end to end: real telegraf against a fake Bot API on loopback (long
 // polling and webhook), through a real router, store, audit log and redactor.
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBotCommand } from "../../src/bot/telegram/parse-bot-command.js";
 import { renderTelegramReply, TELEGRAM_LIMITS } from "../../src/bot/telegram/render-telegram-reply.js";
 import { createTelegramAdapter, type TelegramAdapter } from "../../src/bot/telegram/telegram-adapter.js";
+import { parseConfig } from "../../src/config/load-config.js";
 import { loadTelegramSecrets, TelegramConfig } from "../../src/config/telegram-config.js";
 import { ConfigError, OpsError } from "../../src/core/errors.js";
 import { actorKey } from "../../src/core/command.js";
@@ -182,6 +185,23 @@ describe("Telegram adapter (telegraf against a fake Bot API)", () => {
     expect(runs.length).toBe(before);
   });
 
+  it("a confirm-step click delivered twice asks once and answers the query once", async () => {
+    if (!ready) throw new Error("the group command test did not run");
+    const destroy = ready.keyboard.flat().find((b) => b.text === "Destroy")!;
+    const isPrompt = (c: RecordedCall): boolean => c.method === "sendMessage" && String(c.body.text).includes("Destroy preview feature-x?");
+    const promptsBefore = fake.calls.filter(isPrompt).length;
+    const before = runs.length;
+    const click = fake.callbackUpdate({ from: bob, chatId: GROUP.id, messageId: ready.messageId, data: destroy.callback_data });
+    fake.queue(click);
+    await fake.waitFor((c) => isPrompt(c) && fake.calls.filter(isPrompt).length > promptsBefore);
+    fake.queue(click, { again: true });
+    await fake.waitFor((c) => c.method === "getUpdates" && c.body.offset > click.update_id);
+    await sleep(400);
+    expect(fake.calls.filter(isPrompt).length).toBe(promptsBefore + 1);
+    expect(of("answerCallbackQuery").filter((c) => c.body.callback_query_id === click.callback_query.id)).toHaveLength(1);
+    expect(runs.length).toBe(before);
+  });
+
   it("a plain button click is answered and edits the clicked message, run as the clicker", async () => {
     if (!ready) throw new Error("the group command test did not run");
     const status = ready.keyboard.flat().find((b) => b.text === "Status")!;
@@ -256,7 +276,21 @@ describe("Telegram adapter (telegraf against a fake Bot API)", () => {
     it("registers the webhook with the secret token", () => {
       const set = of("setWebhook");
       expect(set).toHaveLength(1);
-      expect(set[0]!.body).toMatchObject({ url: "https://bot.example.test/tg/hook", secret_token: WEBHOOK_SECRET });
+      expect(set[0]!.body).toMatchObject({ url: "https://bot.example.test/tg/hook", secret_token: WEBHOOK_SECRET, max_connections: 1 });
+    });
+
+    it("start-up without a secret token is refused before anything listens or calls Telegram", async () => {
+      const notPolling = (): RecordedCall[] => fake.calls.filter((c) => c.method !== "getUpdates");
+      const calls = notPolling().length;
+      const config = { ...TelegramConfig.parse({ enabled: true, api_root: fake.apiRoot }), mode: "webhook" as const, webhook: { path: "/tg/open", host: "127.0.0.1", port: 0, public_url: "https://bot.example.test/tg/open" } };
+      const open = createTelegramAdapter({ config, token: new Secret(TOKEN), dispatch: (c) => h.router.dispatch(c), log: h.log, store: h.store });
+      const err = await open.start().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(OpsError);
+      expect((err as OpsError).code).toBe("config");
+      expect((err as OpsError).nextStep).toContain("chat.telegram.webhook.secret_token_env");
+      expect(open.webhookPort).toBeUndefined();
+      expect(notPolling().length).toBe(calls);
+      await open.stop();
     });
 
     it("a wrong or missing secret token is refused with 401 and runs nothing", async () => {
@@ -335,6 +369,41 @@ describe("parseBotCommand", () => {
 });
 
 describe("TelegramConfig and loadTelegramSecrets", () => {
+  it("webhook mode requires secret_token_env (a config error naming the key and the fix) and a non-empty variable", () => {
+    const text = `${readFileSync("config/opsdeck.yaml", "utf8")}\nchat:\n  telegram:\n    enabled: true\n    mode: webhook\n`;
+    const problems = (() => {
+      try {
+        parseConfig(text, "test.yaml");
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+      }
+      return [];
+    })();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^chat\.telegram\.webhook\.secret_token_env: is required when chat\.telegram\.mode is webhook/);
+    expect(problems[0]).toContain("secret_token_env: TELEGRAM_WEBHOOK_SECRET");
+    expect(() => parseConfig(`${text}    webhook:\n      secret_token_env: TG_SECRET\n`, "test.yaml")).not.toThrow();
+
+    const hook = TelegramConfig.parse({ enabled: true, mode: "webhook", webhook: { secret_token_env: "TG_SECRET" } });
+    for (const env of [{ TELEGRAM_BOT_TOKEN: TOKEN }, { TELEGRAM_BOT_TOKEN: TOKEN, TG_SECRET: "" }]) {
+      const err = (() => {
+        try {
+          loadTelegramSecrets(hook, env);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems.join("\n")).toMatch(/TG_SECRET is empty or unset/);
+    }
+    // A config built without the schema (no secret_token_env) still refuses to hand out secrets.
+    const unchecked = { ...TelegramConfig.parse({ enabled: true }), mode: "webhook" as const };
+    expect(() => loadTelegramSecrets(unchecked, { TELEGRAM_BOT_TOKEN: TOKEN })).toThrow(ConfigError);
+  });
+
+
   it("defaults to polling, reads secrets from the named variables and names the missing ones", () => {
     const polling = TelegramConfig.parse({ enabled: true });
     expect(polling.mode).toBe("polling");
@@ -357,5 +426,72 @@ describe("TelegramConfig and loadTelegramSecrets", () => {
     expect((err as ConfigError).problems.join("\n")).toMatch(/TELEGRAM_BOT_TOKEN[\s\S]*TG_SECRET/);
     expect((err as ConfigError).message).not.toContain("not allowed!");
     expect(TelegramConfig.safeParse({ alert_chat_id: "general" }).success).toBe(false);
+  });
+});
+
+describe("Telegram update_id high-water mark (webhook mode, across a restart)", () => {
+  it("after a restart an update re-posted past the de-duplication window, or any older one, runs nothing; a new sequence after a week's silence runs", async () => {
+    const fake = await startFakeTelegramApi({ token: TOKEN });
+    const runs: Run[] = [];
+    const access = { roles: { admin: [`telegram:${alice.id}`] }, rules: {} };
+    const first = await createHarness({ handlers: [testHandler(runs)], access });
+    let now = Date.now();
+    const start = async (harness: Harness): Promise<TelegramAdapter> => {
+      const a = createTelegramAdapter({
+        config: TelegramConfig.parse({ enabled: true, api_root: fake.apiRoot, mode: "webhook", webhook: { path: "/tg", port: 0, secret_token_env: "TG_SECRET" } }),
+        token: new Secret(TOKEN),
+        webhookSecret: new Secret(WEBHOOK_SECRET),
+        dispatch: (c) => harness.router.dispatch(c),
+        log: harness.log,
+        store: harness.store,
+        clock: () => new Date(now),
+      });
+      await a.start();
+      return a;
+    };
+    const post = async (a: TelegramAdapter, body: unknown): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${a.webhookPort}/tg`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": WEBHOOK_SECRET }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+    };
+    const ready = (name: string): Promise<RecordedCall> => fake.waitFor((c) => c.method === "editMessageText" && String(c.body.text).includes(`${name} is ready`));
+    let adapter: TelegramAdapter | undefined;
+    try {
+      adapter = await start(first);
+      const deploy = fake.textUpdate({ from: alice, chat: GROUP, text: "/preview replayed" });
+      await post(adapter, deploy);
+      await ready("replayed");
+      await adapter.stop();
+      // 19 minutes pass: the router's delivery ids age out of its 10-minute window.
+      await first.store.update((s) => {
+        for (const d of s.deliveries) d.at = new Date(Date.parse(d.at) - 19 * 60_000).toISOString();
+      });
+
+      const second = await createHarness({ handlers: [testHandler(runs)], access, dataDir: first.dataDir });
+      adapter = await start(second);
+      await post(adapter, deploy);
+      await post(adapter, fake.textUpdate({ from: alice, chat: GROUP, text: "/preview older", updateId: deploy.update_id - 3 }));
+      const fresh = fake.textUpdate({ from: alice, chat: GROUP, text: "/preview fresh" });
+      await post(adapter, fresh);
+      await ready("fresh");
+      await sleep(100);
+      expect(runs.map((r) => r.args[0])).toEqual(["replayed", "fresh"]);
+      const state = JSON.parse(readFileSync(join(first.dataDir, "state.json"), "utf8")) as { telegramHighWater?: unknown };
+      expect(state.telegramHighWater).toEqual({ [String(fake.bot.id)]: { updateId: fresh.update_id, at: expect.any(String) } });
+
+      // A week without updates: Telegram may restart the ids lower. A new update (dated now) runs; the old one still does not.
+      now += 8 * 86_400_000;
+      const restarted = fake.textUpdate({ from: alice, chat: GROUP, text: "/preview restarted", updateId: 1000 });
+      restarted.message.date = Math.floor(now / 1000);
+      await post(adapter, deploy);
+      await post(adapter, restarted);
+      await ready("restarted");
+      await sleep(100);
+      expect(runs.map((r) => r.args[0])).toEqual(["replayed", "fresh", "restarted"]);
+      expect(fake.unexpected).toEqual([]);
+    } finally {
+      await adapter?.stop();
+      await fake.close();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -118,8 +118,14 @@ export async function startFakeTelegramApi(opts: { token: string; botUsername?: 
       case "getMe":
         return ok(res, { id: bot.id, is_bot: true, first_name: "opsdeck", username: bot.username, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
       case "deleteWebhook":
-      case "setWebhook":
         return ok(res, true);
+      case "setWebhook": {
+        // Telegram's own checks: an HTTPS url, secret_token of 1–256 A-Z a-z 0-9 _ -, max_connections 1–100.
+        if (typeof body.url !== "string" || !body.url.startsWith("https://")) return fail(res, 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+        if (body.secret_token !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(String(body.secret_token))) return fail(res, 400, "Bad Request: secret token contains unallowed characters");
+        if (body.max_connections !== undefined && !(Number.isInteger(body.max_connections) && body.max_connections >= 1 && body.max_connections <= 100)) return fail(res, 400, "Bad Request: bad max_connections");
+        return ok(res, true);
+      }
       case "setMyCommands": {
         const list = body.commands;
         if (!Array.isArray(list) || list.some((c: Json) => !/^[a-z0-9_]{1,32}$/.test(c.command) || typeof c.description !== "string" || c.description.length < 1 || c.description.length > 256)) {

@@ -15,6 +15,7 @@ import { CHAT_COMMANDS, type ChatCommandInfo } from "../discord/chat-commands.js
 import { createChatReplier } from "./chat-replier.js";
 import { parseBotCommand } from "./parse-bot-command.js";
 import { renderTelegramReply, type TelegramMessage } from "./render-telegram-reply.js";
+import { createUpdateHighWater } from "./update-high-water.js";
 import { startWebhookServer, type StartedWebhookServer } from "./webhook-server.js";
 
 import type { DispatchFn } from "../../core/command.js";
@@ -22,11 +23,11 @@ import type { DispatchFn } from "../../core/command.js";
 export interface TelegramAdapterOptions {
   config: TelegramConfig;
   token: Secret;
-  /** Webhook mode: the `secret_token` Telegram must send back in every request. */
+  /** Webhook mode (required there): the `secret_token` Telegram must send back in every request. */
   webhookSecret?: Secret;
   dispatch: DispatchFn;
   log: Logger;
-  /** Persists button ids so buttons keep working after a restart. */
+  /** Persists button ids (buttons keep working after a restart) and the update_id high-water mark. */
   store?: Store;
   commands?: readonly ChatCommandInfo[];
   clock?: () => Date;
@@ -62,6 +63,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     telegram: { webhookReply: false, ...(config.api_root ? { apiRoot: config.api_root } : {}) },
   });
   const tg: Telegram = bot.telegram;
+  const highWater = createUpdateHighWater({ ...(options.store ? { store: options.store } : {}), clock, log });
   const inFlight = new Set<Promise<void>>();
   let polling: Promise<void> | null = null;
   let webhook: StartedWebhookServer | null = null;
@@ -127,6 +129,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     await run(ref.command, query.from, chatId, updateId, show);
   }
 
+  // First, before any branch (commands, buttons, confirm prompts): refuse re-deliveries and replays.
+  bot.use(async (ctx, next) => {
+    if (await highWater.accept(ctx.update, String(ctx.botInfo.id))) await next();
+  });
   bot.on(message("text"), (ctx) => {
     track(onText(ctx.message, ctx.update.update_id), "command");
   });
@@ -145,6 +151,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   return {
     async start() {
+      const secret = options.webhookSecret;
+      if (config.mode === "webhook" && !secret) {
+        throw new OpsError("config", "the Telegram webhook has no secret token: anyone who reaches the URL could post updates as any user", "Set chat.telegram.webhook.secret_token_env to the name of a variable holding 1–256 characters of A-Z a-z 0-9 _ - (e.g. TELEGRAM_WEBHOOK_SECRET=$(openssl rand -hex 32)).");
+      }
       try {
         await connect();
       } catch (err) {
@@ -156,17 +166,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         log.info({ bot: bot.botInfo?.username }, "Telegram long polling started");
         return;
       }
-      if (!options.webhookSecret) log.warn("Telegram webhook runs without a secret token: anyone who finds the URL can send updates; set chat.telegram.webhook.secret_token_env");
+      if (!secret) throw new Error("unreachable: webhook mode without a secret was refused above");
       webhook = await startWebhookServer({
         host: config.webhook.host,
         port: config.webhook.port,
         path: config.webhook.path,
-        ...(options.webhookSecret ? { secret: options.webhookSecret } : {}),
+        secret,
         onUpdate: (update: Update) => track(bot.handleUpdate(update), "webhook update"),
         log,
       });
       if (config.webhook.public_url) {
-        await tg.setWebhook(config.webhook.public_url, { ...(options.webhookSecret ? { secret_token: options.webhookSecret.reveal() } : {}), allowed_updates: ["message", "callback_query"] });
+        // max_connections 1: updates arrive one at a time, in update_id order (the high-water mark relies on it).
+        await tg.setWebhook(config.webhook.public_url, { secret_token: secret.reveal(), max_connections: 1, allowed_updates: ["message", "callback_query"] });
       }
       log.info({ bot: bot.botInfo?.username, port: webhook.port }, "Telegram webhook listening");
     },

@@ -9,8 +9,8 @@ export interface WebhookServerOptions {
   host: string;
   port: number;
   path: string;
-  /** When set, `X-Telegram-Bot-Api-Secret-Token` must equal it; anything else is 401 and runs nothing. */
-  secret?: Secret;
+  /** `X-Telegram-Bot-Api-Secret-Token` must equal it; anything else is 401 and runs nothing. */
+  secret: Secret;
   /** Called after the 200 was sent: Telegram retries slow webhooks, and an operation can take minutes. */
   onUpdate: (update: Update) => void;
   log: Logger;
@@ -42,7 +42,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       res.writeHead(404).end();
       return;
     }
-    if (options.secret && !sameSecret(req.headers["x-telegram-bot-api-secret-token"], options.secret)) {
+    if (!sameSecret(req.headers["x-telegram-bot-api-secret-token"], options.secret)) {
       options.log.warn({ ip: req.socket.remoteAddress }, "Telegram webhook request with a wrong or missing secret token refused");
       res.writeHead(401).end();
       req.resume();

@@ -1,9 +1,9 @@
-import { copyFile, mkdir, readFile, rename, stat } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex } from "async-mutex";
 import { Low } from "lowdb";
-import { JSONFile } from "lowdb/node";
 import { StateError } from "../core/errors.js";
+import { DurableJsonFile, writeFileDurably } from "./durable-json-file.js";
 import { emptyState, type State } from "./state.js";
 
 export interface Store {
@@ -11,10 +11,18 @@ export interface Store {
   /** A snapshot for reading; do not mutate it. */
   read(): State;
   /**
-   * Change the state and write it (atomic rename). Updates are serialised, so a read-modify-write
-   * inside `fn` never loses a concurrent update.
+   * Change the state and write it (tmp file, fsync, rename, fsync of the directory). Updates are
+   * serialised, also across an `await` inside an async `fn`, so a read-modify-write inside `fn`
+   * never loses a concurrent update. Do not call `update` from inside `fn` (it would wait on itself).
    */
-  update<T>(fn: (state: State) => T): Promise<T>;
+  update<T>(fn: (state: State) => T | Promise<T>): Promise<T>;
+}
+
+export interface StoreOptions {
+  /** For the last-good refresh interval; defaults to the wall clock. */
+  clock?: () => Date;
+  /** The last good copy is refreshed after a successful write at most this often (default 10 min). */
+  lastGoodEveryMs?: number;
 }
 
 const FILE = "state.json";
@@ -22,9 +30,13 @@ const BACKUP = "state.json.last-good";
 
 /**
  * Open the state file in `dataDir`. A file that does not parse stops start-up: it is left in
- * place untouched, and the error says how to restore the last good copy.
+ * place untouched, and the error says how to restore the last good copy. The last good copy is
+ * taken at start and refreshed after successful writes, at most every `lastGoodEveryMs`, so a
+ * restore loses at most that much history (a copy per write would double the write cost).
  */
-export async function openStore(dataDir: string): Promise<Store> {
+export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  const clock = options.clock ?? (() => new Date());
+  const lastGoodEveryMs = options.lastGoodEveryMs ?? 10 * 60_000;
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, FILE);
   const backupPath = join(dataDir, BACKUP);
@@ -50,11 +62,12 @@ export async function openStore(dataDir: string): Promise<Store> {
       );
     }
     // The file parsed: keep it as the last good copy before anything writes.
-    await copyFile(path, `${backupPath}.tmp`);
-    await rename(`${backupPath}.tmp`, backupPath);
+    await writeFileDurably(backupPath, text);
   }
+  // Without a last good copy yet, the first successful update makes one.
+  let lastGoodAt = exists ? clock().getTime() : Number.NEGATIVE_INFINITY;
 
-  const db = new Low<State>(new JSONFile<State>(path), emptyState());
+  const db = new Low<State>(new DurableJsonFile<State>(path), emptyState());
   await db.read();
   const defaults = emptyState();
   db.data = { ...defaults, ...db.data };
@@ -66,8 +79,16 @@ export async function openStore(dataDir: string): Promise<Store> {
     read: () => db.data,
     update: (fn) =>
       mutex.runExclusive(async () => {
-        const result = fn(db.data);
+        const result = await fn(db.data);
         await db.write();
+        const now = clock().getTime();
+        if (now - lastGoodAt >= lastGoodEveryMs) {
+          // The write above succeeded, so this is a good copy; a failure here must not fail the update.
+          await writeFileDurably(backupPath, JSON.stringify(db.data)).then(
+            () => (lastGoodAt = now),
+            () => {},
+          );
+        }
         return result;
       }),
   };

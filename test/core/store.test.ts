@@ -1,27 +1,82 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StateError } from "../../src/core/errors.js";
 import { lockDataDir } from "../../src/store/data-dir-lock.js";
-import { openStore } from "../../src/store/store.js";
+import type { State } from "../../src/store/state.js";
+import { openStore, type Store } from "../../src/store/store.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "opsdeck-store-"));
 
 describe("store", () => {
-  it("persists updates across reopen and serialises concurrent updates", async () => {
+  it("persists updates across reopen", async () => {
     const dir = tmp();
     const store = await openStore(dir);
+    for (let i = 0; i < 5; i++) {
+      await store.update((s) => {
+        s.deliveries.push({ key: `k${i}`, at: new Date().toISOString() });
+      });
+    }
+    const again = await openStore(dir);
+    expect(again.read().deliveries.map((d) => d.key)).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+  });
+
+  it("serialises concurrent read-modify-write updates, also across an await inside the update", async () => {
+    const dir = tmp();
+    const store = await openStore(dir);
+    // Each update reads the counter, yields (as an update that looks something up would), then
+    // writes counter + 1. Without serialisation every update reads the same value and 49 are lost.
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        store.update((s) => {
-          s.deliveries.push({ key: `k${i}`, at: new Date().toISOString() });
+      Array.from({ length: 50 }, () =>
+        store.update(async (s) => {
+          const seen = typeof s["counter"] === "number" ? s["counter"] : 0;
+          await new Promise((r) => setTimeout(r, 1));
+          s["counter"] = seen + 1;
         }),
       ),
     );
-    const again = await openStore(dir);
-    expect(again.read().deliveries).toHaveLength(50);
+    expect(store.read()["counter"]).toBe(50);
+    expect((await openStore(dir)).read()["counter"]).toBe(50);
+  });
+
+  it("writes the state compactly and leaves no temporary files behind", async () => {
+    const dir = tmp();
+    const store = await openStore(dir);
+    await store.update((s) => {
+      s.deliveries.push({ key: "x", at: "2026-01-01T00:00:00.000Z" });
+    });
+    const text = readFileSync(join(dir, "state.json"), "utf8");
+    expect(text).not.toContain("\n");
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("refreshes state.json.last-good after a write once 10 minutes have passed, and not before", async () => {
+    const dir = tmp();
+    let now = Date.parse("2026-03-01T10:00:00Z");
+    const clock = (): Date => new Date(now);
+    const push = (s: Store, key: string) =>
+      s.update((st) => {
+        st.deliveries.push({ key, at: new Date(now).toISOString() });
+      });
+    await push(await openStore(dir, { clock }), "a");
+    const store = await openStore(dir, { clock }); // start-up copy: holds "a"
+    const lastGood = (): string[] => (JSON.parse(readFileSync(join(dir, "state.json.last-good"), "utf8")) as State).deliveries.map((d) => d.key);
+    expect(lastGood()).toEqual(["a"]);
+    now += 9 * 60_000;
+    await push(store, "b");
+    expect(lastGood()).toEqual(["a"]);
+    now += 60_000; // 10 minutes since the last copy
+    await push(store, "c");
+    expect(lastGood()).toEqual(["a", "b", "c"]);
+    now += 5 * 60_000;
+    await push(store, "d");
+    expect(lastGood()).toEqual(["a", "b", "c"]);
+    now += 5 * 60_000;
+    await push(store, "e");
+    expect(lastGood()).toEqual(["a", "b", "c", "d", "e"]);
   });
 
   it("refuses to start on a truncated state file, keeps it, and says how to restore the last good copy", async () => {

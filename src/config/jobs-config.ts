@@ -50,6 +50,12 @@ export const PreBackupJob = z.strictObject({
   time: LocalTime.default("02:55"),
 });
 
+export const BackupDrillJob = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Default: Sundays 04:30 in `jobs.time_zone`. */
+  cron: CronExpr.default("30 4 * * 0"),
+});
+
 export const Flapping = z.strictObject({
   /** Results remembered per check. */
   window: z.number().int().min(3).max(50).default(10),
@@ -71,6 +77,7 @@ export const Jobs = z.strictObject({
   time_zone: TimeZone.default("UTC"),
   ttl_cleanup: TtlCleanupJob.default({ enabled: true, cron: "*/30 * * * *", prune_disk_threshold_percent: 80, prune_older_than: 72 * 3_600_000 }),
   pre_backup: PreBackupJob.default({ enabled: true, time: "02:55" }),
+  backup_drill: BackupDrillJob.default({ enabled: true, cron: "30 4 * * 0" }),
   health_alerts: HealthAlertsJob.default({
     enabled: true,
     every: 60_000,
@@ -108,14 +115,57 @@ export const BackupRedis = z.strictObject({
 });
 export type BackupRedis = z.infer<typeof BackupRedis>;
 
+/** Grandfather-father-son retention: how many local days, ISO weeks, months and years keep one dump each. */
+export const GfsPolicy = z.strictObject({
+  daily: z.number().int().min(1).max(366).default(7),
+  weekly: z.number().int().min(0).max(520).default(4),
+  monthly: z.number().int().min(0).max(240).default(6),
+  yearly: z.number().int().min(0).max(100).default(2),
+});
+export type GfsPolicy = z.infer<typeof GfsPolicy>;
+
+/** `retention: 3d` (age) or `retention: { daily: 7, weekly: 4, monthly: 6, yearly: 2 }` (GFS). */
+export const Retention = z.union([Duration, GfsPolicy], { error: "must be a duration such as 3d, or { daily: 7, weekly: 4, monthly: 6, yearly: 2 }" });
+export type Retention = z.infer<typeof Retention>;
+
+const TableName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/, "must be a table name such as orders or public.orders");
+
+/** Restore drills of one environment's dumps (the `backup-drill` job and `/backup drill`). */
+export const BackupDrill = z.strictObject({
+  /** Databases drilled; default all of the environment's databases. */
+  databases: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a database name such as shop")).optional(),
+  /** Keep the scratch database after the drill (for a look by hand). */
+  keep_scratch: z.boolean().default(false),
+  /** The restored database must hold at least this many tables. */
+  min_tables: z.number().int().min(0).default(1),
+  /** Per table (`orders` or `public.orders`): at least this many rows. */
+  min_rows: z.record(TableName, z.number().int().min(0)).default({}),
+  /** Each table's restored row count must be within this % of the count recorded at dump time. */
+  row_tolerance_pct: z.number().min(0).max(100).default(0),
+  /** Longest a drill restore may run. */
+  timeout: Duration.default(3_600_000),
+});
+export type BackupDrill = z.infer<typeof BackupDrill>;
+
 export const EnvironmentBackups = z.strictObject({
   /** Host name from `hosts`: where pg_dump runs and the dumps are kept. */
   host: HostName,
   dump_dir: AbsPath,
   /** Where `<db>-latest.dump` copies are kept for seeding other environments. */
   seed_dir: AbsPath,
-  /** Dumps older than this (by the timestamp in their name) are deleted; the newest one never is. */
-  retention: Duration.default(3 * 86_400_000),
+  /**
+   * Age (`3d`: dumps older than this by the timestamp in their name are deleted) or GFS
+   * (`{ daily, weekly, monthly, yearly }`, by the local calendar of `jobs.time_zone`). The newest
+   * dump, pinned dumps and safety dumps younger than `safety_keep` are never deleted.
+   */
+  retention: Retention.default(3 * 86_400_000),
+  /** How long the safety dump taken before a `/backup restore` is kept (pinned). */
+  safety_keep: Duration.default(7 * 86_400_000),
+  /** Compose services of the environment of the same name stopped during a restore and started after (none: nothing is stopped). */
+  app_services: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a compose service name such as web")).default([]),
+  drill: BackupDrill.default({ keep_scratch: false, min_tables: 1, min_rows: {}, row_tolerance_pct: 0, timeout: 3_600_000 }),
+  /** `/backup status` flags a database whose last drill is older than this, or that was never drilled. */
+  drill_max_age: Duration.default(8 * 86_400_000),
   databases: z.array(BackupDatabase).default([]),
   redis: BackupRedis.optional(),
   /** Pinged only when every step of a pre-backup run succeeded (dead man's switch). */

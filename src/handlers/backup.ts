@@ -6,6 +6,8 @@ import { PRE_BACKUP_JOB, reportFailures } from "../jobs/pre-backup-job.js";
 import type { JobInfo } from "../jobs/scheduler.js";
 import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.js";
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
+import { backupListReply, retentionDryRunReply } from "./backup-list-reply.js";
+import { formatBytes } from "./format-bytes.js";
 import type { Handler } from "./handler.js";
 
 export interface BackupHandlerOptions {
@@ -13,19 +15,7 @@ export interface BackupHandlerOptions {
   timeZone: string;
   /** The pre-backup job's schedule and last run, when the scheduler runs it. */
   jobInfo?: (name: string) => JobInfo | undefined;
-}
-
-/** `1.2 MB` */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  clock?: () => Date;
 }
 
 function dumpLine(d: DumpStatus, env: EnvBackupStatus, zone: string): string {
@@ -53,13 +43,32 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-/** `/backup run <env>` runs the pre-backup of one environment now; `/backup status [env]` shows the latest dumps. */
+const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run"];
+const SUBS = ["status", "run", "list", "retention"] as const;
+type Sub = (typeof SUBS)[number];
+const DB_ARG = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The parsed arguments: one parse for both `permission` and `run`. */
+interface BackupArgs {
+  sub: Sub;
+  env?: string;
+  db?: string;
+  flags: Set<string>;
+}
+
+/** `retention: 3d` or `daily 7, weekly 4, monthly 6, yearly 2`. */
+function describeRetention(r: number | { daily: number; weekly: number; monthly: number; yearly: number }): string {
+  return typeof r === "number" ? `keep ${formatDuration(r)}` : `GFS daily ${r.daily}, weekly ${r.weekly}, monthly ${r.monthly}, yearly ${r.yearly}`;
+}
+
+/** `/backup`: run the pre-backup now, show the latest dumps, list every dump, preview retention. */
 export function createBackupHandler(options: BackupHandlerOptions): Handler {
   const { ops, timeZone } = options;
+  const clock = options.clock ?? (() => new Date());
 
-  function envArg(arg: string | undefined, required: boolean): string | undefined {
+  function envArg(arg: string | undefined, required: boolean, sub: string): string | undefined {
     if (arg === undefined) {
-      if (required) throw new OpsError("bad_input", "/backup run needs an environment", `Use /backup run <env>; environments with backups: ${ops.envs().join(", ") || "none"}.`);
+      if (required) throw new OpsError("bad_input", `/backup ${sub} needs an environment`, `Use ${USAGE.find((u) => u.startsWith(`/backup ${sub}`)) ?? "/backup"}; environments with backups: ${ops.envs().join(", ") || "none"}.`);
       return undefined;
     }
     if (!ops.envs().includes(arg)) {
@@ -68,46 +77,75 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     return arg;
   }
 
+  function dbArg(env: string, arg: string | undefined): string | undefined {
+    if (arg === undefined) return undefined;
+    const names = ops.configOf(env).databases.map((d) => d.name);
+    if (!DB_ARG.test(arg) || !names.includes(arg)) {
+      throw new OpsError("bad_input", `${env} has no database "${escapeEcho(arg, 40)}" in its backups`, `Databases of ${env}: ${names.join(", ") || "none"}.`);
+    }
+    return arg;
+  }
+
+  function parse(args: string[]): BackupArgs {
+    const flags = new Set(args.filter((a) => a.startsWith("--")));
+    const [first, ...positional] = args.filter((a) => !a.startsWith("--"));
+    const sub = (first ?? "status") as Sub;
+    if (!SUBS.includes(sub)) throw new OpsError("bad_input", `unknown /backup arguments`, `Use one of: ${USAGE.join(" · ")}.`);
+    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"] };
+    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1 };
+    const bad = [...flags].find((f) => !allowed[sub].includes(f));
+    if (bad !== undefined || positional.length > maxPositional[sub]) throw new OpsError("bad_input", `unknown /backup ${sub} arguments`, `Use ${USAGE.filter((u) => u.startsWith(`/backup ${sub}`)).join(" or ")}.`);
+    const env = envArg(positional[0], sub !== "status", sub);
+    const db = env !== undefined ? dbArg(env, positional[1]) : undefined;
+    return { sub, ...(env !== undefined ? { env } : {}), ...(db !== undefined ? { db } : {}), flags };
+  }
+
+  async function status(env: string | undefined): Promise<Reply> {
+    const statuses = await ops.status(env);
+    const fields: ReplyField[] = [];
+    for (const s of statuses) {
+      for (const d of [...s.databases, ...(s.redis ? [s.redis] : [])]) fields.push({ label: `${s.env}/${d.name}`, value: dumpLine(d, s, timeZone) });
+    }
+    const job = options.jobInfo?.(PRE_BACKUP_JOB);
+    const lines: string[] = [];
+    if (job) {
+      lines.push(job.last ? `last pre-backup: ${job.last.result} at ${formatLocalTime(job.last.start, timeZone)}${job.last.summary ? ` — ${job.last.summary}` : ""}` : "last pre-backup: never run");
+      lines.push(job.next ? `next pre-backup: ${formatLocalTime(job.next, timeZone)}` : "next pre-backup: not scheduled");
+    } else lines.push("the pre-backup job is not enabled (jobs.pre_backup)");
+    const flagged = fields.filter((f) => f.value.includes("⚠")).length;
+    return {
+      status: flagged > 0 ? "warning" : "info",
+      title: flagged > 0 ? `backups: ${flagged} need attention` : `backups: ${fields.length} dump(s) look fine`,
+      lines,
+      fields,
+      ...(flagged > 0 ? { nextStep: "Check the flagged databases: run /backup run <env>, and look at why a dump is old or small." } : {}),
+      ...(statuses.length === 0 ? { lines: ["No backups are configured (backups: in the config)."] } : {}),
+    };
+  }
+
   return {
     name: "backup",
-    summary: "database backups: run the pre-backup now, or show the latest dumps",
-    usage: ["/backup status [env]", "/backup run <env>"],
+    summary: "database backups: run, status, list dumps, retention dry run",
+    usage: USAGE,
     permission(args) {
-      const [sub, env, ...rest] = args;
-      if ((sub !== "run" && sub !== "status" && sub !== undefined) || rest.length > 0) {
-        throw new OpsError("bad_input", `unknown /backup arguments`, "Use /backup status [env] or /backup run <env>.");
-      }
-      if (sub === "run") return { key: "backup run", readOnly: false, env: envArg(env, true) as string };
-      const e = envArg(env, false);
-      return { key: "backup status", readOnly: true, ...(e ? { env: e } : {}) };
+      const a = parse(args);
+      const readOnly = a.sub !== "run";
+      return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
     async run(command, progress) {
-      const [sub, env] = command.args;
-      if (sub === "run") {
-        const name = envArg(env, true) as string;
+      const a = parse(command.args);
+      if (a.sub === "run") {
+        const name = a.env as string;
         await progress(`backup of ${name} started`);
         return runReply(await ops.run(name, progress), timeZone);
       }
-      const statuses = await ops.status(envArg(env, false));
-      const fields: ReplyField[] = [];
-      for (const s of statuses) {
-        for (const d of [...s.databases, ...(s.redis ? [s.redis] : [])]) fields.push({ label: `${s.env}/${d.name}`, value: dumpLine(d, s, timeZone) });
+      if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock());
+      if (a.sub === "retention") {
+        if (!a.flags.has("--dry-run")) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);
+        const env = a.env as string;
+        return retentionDryRunReply(env, await ops.list(env), timeZone, clock(), describeRetention(ops.configOf(env).retention));
       }
-      const job = options.jobInfo?.(PRE_BACKUP_JOB);
-      const lines: string[] = [];
-      if (job) {
-        lines.push(job.last ? `last pre-backup: ${job.last.result} at ${formatLocalTime(job.last.start, timeZone)}${job.last.summary ? ` — ${job.last.summary}` : ""}` : "last pre-backup: never run");
-        lines.push(job.next ? `next pre-backup: ${formatLocalTime(job.next, timeZone)}` : "next pre-backup: not scheduled");
-      } else lines.push("the pre-backup job is not enabled (jobs.pre_backup)");
-      const flagged = fields.filter((f) => f.value.includes("⚠")).length;
-      return {
-        status: flagged > 0 ? "warning" : "info",
-        title: flagged > 0 ? `backups: ${flagged} need attention` : `backups: ${fields.length} dump(s) look fine`,
-        lines,
-        fields,
-        ...(flagged > 0 ? { nextStep: "Check the flagged databases: run /backup run <env>, and look at why a dump is old or small." } : {}),
-        ...(statuses.length === 0 ? { lines: ["No backups are configured (backups: in the config)."] } : {}),
-      };
+      return status(a.env);
     },
   };
 }

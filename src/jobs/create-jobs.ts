@@ -53,7 +53,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
   const { jobs, store, notifier, redact, log } = options;
   const zone = jobs.time_zone;
   const clock = options.clock ?? (() => new Date());
-  const backups = createBackupOps({ backups: options.backups, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const backups = createBackupOps({ backups: options.backups, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, timeZone: zone, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const checks: HealthChecks = {
     ...options.healthChecks,
     http: [...options.healthChecks.http, ...environmentHttpChecks(options.environments ?? {}, options.healthChecks.http)],

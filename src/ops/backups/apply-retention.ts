@@ -1,6 +1,9 @@
+import type { Retention } from "../../config/jobs-config.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { PARTIAL_GLOB } from "./dump-paths.js";
+import { readSidecars, sidecarPath } from "./dump-sidecar.js";
 import { listDumps } from "./list-dumps.js";
+import { planRetention } from "./plan-retention.js";
 
 export interface RetentionOptions {
   host: HostShell;
@@ -9,24 +12,26 @@ export interface RetentionOptions {
   seedDir?: string;
   /** Database names (and `redis`) whose timestamped files are considered. */
   names: string[];
-  retentionMs: number;
+  retention: Retention;
+  /** `jobs.time_zone`: GFS days, weeks, months and years are local calendar units. */
+  zone: string;
   now: Date;
 }
 
 /**
- * Delete timestamped dumps older than the retention, judged by the UTC time in their name (not
- * the mtime, which a copy or a touch can change). The newest file of each database is always
- * kept, so a stopped backup never ends with no dump at all. Returns the deleted paths.
+ * Delete the dumps `planRetention` gives up (and their sidecars), judged by the UTC time in their
+ * name (not the mtime, which a copy or a touch can change). The newest file of each database is
+ * always kept, so a stopped backup never ends with no dump at all. Returns the deleted paths.
  */
 export async function applyRetention(options: RetentionOptions): Promise<string[]> {
-  const cutoff = options.now.getTime() - options.retentionMs;
   const deleted: string[] = [];
   for (const name of options.names) {
-    const files = (await listDumps(options.host, options.dir, name)).sort((a, b) => b.stampedAt.getTime() - a.stampedAt.getTime());
-    const old = files.slice(1).filter((f) => f.stampedAt.getTime() < cutoff);
+    const files = await listDumps(options.host, options.dir, name);
+    const sidecars = await readSidecars(options.host, options.dir, name);
+    const old = planRetention(files, sidecars, options.retention, options.zone, options.now).filter((e) => e.deleteNext).map((e) => e.file.path);
     if (old.length === 0) continue;
-    await options.host.exec(["rm", "-f", "--", ...old.map((f) => f.path)], { timeoutMs: 60_000 });
-    deleted.push(...old.map((f) => f.path));
+    await options.host.exec(["rm", "-f", "--", ...old, ...old.map(sidecarPath)], { timeoutMs: 60_000 });
+    deleted.push(...old);
   }
   // Temporary files of a run that was killed mid-write (a day old: no live run is that slow).
   for (const dir of [options.dir, ...(options.seedDir ? [options.seedDir] : [])]) {

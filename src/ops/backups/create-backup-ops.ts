@@ -5,6 +5,9 @@ import type { Logger } from "../../core/logger.js";
 import type { Secret } from "../../core/secret.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { applyRetention } from "./apply-retention.js";
+import { countRows } from "./count-rows.js";
+import { updateSidecar } from "./dump-sidecar.js";
+import { listBackups, type DatabaseBackups } from "./list-backups.js";
 import { getBackupStatus, type EnvBackupStatus } from "./backup-status.js";
 import { dumpDatabase } from "./dump-database.js";
 import { REDIS_BASENAME } from "./dump-paths.js";
@@ -43,6 +46,8 @@ export interface BackupOpsOptions {
   log: Logger;
   clock?: () => Date;
   fetch?: typeof fetch;
+  /** `jobs.time_zone`: GFS retention counts local days, weeks, months and years (default UTC). */
+  timeZone?: string;
 }
 
 export interface BackupOps {
@@ -51,6 +56,11 @@ export interface BackupOps {
   /** The pre-backup of one environment: dumps, Redis, retention, seed copies, then the heartbeat only if all of it worked. */
   run(env: string, progress?: ProgressFn): Promise<BackupReport>;
   status(env?: string): Promise<EnvBackupStatus[]>;
+  /** The dumps of every database (or `db`) of `env` with tier, pin, drill and the next retention's verdict. */
+  list(env: string, db?: string): Promise<DatabaseBackups[]>;
+  /** The environment's backup config; throws `not_found` naming the configured ones. */
+  configOf(env: string): EnvironmentBackups;
+  readonly timeZone: string;
 }
 
 function message(err: unknown): string {
@@ -69,6 +79,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
   const { backups, log } = options;
   const clock = options.clock ?? (() => new Date());
   const running = new Set<string>();
+  const zone = options.timeZone ?? "UTC";
 
   function configOf(env: string): EnvironmentBackups {
     const cfg = backups[env];
@@ -104,6 +115,13 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
           ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}),
         });
         databases.push({ name: db.name, ok: true, path: out.path, bytes: out.bytes });
+        // Row counts at dump time, for the restore drill's tolerance check; a failure here does not fail the dump.
+        try {
+          const tables = await countRows({ host, db, database: db.name, password: secret(db.password_env, `database ${db.name}`), ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}), timeoutMs: cfg.dump_timeout });
+          await updateSidecar(host, out.path, { tables });
+        } catch (err) {
+          log.warn({ err, env, db: db.name }, "could not record row counts next to the dump");
+        }
       } catch (err) {
         log.error({ err, env, db: db.name }, "database dump failed");
         databases.push({ name: db.name, ok: false, error: message(err) });
@@ -125,7 +143,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
     let retentionError: string | undefined;
     try {
       const names = [...cfg.databases.map((d) => d.name), ...(cfg.redis ? [REDIS_BASENAME] : [])];
-      deleted = await applyRetention({ host, dir: cfg.dump_dir, seedDir: cfg.seed_dir, names, retentionMs: cfg.retention, now: startedAt });
+      deleted = await applyRetention({ host, dir: cfg.dump_dir, seedDir: cfg.seed_dir, names, retention: cfg.retention, zone, now: startedAt });
     } catch (err) {
       retentionError = message(err);
     }
@@ -159,7 +177,17 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
   }
 
   return {
+    timeZone: zone,
+    configOf,
     envs: () => Object.keys(backups),
+    async list(env, db) {
+      const cfg = configOf(env);
+      const names = cfg.databases.map((d) => d.name);
+      if (db !== undefined && !names.includes(db)) {
+        throw new OpsError("not_found", `${env} has no database "${db}" in its backups`, `Databases of ${env}: ${names.join(", ") || "none"}.`);
+      }
+      return listBackups(options.shellFor(cfg.host), cfg, db === undefined ? names : [db], zone, clock());
+    },
     async run(env, progress = async () => {}) {
       const cfg = configOf(env);
       if (running.has(env)) {

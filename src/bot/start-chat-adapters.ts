@@ -7,9 +7,6 @@ import type { Logger } from "../core/logger.js";
 import type { AlertTarget } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
 import type { Store } from "../store/store.js";
-import { createDiscordAdapter } from "./discord/discord-adapter.js";
-import { createSlackAdapter } from "./slack/create-slack-adapter.js";
-import { createTelegramAdapter } from "./telegram/telegram-adapter.js";
 
 export interface StartedChat {
   /** Names of the platforms that started. */
@@ -20,7 +17,8 @@ export interface StartedChat {
 /**
  * Start every enabled chat platform on the same router, and add each one's alert channel to
  * `alertTargets`. Secrets are read here (from the variables the config names) and registered
- * with the redactor. A platform that fails to start stops start-up with its error: a bot that
+ * with the redactor. Each platform's SDK is imported only when its section is enabled (a bot
+ * with only the console never loads Bolt, discord.js or telegraf). A platform that fails to start stops start-up with its error: a bot that
  * silently ignores its chat would be worse.
  */
 export async function startChatAdapters(options: {
@@ -47,17 +45,20 @@ export async function startChatAdapters(options: {
     if (chat.slack?.enabled) {
       const secrets = loadSlackSecrets(chat.slack, env);
       for (const s of Object.values(secrets)) if (s) redact.add(s);
+      const { createSlackAdapter } = await import("./slack/create-slack-adapter.js");
       await started("slack", createSlackAdapter({ config: chat.slack, secrets, dispatch, log, redact }), Boolean(chat.slack.alert_channel));
     }
     if (chat.discord?.enabled) {
       const token = loadDiscordToken(chat.discord, env);
       redact.add(token);
+      const { createDiscordAdapter } = await import("./discord/discord-adapter.js");
       await started("discord", createDiscordAdapter({ config: chat.discord, token, dispatch, log, store }), Boolean(chat.discord.alert_channel));
     }
     if (chat.telegram?.enabled) {
       const secrets = loadTelegramSecrets(chat.telegram, env);
       redact.add(secrets.token);
       if (secrets.webhookSecret) redact.add(secrets.webhookSecret);
+      const { createTelegramAdapter } = await import("./telegram/telegram-adapter.js");
       await started(
         "telegram",
         createTelegramAdapter({ config: chat.telegram, token: secrets.token, ...(secrets.webhookSecret ? { webhookSecret: secrets.webhookSecret } : {}), dispatch, log, store }),

@@ -7,7 +7,6 @@ import type { Redactor } from "../core/redact.js";
 import type { Store } from "../store/store.js";
 import { cronNext } from "./cron-next.js";
 import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
-import { createInProcessBree } from "./in-process-bree.js";
 import { formatDuration } from "./format-local-time.js";
 import { addDailyRunKey, getDailyRunKeys, getJobFailureReports, getJobRuns, lastRun, putJobRun, setJobFailureReport, type JobRun } from "./job-state.js";
 
@@ -235,6 +234,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             .catch((err: unknown) => log.error({ err }, "could not report an interrupted job"));
         }
       }
+      // Loaded here, not at import: a one-shot `opsdeck run` never starts the jobs and skips Bree.
+      const { createInProcessBree } = await import("./in-process-bree.js");
       bree = createInProcessBree({
         timeZone,
         log,

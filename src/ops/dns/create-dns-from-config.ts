@@ -3,7 +3,7 @@ import { ConfigError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Redactor } from "../../core/redact.js";
 import { Secret } from "../../core/secret.js";
-import { createCloudflareDns } from "../adapters/cloudflare-dns.js";
+import type { CloudflareDnsOptions } from "../adapters/cloudflare-dns.js";
 import { createNoopDns, type DnsProvider } from "../adapters/dns-provider.js";
 
 /**
@@ -18,7 +18,7 @@ export function createDnsFromConfig(dns: Config["dns"], options: { log: Logger; 
   if (!raw) throw new ConfigError([`dns.api_token_env: the environment variable ${envName} is empty or unset — export a Cloudflare API token with Zone → DNS → Edit there`]);
   const token = new Secret(raw);
   options.redact.add(token);
-  return createCloudflareDns({
+  return createLazyCloudflareDns({
     apiToken: token,
     ...(dns.zone ? { zone: dns.zone } : {}),
     ...(dns.zone_id ? { zoneId: dns.zone_id } : {}),
@@ -28,4 +28,18 @@ export function createDnsFromConfig(dns: Config["dns"], options: { log: Logger; 
     log: options.log.child({ component: "dns" }),
     tokenEnvName: envName,
   });
+}
+
+/**
+ * The Cloudflare provider, with the SDK (several MB of modules) imported on the first DNS call
+ * instead of at start-up: a bot that never publishes a name never pays for it.
+ */
+function createLazyCloudflareDns(options: CloudflareDnsOptions): DnsProvider {
+  let real: Promise<DnsProvider> | undefined;
+  const load = (): Promise<DnsProvider> => (real ??= import("../adapters/cloudflare-dns.js").then((m) => m.createCloudflareDns(options)));
+  return {
+    kind: "cloudflare",
+    upsert: async (record) => (await load()).upsert(record),
+    remove: async (name) => (await load()).remove(name),
+  };
 }

@@ -18,10 +18,17 @@ const EnvVarName = envVarName("SLACK_BOT_TOKEN");
 
 const AbsPath = z.string().regex(/^(\/|~\/)[^\0]*$/, "must be an absolute path such as /srv/opsdeck or ~/previews").refine((p) => !p.split("/").includes(".."), "must not contain '..'");
 
+/** Bytes of each output stream a command's result keeps (first half + last half); default 1 MiB. */
+const OutputLimit = z.number().int().min(4096).max(256 * 1024 * 1024).optional();
+/** Largest file opsdeck reads from the host (`.env` files), default 16 MiB; a larger one is refused. */
+const ReadLimit = z.number().int().min(4096).max(1024 * 1024 * 1024).optional();
+
 export const LocalHost = z.strictObject({
   type: z.literal("local"),
   command_timeout: Duration.default(120_000),
   docker_socket: z.string().default("/var/run/docker.sock"),
+  output_limit_bytes: OutputLimit,
+  read_limit_bytes: ReadLimit,
 });
 
 export const SshHost = z.strictObject({
@@ -36,6 +43,8 @@ export const SshHost = z.strictObject({
   docker_socket: z.string().default("/var/run/docker.sock"),
   /** SHA256 fingerprint of the host key (`SHA256:…`); when set, any other key is refused. */
   host_key_fingerprint: z.string().optional(),
+  output_limit_bytes: OutputLimit,
+  read_limit_bytes: ReadLimit,
 });
 
 export const Host = z.discriminatedUnion("type", [LocalHost, SshHost]);

@@ -2,8 +2,10 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { expect, it } from "vitest";
-import { HostCommandError } from "../../src/core/errors.js";
+import { HostCommandError, OpsError } from "../../src/core/errors.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { uniqueName } from "../support/test-env.js";
 
@@ -25,7 +27,7 @@ export interface ShellContractOptions {
 export function shellContract({ shell, scratchDir }: ShellContractOptions): void {
   it("returns stdout, stderr and exit code 0", async () => {
     const r = await shell().exec(["sh", "-c", 'printf "out\\n"; printf "err\\n" >&2']);
-    expect(r).toEqual({ code: 0, stdout: "out\n", stderr: "err\n" });
+    expect(r).toEqual({ code: 0, stdout: "out\n", stderr: "err\n", truncated: false });
   });
 
   it("throws HostCommandError on a non-zero exit, naming only the command and keeping the stderr tail", async () => {
@@ -67,6 +69,60 @@ export function shellContract({ shell, scratchDir }: ShellContractOptions): void
     expect(out.length).toBeGreaterThanOrEqual(2); // two separate chunks: really streamed
     expect(err.join("")).toBe("c\n");
     expect(r.stdout).toBe("a\nb\n");
+  });
+
+  it("keeps a bounded head and tail of a 50 MiB output, with the truncated flag, in bounded memory", async () => {
+    // Retained memory, not garbage: collect before each sample (V8's gc, exposed for this test).
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const mem = (): { heap: number; all: number } => {
+      gc();
+      const m = process.memoryUsage();
+      return { heap: m.heapUsed, all: m.heapUsed + m.arrayBuffers };
+    };
+    const base = mem();
+    const peak = { heap: 0, all: 0 };
+    const sample = (): void => {
+      const m = mem();
+      peak.heap = Math.max(peak.heap, m.heap - base.heap);
+      peak.all = Math.max(peak.all, m.all - base.all);
+    };
+    const sampler = setInterval(sample, 50);
+    let r;
+    try {
+      r = await shell().exec(["sh", "-c", 'echo HEAD-MARK; head -c 52428800 /dev/zero | tr "\\0" x; echo; echo TAIL-MARK; echo err-end >&2']);
+    } finally {
+      clearInterval(sampler);
+    }
+    sample();
+    expect(r.truncated).toBe(true);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024 * 1024);
+    expect(Buffer.byteLength(r.stdout)).toBeGreaterThan(1000 * 1024);
+    expect(r.stdout.startsWith("HEAD-MARK\nxxx")).toBe(true);
+    expect(r.stdout.endsWith("xxx\nTAIL-MARK\n")).toBe(true);
+    expect(r.stdout).toMatch(/\[\d+ bytes of output omitted\]/);
+    expect(r.stderr).toBe("err-end\n");
+    // 50 MiB kept as a string would be 50 MiB of heap at least; the cap is 1 MiB per stream.
+    // Buffers in flight (ssh2 holds ~30 MiB of socket and window buffers, whatever the output
+    // size: 200 MiB measured the same) count in `all`, not in `heap`.
+    expect(peak.heap).toBeLessThan(8 * 1024 * 1024);
+    expect(peak.all).toBeLessThan(48 * 1024 * 1024);
+  });
+
+  it("does not accumulate a streamed output: the callback sees all of it, the result only its end", async () => {
+    let seen = 0;
+    let last = "";
+    const r = await shell().exec(["sh", "-c", 'head -c 5242880 /dev/zero | tr "\\0" y; echo END'], {
+      onStdout: (s) => {
+        seen += s.length;
+        last = (last + s).slice(-10);
+      },
+    });
+    expect(seen).toBe(5 * 1024 * 1024 + 4);
+    expect(last.endsWith("yyyEND\n")).toBe(true);
+    expect(r.truncated).toBe(true);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(16 * 1024);
+    expect(r.stdout.endsWith("yEND\n")).toBe(true);
   });
 
   it("keeps multi-byte UTF-8 intact", async () => {
@@ -160,6 +216,15 @@ export function shellContract({ shell, scratchDir }: ShellContractOptions): void
     const big = "x".repeat(300_000) + "end";
     await shell().writeFile(`${dir}/big`, big);
     expect(await shell().readFile(`${dir}/big`)).toBe(big);
+  });
+
+  it("refuses to read a file larger than the read limit", async () => {
+    const path = `${scratchDir()}/${uniqueName("huge")}`;
+    await shell().exec(["sh", "-c", 'head -c 17825792 /dev/zero > "$1"', "sh", path]); // 17 MiB > 16 MiB
+    const err = await shell().readFile(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as Error).message).toMatch(/larger than the read limit of 16777216 bytes/);
+    await shell().exec(["rm", "-f", "--", path]);
   });
 
   it("returns null for a missing file", async () => {

@@ -16,7 +16,11 @@ export interface CreateHostShellOptions {
 
 /** The shell for one configured host: the local machine or an SSH connection (opened lazily). */
 export function createHostShell(name: string, host: Host, opts: CreateHostShellOptions): HostShell {
-  if (host.type === "local") return createLocalHostShell({ name, commandTimeoutMs: host.command_timeout });
+  const limits = {
+    ...(host.output_limit_bytes !== undefined ? { outputLimitBytes: host.output_limit_bytes } : {}),
+    ...(host.read_limit_bytes !== undefined ? { readLimitBytes: host.read_limit_bytes } : {}),
+  };
+  if (host.type === "local") return createLocalHostShell({ name, commandTimeoutMs: host.command_timeout, ...limits });
   let passphrase: Secret | undefined;
   if (host.key_passphrase_env !== undefined) {
     const value = opts.readSecretEnv(host.key_passphrase_env);
@@ -32,6 +36,7 @@ export function createHostShell(name: string, host: Host, opts: CreateHostShellO
     user: host.user,
     keyPath: host.key_path.startsWith("~/") ? host.key_path : opts.resolvePath(host.key_path),
     commandTimeoutMs: host.command_timeout,
+    ...limits,
     ...(passphrase ? { passphrase } : {}),
     ...(host.host_key_fingerprint ? { hostKeyFingerprint: host.host_key_fingerprint } : {}),
   });

@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { constants, homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { OpsError } from "../../core/errors.js";
+import { createBoundedOutput, DEFAULT_OUTPUT_LIMIT_BYTES, STREAMED_OUTPUT_LIMIT_BYTES } from "./bounded-output.js";
 import { commandFailedError, commandNotRunError, HostCommandTimeoutError } from "./host-command-failure.js";
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 
@@ -13,7 +15,14 @@ export interface LocalHostShellOptions {
   name: string;
   /** Default per-command timeout. */
   commandTimeoutMs: number;
+  /** Bytes of each output stream a result keeps (head + tail); default 1 MiB. */
+  outputLimitBytes?: number;
+  /** Largest file `readFile` returns; default 16 MiB. */
+  readLimitBytes?: number;
 }
+
+/** Default largest file `readFile` returns (they are `.env` files and small configs). */
+export const DEFAULT_READ_LIMIT_BYTES = 16 * 1024 * 1024;
 
 const LOCAL_NEXT_STEP = "Check the program is installed on the bot's machine and the working directory exists.";
 
@@ -30,6 +39,8 @@ export function expandLocalHome(path: string): string {
  */
 export function createLocalHostShell(options: LocalHostShellOptions): HostShell {
   const { name, commandTimeoutMs } = options;
+  const outputLimit = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+  const readLimit = options.readLimitBytes ?? DEFAULT_READ_LIMIT_BYTES;
 
   function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const program = argv[0];
@@ -45,8 +56,8 @@ export function createLocalHostShell(options: LocalHostShellOptions): HostShell 
       });
       const out = new StringDecoder("utf8");
       const err = new StringDecoder("utf8");
-      let stdout = "";
-      let stderr = "";
+      const stdout = createBoundedOutput(opts.onStdout ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
+      const stderr = createBoundedOutput(opts.onStderr ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
       let timedOut = false;
       let settled = false;
       const finish = (fn: () => void): void => {
@@ -61,14 +72,16 @@ export function createLocalHostShell(options: LocalHostShellOptions): HostShell 
       }, timeoutMs);
 
       child.stdout.on("data", (chunk: Buffer) => {
+        stdout.push(chunk);
+        if (!opts.onStdout) return;
         const s = out.write(chunk);
-        stdout += s;
-        if (s && opts.onStdout) opts.onStdout(s);
+        if (s) opts.onStdout(s);
       });
       child.stderr.on("data", (chunk: Buffer) => {
+        stderr.push(chunk);
+        if (!opts.onStderr) return;
         const s = err.write(chunk);
-        stderr += s;
-        if (s && opts.onStderr) opts.onStderr(s);
+        if (s) opts.onStderr(s);
       });
       // The command may exit without reading its input; EPIPE here is not our failure.
       child.stdin.on("error", () => {});
@@ -80,13 +93,15 @@ export function createLocalHostShell(options: LocalHostShellOptions): HostShell 
         finish(() => reject(commandNotRunError(name, argv, reason, e, LOCAL_NEXT_STEP)));
       });
       child.on("close", (code, signal) => {
-        stdout += out.end();
-        stderr += err.end();
+        const restOut = out.end();
+        if (restOut && opts.onStdout) opts.onStdout(restOut);
+        const restErr = err.end();
+        if (restErr && opts.onStderr) opts.onStderr(restErr);
         finish(() => {
-          if (timedOut) return reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr));
+          if (timedOut) return reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr.text()));
           // Killed by a signal: report it the way a shell does (128 + signal number).
           const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
-          const result: ExecResult = { code: exitCode, stdout, stderr };
+          const result: ExecResult = { code: exitCode, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
           if (exitCode === 0 || opts.allowFailure) return resolve(result);
           reject(commandFailedError(name, argv, result, signal));
         });
@@ -112,11 +127,28 @@ export function createLocalHostShell(options: LocalHostShellOptions): HostShell 
   }
 
   async function readFileOrNull(path: string): Promise<string | null> {
+    const target = expandLocalHome(path);
+    let file;
     try {
-      return await readFile(expandLocalHome(path), "utf8");
+      file = await open(target, "r");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw e;
+    }
+    try {
+      // Read in chunks and stop one byte past the limit: a file that grows while we read is refused too.
+      const parts: Buffer[] = [];
+      let len = 0;
+      for (;;) {
+        const { bytesRead, buffer } = await file.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, null);
+        if (bytesRead === 0) break;
+        parts.push(buffer.subarray(0, bytesRead));
+        len += bytesRead;
+        if (len > readLimit) throw fileTooLargeError(name, target, readLimit);
+      }
+      return Buffer.concat(parts).toString("utf8");
+    } finally {
+      await file.close();
     }
   }
 
@@ -127,6 +159,11 @@ export function createLocalHostShell(options: LocalHostShellOptions): HostShell 
     readFile: readFileOrNull,
     async close() {},
   };
+}
+
+/** The refusal for a file over the read limit (shared by the SSH shell). */
+export function fileTooLargeError(host: string, path: string, limit: number): OpsError {
+  return new OpsError("remote_failed", `${host}: ${path} is larger than the read limit of ${limit} bytes; opsdeck reads only small files such as .env`, "Check the path is the file you meant; raise the host's read_limit_bytes only if it really is that large.");
 }
 
 function killGroup(pid: number | undefined): void {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { createBoundedOutput, DEFAULT_OUTPUT_LIMIT_BYTES, STREAMED_OUTPUT_LIMIT_BYTES } from "./bounded-output.js";
 import { Semaphore } from "async-mutex";
 import { NodeSSH } from "node-ssh";
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
@@ -10,8 +11,9 @@ import type { Secret } from "../../core/secret.js";
 import { quoteArg, quoteArgv } from "../../core/shell-quote.js";
 import { commandFailedError, commandNotRunError, HostCommandTimeoutError } from "./host-command-failure.js";
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
-import { expandLocalHome } from "./local-host-shell.js";
-import { sftpCall } from "./sftp-call.js";
+import { DEFAULT_READ_LIMIT_BYTES, expandLocalHome, fileTooLargeError } from "./local-host-shell.js";
+import { execSshChannel } from "./ssh-exec-channel.js";
+import { SftpFileTooLargeError, sftpReadFileCapped } from "./sftp-read-file.js";
 import { SFTP_NO_SUCH_FILE, sftpWriteFileAtomic } from "./sftp-write-file.js";
 import { signalChannel, signalExitCode } from "./signal-ssh-channel.js";
 
@@ -33,6 +35,10 @@ export interface SshHostShellOptions {
    * defaults to 10; more callers wait their turn. Docker socket forwards do not count.
    */
   maxSessions?: number;
+  /** Bytes of each output stream a result keeps (head + tail); default 1 MiB. */
+  outputLimitBytes?: number;
+  /** Largest file `readFile` returns over SFTP; default 16 MiB. */
+  readLimitBytes?: number;
 }
 
 export type SshHostShell = HostShell & {
@@ -162,8 +168,9 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
       const conn = state;
       const out = new StringDecoder("utf8");
       const err = new StringDecoder("utf8");
-      let stdout = "";
-      let stderr = "";
+      const outputLimit = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+      const stdout = createBoundedOutput(opts.onStdout ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
+      const stderr = createBoundedOutput(opts.onStderr ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
       let channel: ClientChannel | null = null;
       let timedOut = false;
       const kill = (ch: ClientChannel): void => {
@@ -174,9 +181,8 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
         }
         ch.close();
       };
-      const running = conn.ssh.execCommand(command, {
+      const running = execSshChannel(conn.client, command, {
         stdin: opts.stdin,
-        noTrim: true,
         onChannel: (ch) => {
           started = true;
           channel = ch;
@@ -184,14 +190,16 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
           if (timedOut) setImmediate(() => kill(ch));
         },
         onStdout: (chunk) => {
+          stdout.push(chunk);
+          if (!opts.onStdout) return;
           const s = out.write(chunk);
-          stdout += s;
-          if (s && opts.onStdout) opts.onStdout(s);
+          if (s) opts.onStdout(s);
         },
         onStderr: (chunk) => {
+          stderr.push(chunk);
+          if (!opts.onStderr) return;
           const s = err.write(chunk);
-          stderr += s;
-          if (s && opts.onStderr) opts.onStderr(s);
+          if (s) opts.onStderr(s);
         },
       });
       let timer: NodeJS.Timeout | undefined;
@@ -205,7 +213,7 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
             () => {},
             () => {},
           );
-          void Promise.race([confirmed, delay(KILL_CONFIRM_MS)]).then(() => reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr)));
+          void Promise.race([confirmed, delay(KILL_CONFIRM_MS)]).then(() => reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr.text())));
         }, timeoutMs);
       });
       try {
@@ -217,13 +225,15 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
           throw e;
         }
         if (timedOut) await timeout; // the command ended because we killed it: still a timeout
-        stdout += out.end();
-        stderr += err.end();
+        const restOut = out.end();
+        if (restOut && opts.onStdout) opts.onStdout(restOut);
+        const restErr = err.end();
+        if (restErr && opts.onStderr) opts.onStderr(restErr);
         if (response.code === null && response.signal === null) {
           throw commandNotRunError(name, argv, conn.alive ? "the command ended without an exit status" : `the SSH connection to ${where} dropped while it ran`);
         }
         const code = response.code ?? signalExitCode(response.signal);
-        const result: ExecResult = { code, stdout, stderr };
+        const result: ExecResult = { code, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
         if (code === 0 || opts.allowFailure) return result;
         throw commandFailedError(name, argv, result, response.signal);
       } finally {
@@ -312,9 +322,10 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
   async function readRemoteFile(path: string): Promise<string | null> {
     const target = await resolvePath(path);
     try {
-      const buf = await withSftp((sftp) => sftpCall<Buffer>((cb) => sftp.readFile(target, cb)));
+      const buf = await withSftp((sftp) => sftpReadFileCapped(sftp, target, options.readLimitBytes ?? DEFAULT_READ_LIMIT_BYTES));
       return buf.toString("utf8");
     } catch (e) {
+      if (e instanceof SftpFileTooLargeError) throw fileTooLargeError(name, target, e.limit);
       if ((e as { code?: unknown }).code === SFTP_NO_SUCH_FILE) return null;
       if (e instanceof OpsError) throw e;
       throw new OpsError("remote_failed", `${name}: cannot read ${target}: ${(e as Error).message}`, "Check the file is readable by the SSH user.", { cause: e });

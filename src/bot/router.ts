@@ -47,10 +47,17 @@ export function helpReply(handlers: Handler[]): Reply {
   };
 }
 
+/**
+ * Delivery ids are kept at least this long, whatever is configured: a signed Slack request is
+ * accepted while its timestamp is within 5 minutes either way, so it can be presented during
+ * 10 minutes; one more minute covers clock steps.
+ */
+const MIN_DEDUPE_MS = 11 * 60_000;
+
 export function createRouter(options: RouterOptions): Router {
   const { handlers, authorize, audit, log, metrics, redact, store } = options;
   const clock = options.clock ?? (() => new Date());
-  const dedupeMs = options.dedupeMs ?? 10 * 60_000;
+  const dedupeMs = Math.max(options.dedupeMs ?? MIN_DEDUPE_MS, MIN_DEDUPE_MS);
   const byName = new Map(handlers.map((h) => [h.name, h]));
   const perMinute = options.commandsPerMinute ?? 0;
   const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
@@ -115,14 +122,16 @@ export function createRouter(options: RouterOptions): Router {
           const near = command.name ? closest(command.name, names) : undefined;
           throw new OpsError("unknown_command", `unknown command "/${escapeEcho(command.name, 40)}"`, near ? `Did you mean /${near}? Type /help for the list.` : "Type /help for the list.");
         }
-        const permission = handler.permission(command.args);
+        // Parse once: what is authorised is what runs (handlers without `prepare` parse in both).
+        const prepared = handler.prepare?.(command.args) ?? { permission: handler.permission(command.args), run: (c: Command, p: typeof progress) => handler.run(c, p) };
+        const permission = prepared.permission;
         const verdict = authorize(command.actor, permission);
         if (!verdict.allowed) {
           decision = "denied";
           throw new OpsError("forbidden", `not allowed: ${verdict.reason}`, "Ask someone who holds that role, or an admin to grant it.");
         }
         decision = "allowed";
-        reply = await handler.run(command, progress);
+        reply = await prepared.run(command, progress);
       }
     } catch (err) {
       if (err instanceof OpsError) {

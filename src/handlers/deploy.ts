@@ -2,7 +2,6 @@ import type { Environments } from "../config/environments-config.js";
 import type { Command, ProgressFn, Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import type { Notifier } from "../core/notifier.js";
-import { escapeEcho } from "../core/validate.js";
 import { findApproval } from "../ops/approvals/approval-record.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
@@ -11,7 +10,8 @@ import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { historyOf, type DeploymentRecord } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
-import type { Handler, Permission } from "./handler.js";
+import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
+import { parseFlags } from "./parse-flags.js";
 
 export interface DeployHandlerOptions {
   environments: Environments;
@@ -23,28 +23,30 @@ export interface DeployHandlerOptions {
 
 const USAGE = ["/deploy <env> <ref> [--dry-run]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]"];
 
-/** Split args into positionals and known flags; anything else that starts with `-` is refused. */
-export function parseFlags(args: string[], flags: Record<string, "bool" | "value">): { positional: string[]; bool: Set<string>; values: Map<string, string> } {
-  const positional: string[] = [];
-  const bool = new Set<string>();
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? "";
-    if (!a.startsWith("-")) {
-      positional.push(a);
-      continue;
-    }
-    const kind = flags[a];
-    if (!kind) throw new OpsError("bad_input", `unknown option "${escapeEcho(a, 30)}"`, `Known options: ${Object.keys(flags).join(", ") || "none"}.`);
-    if (kind === "bool") bool.add(a);
-    else {
-      const v = args[i + 1];
-      if (v === undefined || v.startsWith("-")) throw new OpsError("bad_input", `${a} needs a value`, `Write ${a} <value>.`);
-      values.set(a, v);
-      i++;
-    }
+/** `/deploy` arguments, parsed once for both authorisation and the run. */
+export type DeployArgs =
+  | { sub: "decide"; decision: "approve" | "reject"; id: string }
+  | { sub: "history"; env: string; n: number }
+  | { sub: "deploy"; env: string; ref: string | undefined; dryRun: boolean };
+
+export function parseDeployArgs(args: string[]): DeployArgs {
+  const [sub, ...rest] = args;
+  if (sub === "approve" || sub === "reject") {
+    const [id, ...extra] = parseFlags(rest, {}).positional;
+    if (id === undefined || extra.length > 0) throw new OpsError("bad_input", `usage: /deploy ${sub} <id>`, "Use the buttons on the approval request.");
+    return { sub: "decide", decision: sub, id };
   }
-  return { positional, bool, values };
+  if (sub === "history") {
+    const [env, nText, ...extra] = parseFlags(rest, {}).positional;
+    if (extra.length > 0 || env === undefined) throw new OpsError("bad_input", "usage: /deploy history <env> [n]", "Give the environment, and optionally how many entries (1-50).");
+    const n = nText === undefined ? 10 : Number(nText);
+    if (!Number.isInteger(n) || n < 1 || n > 50) throw new OpsError("bad_input", "n must be a whole number from 1 to 50", "Example: /deploy history staging 20");
+    return { sub, env, n };
+  }
+  const { positional, bool } = parseFlags(args, { "--dry-run": "bool" });
+  const [env, ref, ...extra] = positional;
+  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy <env> <ref> [--dry-run]", "Example: /deploy staging sha-1a2b3c4 --dry-run");
+  return { sub: "deploy", env, ref, dryRun: bool.has("--dry-run") };
 }
 
 function historyLine(d: DeploymentRecord): string {
@@ -61,12 +63,8 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
   const { environments, deploy, desk, store, notifier } = options;
   const envIfKnown = (name: string | undefined): string | undefined => (name && Object.hasOwn(environments, name) ? name : undefined);
 
-  async function history(args: string[]): Promise<Reply> {
-    const [name, nText, ...extra] = parseFlags(args, {}).positional;
-    if (extra.length > 0 || name === undefined) throw new OpsError("bad_input", "usage: /deploy history <env> [n]", "Give the environment, and optionally how many entries (1-50).");
+  async function history(name: string, n: number): Promise<Reply> {
     deploy.environment(name);
-    const n = nText === undefined ? 10 : Number(nText);
-    if (!Number.isInteger(n) || n < 1 || n > 50) throw new OpsError("bad_input", "n must be a whole number from 1 to 50", "Example: /deploy history staging 20");
     const list = historyOf(store.read(), name, n);
     return {
       status: "info",
@@ -75,13 +73,11 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     };
   }
 
-  async function deployCommand(command: Command, progress: ProgressFn): Promise<Reply> {
-    const { positional, bool } = parseFlags(command.args, { "--dry-run": "bool" });
-    const [name, ref, ...extra] = positional;
-    if (name === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy <env> <ref> [--dry-run]", "Example: /deploy staging sha-1a2b3c4 --dry-run");
+  async function deployCommand(command: Command, progress: ProgressFn, args: Extract<DeployArgs, { sub: "deploy" }>): Promise<Reply> {
+    const { env: name, ref } = args;
     const env = deploy.environment(name);
     const tag = validateRef(ref, env.ref_pattern);
-    if (bool.has("--dry-run")) {
+    if (args.dryRun) {
       const plan = await deploy.plan(name, tag);
       return {
         status: "info",
@@ -100,34 +96,26 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     return reply;
   }
 
-  return {
+  return defineParsedHandler<DeployArgs>({
     name: "deploy",
     summary: "deploy an image tag to an environment (protected ones need an approval)",
     usage: USAGE,
+    parse: parseDeployArgs,
     permission(args): Permission {
-      const [sub, second] = args;
-      if (sub === "approve" || sub === "reject") {
+      if (args.sub === "decide") {
         // Open to every known user here; the approval policy of the request's environment
         // (approver roles, never the requester) is checked when the click is applied.
-        const env = second ? findApproval(store.read(), second)?.env : undefined;
-        return { key: `deploy ${sub}`, readOnly: true, ...(env ? { env } : {}) };
+        const env = findApproval(store.read(), args.id)?.env;
+        return { key: `deploy ${args.decision}`, readOnly: true, ...(env ? { env } : {}) };
       }
-      if (sub === "history") {
-        const env = envIfKnown(second);
-        return { key: "deploy history", readOnly: true, ...(env ? { env } : {}) };
-      }
-      const env = envIfKnown(sub);
+      const env = envIfKnown(args.env);
+      if (args.sub === "history") return { key: "deploy history", readOnly: true, ...(env ? { env } : {}) };
       return { key: "deploy", readOnly: false, ...(env ? { env } : {}) };
     },
-    async run(command, progress) {
-      const [sub, ...rest] = command.args;
-      if (sub === "approve" || sub === "reject") {
-        const [id, ...extra] = rest;
-        if (id === undefined || extra.length > 0) throw new OpsError("bad_input", `usage: /deploy ${sub} <id>`, "Use the buttons on the approval request.");
-        return desk.decide(command, id, sub, progress);
-      }
-      if (sub === "history") return history(rest);
-      return deployCommand(command, progress);
+    async run(command, progress, args) {
+      if (args.sub === "decide") return desk.decide(command, args.id, args.decision, progress);
+      if (args.sub === "history") return history(args.env, args.n);
+      return deployCommand(command, progress, args);
     },
-  };
+  });
 }

@@ -11,8 +11,22 @@ import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { currentTagFromHistory, historyOf, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
-import { parseFlags } from "./deploy.js";
-import type { Handler, Permission } from "./handler.js";
+import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
+import { parseFlags } from "./parse-flags.js";
+
+/** `/rollback <env> [--to <ref>]`, parsed once for both authorisation and the run. */
+export interface RollbackArgs {
+  env: string;
+  to?: string;
+}
+
+export function parseRollbackArgs(args: string[]): RollbackArgs {
+  const { positional, values } = parseFlags(args, { "--to": "value" });
+  const [env, ...extra] = positional;
+  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
+  const to = values.get("--to");
+  return { env, ...(to !== undefined ? { to } : {}) };
+}
 
 export interface RollbackHandlerOptions {
   environments: Environments;
@@ -32,13 +46,10 @@ export interface RollbackHandlerOptions {
 export function createRollbackHandler(options: RollbackHandlerOptions): Handler {
   const { environments, access, deploy, desk, store, notifier } = options;
 
-  async function run(command: Command, progress: ProgressFn): Promise<Reply> {
-    const { positional, values } = parseFlags(command.args, { "--to": "value" });
-    const [name, ...extra] = positional;
-    if (name === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
+  async function run(command: Command, progress: ProgressFn, args: RollbackArgs): Promise<Reply> {
+    const { env: name, to } = args;
     const env = deploy.environment(name);
     const current = (await deploy.currentTag(name)) ?? currentTagFromHistory(store.read(), name);
-    const to = values.get("--to");
     let target: string;
     if (to !== undefined) {
       target = validateRef(to, env.ref_pattern);
@@ -69,14 +80,15 @@ export function createRollbackHandler(options: RollbackHandlerOptions): Handler 
     return reply;
   }
 
-  return {
+  return defineParsedHandler<RollbackArgs>({
     name: "rollback",
     summary: "roll an environment back to the previous good tag (or one from history)",
     usage: ["/rollback <env> [--to <ref>]"],
+    parse: parseRollbackArgs,
     permission(args): Permission {
-      const env = args[0] && Object.hasOwn(environments, args[0]) ? args[0] : undefined;
-      return { key: "rollback", readOnly: false, ...(env ? { env } : {}) };
+      // An unknown name is refused by the run; until then the plain `rollback` rule applies.
+      return { key: "rollback", readOnly: false, ...(Object.hasOwn(environments, args.env) ? { env: args.env } : {}) };
     },
     run,
-  };
+  });
 }

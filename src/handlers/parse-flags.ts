@@ -1,0 +1,37 @@
+import { OpsError } from "../core/errors.js";
+import { escapeEcho } from "../core/validate.js";
+
+export interface ParsedFlags {
+  positional: string[];
+  bool: Set<string>;
+  values: Map<string, string>;
+}
+
+/**
+ * Split args into positionals and known flags. Anything else that starts with `-` is refused,
+ * and so is a flag given twice: with `--env a --env b` there is no single value both the
+ * authorisation and the run could agree on.
+ */
+export function parseFlags(args: string[], flags: Record<string, "bool" | "value">): ParsedFlags {
+  const positional: string[] = [];
+  const bool = new Set<string>();
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    if (!a.startsWith("-")) {
+      positional.push(a);
+      continue;
+    }
+    const kind = Object.hasOwn(flags, a) ? flags[a] : undefined;
+    if (!kind) throw new OpsError("bad_input", `unknown option "${escapeEcho(a, 30)}"`, `Known options: ${Object.keys(flags).join(", ") || "none"}.`);
+    if (bool.has(a) || values.has(a)) throw new OpsError("bad_input", `${a} is given more than once`, `Give ${a} once.`);
+    if (kind === "bool") bool.add(a);
+    else {
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith("-")) throw new OpsError("bad_input", `${a} needs a value`, `Write ${a} <value>.`);
+      values.set(a, v);
+      i++;
+    }
+  }
+  return { positional, bool, values };
+}

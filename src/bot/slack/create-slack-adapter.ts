@@ -13,6 +13,8 @@ import { createSlackAlertTarget } from "./create-slack-alert-target.js";
 import { createSlackReplier, type SlackReplier } from "./create-slack-replier.js";
 import { BUTTON_ACTION_PREFIX } from "./render-slack-reply.js";
 import { actionToCommand, SLACK_COMMANDS, slashToCommand } from "./slack-command.js";
+import { closeSlackHttp, listenSlackHttp } from "./slack-http-server.js";
+import { createSlackRequestGuard } from "./slack-request-guard.js";
 
 export interface SlackAdapterOptions {
   config: SlackConfig;
@@ -23,6 +25,8 @@ export interface SlackAdapterOptions {
   redact: Redactor;
   /** Slash commands to register; defaults to every opsdeck command. */
   commands?: readonly string[];
+  /** The clock the HTTP request guard checks timestamps against. */
+  clock?: () => Date;
 }
 
 export interface SlackAdapter {
@@ -41,7 +45,9 @@ export interface SlackAdapter {
  * dispatched, without awaiting it, so no remote work ever sits between Slack and its ack.
  * Bolt passes `X-Slack-Retry-Num` through as `context.retryNum` but does not de-duplicate: a
  * re-delivery carries the same body, hence the same `trigger_id`-based delivery id, and the
- * router drops the second one (persisted for 10 minutes, so a restart in between is covered).
+ * router drops the second one (persisted, so a restart in between is covered). In HTTP mode every
+ * request first passes `slack-request-guard.ts`: timestamps within 5 minutes either way, and a
+ * signature seen before is acknowledged without running anything.
  */
 export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const { config, secrets, dispatch, redact } = options;
@@ -52,7 +58,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   if (secrets.appToken) redact.add(secrets.appToken);
 
   const slackApiUrl = slackApiBase(config.api_url);
-  const app = createSlackApp(config, secrets, boltLogger);
+  const { app, receiver } = createSlackApp(config, secrets, boltLogger);
 
   app.error(async (err) => {
     log.error({ err: { message: err.message, code: err.code } }, "slack listener failed");
@@ -135,8 +141,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
           { cause: err },
         );
       }
-      if (config.mode === "http") {
-        server = (await app.start({ port: config.port, host: config.host })) as Server;
+      if (receiver && secrets.signingSecret) {
+        const guard = createSlackRequestGuard({ signingSecret: secrets.signingSecret, log, ...(options.clock ? { clock: options.clock } : {}) });
+        server = await listenSlackHttp({ receiver, guard, path: config.path, host: config.host, port: config.port, log });
         log.info({ host: config.host, port: (server.address() as AddressInfo).port, path: config.path }, "slack HTTP receiver listening");
       } else {
         try {
@@ -158,7 +165,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async stop() {
       if (started) {
         started = false;
-        await app.stop();
+        if (server) await closeSlackHttp(server);
+        else await app.stop();
         server = undefined;
       }
       await Promise.allSettled([...inFlight]);

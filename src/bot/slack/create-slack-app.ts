@@ -10,12 +10,14 @@ export function slackApiBase(url: string | undefined): string | undefined {
 
 /**
  * The Bolt app for the configured mode. HTTP: Bolt's own HTTPReceiver with signature
- * verification on (it also refuses timestamps more than 5 minutes off, answering 401) and
- * `processBeforeResponse: false`, so `ack()` writes the 200 at once. Socket Mode: Bolt's
+ * verification on (it refuses only timestamps more than 5 minutes old, so the adapter puts
+ * `slack-request-guard.ts` in front of it for future ones and replays) and
+ * `processBeforeResponse: false`, so `ack()` writes the 200 at once. The receiver is returned so
+ * the adapter can serve its request listener from its own server. Socket Mode: Bolt's
  * SocketModeReceiver over the app-level token. `deferInitialization` keeps the token check
  * (`auth.test`) out of the constructor, so `start` can report a bad token properly.
  */
-export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger): App {
+export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger): { app: App; receiver?: HTTPReceiver } {
   const slackApiUrl = slackApiBase(config.api_url);
   const clientOptions: webApi.WebClientOptions = {
     ...(slackApiUrl ? { slackApiUrl } : {}),
@@ -28,7 +30,7 @@ export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logge
     if (!secrets.appToken) {
       throw new OpsError("config", "chat.slack.mode is socket but no app-level token was loaded", `Set ${config.app_token_env} to an xapp- token with the connections:write scope.`);
     }
-    return new App({ ...common, appToken: secrets.appToken.reveal(), socketMode: true });
+    return { app: new App({ ...common, appToken: secrets.appToken.reveal(), socketMode: true }) };
   }
   if (!secrets.signingSecret) {
     throw new OpsError("config", "chat.slack.mode is http but no signing secret was loaded", `Set ${config.signing_secret_env} to the app's signing secret.`);
@@ -41,5 +43,5 @@ export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logge
     processBeforeResponse: false,
     logger,
   });
-  return new App({ ...common, receiver });
+  return { app: new App({ ...common, receiver }), receiver };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { envVarName, HostName } from "./common-schemas.js";
 import { CommandArgv, EnvironmentName, SmokeCheck, type Environments } from "./environments-config.js";
 import { Duration } from "./duration.js";
+import { ownValue } from "../core/own-value.js";
 
 /**
  * `seed:` (per target environment: where its data comes from and how it is anonymised) and
@@ -151,10 +152,10 @@ export function checkSeedConfig(seeds: Seeds, runbooks: Runbooks, environments: 
     if (!hostNames.includes(host)) problems.push({ path, message: `names host "${host}", which is not declared under hosts (declared: ${hostNames.join(", ")})` });
   };
   for (const [target, seed] of Object.entries(seeds)) {
-    const env = environments[target];
+    const env = ownValue(environments, target);
     if (!env) problems.push({ path: ["seed", target], message: `seeds environment "${target}", which is not declared under environments (declared: ${envNames.join(", ") || "none"})` });
     else if (env.protected) problems.push({ path: ["seed", target], message: `environment "${target}" is protected and can never be seeded; remove this entry` });
-    if (!environments[seed.source_env]) problems.push({ path: ["seed", target, "source_env"], message: `names environment "${seed.source_env}", which is not declared under environments (declared: ${envNames.join(", ") || "none"})` });
+    if (!ownValue(environments, seed.source_env)) problems.push({ path: ["seed", target, "source_env"], message: `names environment "${seed.source_env}", which is not declared under environments (declared: ${envNames.join(", ") || "none"})` });
     if (seed.source_env === target) problems.push({ path: ["seed", target, "source_env"], message: "must differ from the environment being seeded" });
     hostProblem(["seed", target, "source_host"], seed.source_host);
     hostProblem(["seed", target, "target_host"], seed.target_host);

@@ -1,6 +1,7 @@
 import type { Access } from "../config/schema.js";
 import { actorKey, type Actor } from "./command.js";
 import type { Permission } from "../handlers/handler.js";
+import { ownValue } from "./own-value.js";
 
 export type AuthorizeFn = (actor: Actor, permission: Permission) => { allowed: true } | { allowed: false; reason: string };
 
@@ -29,8 +30,8 @@ export function createAuthorize(access: Access): AuthorizeFn {
     }
     if (permission.readOnly || roles.includes("admin")) return { allowed: true };
     const [cmd] = permission.key.split(" ");
-    const scoped = (k: string | undefined): string[] | undefined => (k && permission.env ? access.rules[`${k}@${permission.env}`] : undefined);
-    const needed = scoped(permission.key) ?? scoped(cmd) ?? access.rules[permission.key] ?? access.rules[cmd ?? ""] ?? [];
+    const scoped = (k: string | undefined): string[] | undefined => (k && permission.env ? ownValue(access.rules, `${k}@${permission.env}`) : undefined);
+    const needed = scoped(permission.key) ?? scoped(cmd) ?? ownValue(access.rules, permission.key) ?? ownValue(access.rules, cmd ?? "") ?? [];
     if (needed.some((r) => roles.includes(r))) return { allowed: true };
     return {
       allowed: false,

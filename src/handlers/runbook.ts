@@ -8,6 +8,7 @@ import type { HostShell } from "../ops/adapters/host-shell.js";
 import { resolveRunbook, resolveStep } from "../ops/runbooks/resolve-runbook.js";
 import { runRunbookStep } from "../ops/runbooks/run-runbook-step.js";
 import type { Handler, Permission } from "./handler.js";
+import { ownValue } from "../core/own-value.js";
 
 export interface RunbookHandlerOptions {
   runbooks: Runbooks;
@@ -58,7 +59,7 @@ export function createRunbookHandler(options: RunbookHandlerOptions): Handler {
     return {
       status: "info",
       title: names.length > 0 ? `${names.length} runbook(s)` : "no runbooks configured",
-      lines: names.map((n) => `${n} — ${runbooks[n]?.description || "(no description)"} (${runbooks[n]?.steps.length ?? 0} steps)`),
+      lines: names.map((n) => `${n} — ${ownValue(runbooks, n)?.description || "(no description)"} (${ownValue(runbooks, n)?.steps.length ?? 0} steps)`),
       ...(names.length === 0 ? { nextStep: "Add runbooks under runbooks: in the config." } : {}),
     };
   }

@@ -13,6 +13,7 @@ import { dumpDatabase } from "./dump-database.js";
 import { REDIS_BASENAME } from "./dump-paths.js";
 import { sendHeartbeat } from "./send-heartbeat.js";
 import { snapshotRedis } from "./snapshot-redis.js";
+import { ownValue } from "../../core/own-value.js";
 
 export interface StepResult {
   name: string;
@@ -82,7 +83,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
   const zone = options.timeZone ?? "UTC";
 
   function configOf(env: string): EnvironmentBackups {
-    const cfg = backups[env];
+    const cfg = ownValue(backups, env);
     if (!cfg) {
       const known = Object.keys(backups);
       throw new OpsError("not_found", `no backups are configured for environment "${env}"`, known.length ? `Environments with backups: ${known.join(", ")}.` : "Add a backups: section to the config.");

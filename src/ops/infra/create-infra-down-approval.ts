@@ -5,6 +5,7 @@ import { OpsError } from "../../core/errors.js";
 import type { InfraDownApproval } from "../../handlers/infra.js";
 import type { ApprovalRecord } from "../approvals/approval-record.js";
 import type { Approvals } from "../approvals/create-approvals.js";
+import { ownValue } from "../../core/own-value.js";
 
 /**
  * The policy for an env that has none of its own: any admin other than the requester approves,
@@ -39,7 +40,7 @@ function isInfraDownFor(env: string) {
 
 function approverText(access: Access, policy: ApprovalPolicy): string {
   if (policy.approvers.length === 0) return "nobody (the approver list is empty)";
-  const holders = policy.approvers.reduce((n, role) => n + (access.roles[role]?.length ?? 0), 0);
+  const holders = policy.approvers.reduce((n, role) => n + (ownValue(access.roles, role)?.length ?? 0), 0);
   return `someone with the role ${policy.approvers.join(" or ")} (${holders} holder(s)), other than the requester`;
 }
 

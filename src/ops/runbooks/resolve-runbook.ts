@@ -1,6 +1,7 @@
 import type { Runbook, RunbookStep, Runbooks } from "../../config/seed-config.js";
 import { OpsError } from "../../core/errors.js";
 import { escapeEcho } from "../../core/validate.js";
+import { ownValue } from "../../core/own-value.js";
 
 const NAME = /^[a-z0-9-]{1,63}$/;
 
@@ -12,7 +13,7 @@ export function resolveRunbook(runbooks: Runbooks, raw: string | undefined): { n
   if (!NAME.test(raw)) {
     throw new OpsError("bad_input", `"${escapeEcho(raw, 40)}" is not a runbook name: names are lowercase letters, digits and dashes`, listing);
   }
-  const runbook = runbooks[raw];
+  const runbook = ownValue(runbooks, raw);
   if (!runbook) throw new OpsError("not_found", `there is no runbook named ${raw}`, listing);
   return { name: raw, runbook };
 }

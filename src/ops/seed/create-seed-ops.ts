@@ -15,6 +15,7 @@ import { finishOperation, startOperation } from "../operation-journal.js";
 import { runPg, type PgConnection } from "./pg-command.js";
 import { resolveSeedTarget } from "./resolve-seed-target.js";
 import { runSmokeChecks, type SmokeResult } from "./smoke-checks.js";
+import { ownValue } from "../../core/own-value.js";
 
 export interface SeedOpsOptions {
   seeds: Seeds;
@@ -104,7 +105,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       const say = (text: string): Promise<void> => progress(`Step ${++step}/${steps}: ${text}`);
       const lockMs = seed.timeout * (seed.databases.length * 3 + 4);
       try {
-        const hostLock = await acquireHostLock(target, hostLockPath(env, options.environments[env]?.lock_dir ?? seed.lock_dir), `seeding ${env}`, lockMs);
+        const hostLock = await acquireHostLock(target, hostLockPath(env, ownValue(options.environments, env)?.lock_dir ?? seed.lock_dir), `seeding ${env}`, lockMs);
         try {
           await say(`copying the latest dumps of ${seed.source_env} from ${source.name} to ${target.name}`);
           const dumps = new Map<string, DumpInfo>();
@@ -176,7 +177,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
   }
 
   async function anonymise(conn: PgConnection, seed: Seed, db: SeedDatabase): Promise<RuleCount[]> {
-    const rules = seed.anonymise[db.name] ?? [];
+    const rules = ownValue(seed.anonymise, db.name) ?? [];
     if (rules.length === 0) return [];
     const sql = anonymiseSql(rules, seed.marker);
     const r = await runPg(conn, "psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db.name], sql);

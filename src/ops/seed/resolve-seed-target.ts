@@ -2,12 +2,13 @@ import type { Environments } from "../../config/environments-config.js";
 import type { Seed, Seeds } from "../../config/seed-config.js";
 import { OpsError } from "../../core/errors.js";
 import { escapeEcho } from "../../core/validate.js";
+import { ownValue } from "../../core/own-value.js";
 
 const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** Environments that may be seeded: configured under `seed:` and not protected. */
 export function seedableEnvironments(seeds: Seeds, environments: Environments): string[] {
-  return Object.keys(seeds).filter((name) => environments[name] !== undefined && environments[name]?.protected !== true);
+  return Object.keys(seeds).filter((name) => ownValue(environments, name) !== undefined && ownValue(environments, name)?.protected !== true);
 }
 
 /**
@@ -21,11 +22,11 @@ export function resolveSeedTarget(raw: string | undefined, seeds: Seeds, environ
   if (!ENV_NAME.test(raw)) {
     throw new OpsError("bad_input", `"${escapeEcho(raw, 40)}" is not an environment name`, `Environment names are lowercase letters, digits and dashes. ${listing}`);
   }
-  const env = environments[raw];
+  const env = ownValue(environments, raw);
   if (env?.protected) {
     throw new OpsError("forbidden", `${raw} is a protected environment and is never seeded`, `Seeding replaces its databases; it is refused for protected environments. ${listing}`);
   }
-  const seed = seeds[raw];
+  const seed = ownValue(seeds, raw);
   if (!env || !seed) throw new OpsError("not_found", `${raw} cannot be seeded: it has no seed configuration`, listing);
   return { env: raw, seed };
 }

@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Redactor } from "./redact.js";
 
@@ -18,14 +18,64 @@ export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
 }
 
-/** Append-only JSON lines; every entry passes through the redactor first. */
-export function createAuditLog(path: string, redact: Redactor): AuditLog {
-  let ready: Promise<unknown> | null = null;
+export interface AuditLogOptions {
+  /** Rotate when the file would grow past this many bytes (default 10 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept: `audit.jsonl.1` (newest) … `audit.jsonl.<keep>` (default 5). */
+  keep?: number;
+}
+
+export const AUDIT_DEFAULTS = { maxBytes: 10 * 1024 * 1024, keep: 5 } as const;
+
+/** `path.1` is the newest rotated file. */
+export function rotatedPath(path: string, n: number): string {
+  return n === 0 ? path : `${path}.${n}`;
+}
+
+/**
+ * Append-only JSON lines; every entry passes through the redactor first. Size-based rotation
+ * keeps at most `keep + 1` files. Nothing is read at start: the current size is learnt with one
+ * `stat` at the first write and tracked in memory after that. Writes are queued, so lines never
+ * interleave with a rotation.
+ */
+export function createAuditLog(path: string, redact: Redactor, options: AuditLogOptions = {}): AuditLog {
+  const maxBytes = options.maxBytes ?? AUDIT_DEFAULTS.maxBytes;
+  const keep = options.keep ?? AUDIT_DEFAULTS.keep;
+  let size: number | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function rotate(): Promise<void> {
+    await unlink(rotatedPath(path, keep)).catch(() => {});
+    for (let i = keep - 1; i >= 0; i--) {
+      await rename(rotatedPath(path, i), rotatedPath(path, i + 1)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+    }
+    size = 0;
+  }
+
+  async function append(text: string): Promise<void> {
+    if (size === undefined) {
+      await mkdir(dirname(path), { recursive: true });
+      size = await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      );
+    }
+    const bytes = Buffer.byteLength(text);
+    if (size > 0 && size + bytes > maxBytes) await rotate();
+    await appendFile(path, text, { mode: 0o600 });
+    size += bytes;
+  }
+
   return {
-    async record(entry) {
-      ready ??= mkdir(dirname(path), { recursive: true });
-      await ready;
-      await appendFile(path, `${JSON.stringify(redact.value(entry))}\n`, { mode: 0o600 });
+    record(entry) {
+      const text = `${JSON.stringify(redact.value(entry))}\n`;
+      const done = queue.then(() => append(text));
+      queue = done.catch(() => {
+        size = undefined; // learn the size again after a failed write
+      });
+      return done;
     },
   };
 }

@@ -1,0 +1,88 @@
+// Benchmark: idle memory of the compiled bot (console only, embedded default config) and the wall
+// time of a one-shot `opsdeck run "/help"`, optionally side by side with another checkout (e.g. a
+// `git worktree` of an older commit, built with `npx tsc -p tsconfig.build.json`) in interleaved
+// pairs. Prints each pair and the medians.
+// Usage: npx tsx bench/startup-memory.ts [pairs=5] [--baseline DIR]
+// Both checkouts must have dist/ built (`npm run build`); the bench never builds.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const args = process.argv.slice(2);
+const baselineAt = args.indexOf("--baseline");
+const baseline = baselineAt >= 0 ? resolve(args[baselineAt + 1] ?? "") : undefined;
+const pairs = Number(args.find((a, i) => /^\d+$/.test(a) && i !== baselineAt + 1) ?? 5);
+const current = resolve(new URL("..", import.meta.url).pathname);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** The embedded default config, with its own data dir and no HTTP port (several may run at once). */
+function configFor(root: string): { path: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "opsdeck-bench-mem-"));
+  const text = readFileSync(join(root, "config", "opsdeck.yaml"), "utf8")
+    .replace(/^data_dir: .*$/m, `data_dir: ${join(dir, "data")}`)
+    .replace(/^(http:\s*\n\s*enabled:) true/m, "$1 false");
+  const path = join(dir, "opsdeck.yaml");
+  writeFileSync(path, text);
+  return { path, dir };
+}
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+/** Start the console bot on a pipe that stays open, wait for the prompt plus 3 s, read its RSS. */
+async function idleRss(root: string): Promise<number> {
+  const cfg = configFor(root);
+  const child = spawn(process.execPath, [join(root, "dist", "main.js"), "--config", cfg.path], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const t0 = Date.now();
+  while (!out.includes("opsdeck>") && Date.now() - t0 < 30_000) await sleep(50);
+  if (!out.includes("opsdeck>")) throw new Error(`no console prompt from ${root}: ${out}`);
+  await sleep(3000);
+  const kb = rssKb(child.pid ?? 0);
+  child.stdin.end("/quit\n");
+  await new Promise((r) => child.once("exit", r));
+  rmSync(cfg.dir, { recursive: true, force: true });
+  return kb / 1024;
+}
+
+function helpSeconds(root: string): number {
+  const cfg = configFor(root);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(root, "dist", "main.js"), "run", "/help", "--config", cfg.path], { cwd: root, encoding: "utf8" });
+  const s = (performance.now() - t0) / 1000;
+  rmSync(cfg.dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`/help failed in ${root}: ${r.stderr}`);
+  return s;
+}
+
+const roots = baseline ? [["baseline", baseline], ["current", current]] : [["current", current]];
+for (const [, root] of roots) if (!existsSync(join(root!, "dist", "main.js"))) throw new Error(`${root}/dist/main.js is missing: run npm run build there`);
+const results: Record<string, { rss: number[]; help: number[] }> = {};
+for (const [name] of roots) results[name!] = { rss: [], help: [] };
+for (let i = 0; i < pairs; i++) {
+  // Alternate which checkout goes first, so drift on a noisy machine hits both alike.
+  const order = i % 2 === 0 ? roots : [...roots].reverse();
+  const line: string[] = [];
+  for (const [name, root] of order) {
+    const rss = await idleRss(root!);
+    const help = helpSeconds(root!);
+    results[name!]!.rss.push(rss);
+    results[name!]!.help.push(help);
+    line.push(`${name}: idle ${rss.toFixed(0)} MB, /help ${help.toFixed(2)} s`);
+  }
+  console.log(`pair ${i + 1}: ${line.join(" | ")}`);
+}
+for (const [name] of roots) {
+  const r = results[name!]!;
+  console.log(`${name} median: idle RSS ${median(r.rss).toFixed(0)} MB, one-shot /help ${median(r.help).toFixed(2)} s`);
+}
+if (baseline) {
+  const b = results.baseline!;
+  const c = results.current!;
+  console.log(`ratio current/baseline: idle RSS ${(median(c.rss) / median(b.rss)).toFixed(2)}, /help ${(median(c.help) / median(b.help)).toFixed(2)}`);
+}

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { readSecretEnv } from "./read-secret-env.js";
 import { Config } from "./schema.js";
+import { suggestKey } from "./suggest-key.js";
 
 /** Examples of valid values, keyed by the last path segment, used in error messages. */
 const EXAMPLES: Record<string, string> = {
@@ -65,7 +66,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     problem = got === undefined ? "is missing" : `must be of type ${issue.expected}, not ${Array.isArray(got) ? "a list" : typeof got} ${JSON.stringify(got)?.slice(0, 40)}`;
   }
   if (issue.code === "unrecognized_keys") {
-    return `${key ? `${key}: ` : ""}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} — check the spelling against config/example.full.yaml`;
+    const named = issue.keys.map((k) => {
+      const near = suggestKey(Config, issue.path, k);
+      return near ? `"${k}" (did you mean ${near}?)` : `"${k}"`;
+    });
+    return `${key ? `${key}: ` : ""}unknown key(s) ${named.join(", ")} — check the spelling against config/example.full.yaml`;
   }
   const example = typeof last === "string" ? EXAMPLES[last] : undefined;
   const hint = example && !/such as|e\.g\./.test(problem) ? ` (example: ${key.split(".").pop()}: ${example})` : "";

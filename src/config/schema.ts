@@ -79,6 +79,18 @@ export const Previews = z.strictObject({
   log_tail_lines: z.number().int().min(1).max(200).default(30),
   /** DNS record published per preview, when a DNS provider is configured. */
   dns_target: z.string().optional(),
+  /**
+   * When images are pulled: `always` (a failed pull is fatal unless the image is on the host, then
+   * a warning), `missing` (only images not on the host; no warning for a local image), `never`.
+   */
+  pull: z.enum(["always", "missing", "never"]).default("missing"),
+  /** How long destroy and TTL clean-up wait for containers to stop before killing them (the data is deleted anyway). */
+  stop_timeout: Duration.default(2_000),
+  /**
+   * The service and port that answer the preview's URL. Waited on (TCP connect from the host)
+   * when the service has no healthcheck.
+   */
+  entry: z.strictObject({ service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a service name from the template, such as app"), port: z.number().int().min(1).max(65535) }).optional(),
 });
 export type Previews = z.infer<typeof Previews>;
 

@@ -6,6 +6,7 @@ import type { Command, ProgressFn, Reply, ReplyField } from "../core/command.js"
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import type { ListedPreview, PreviewListing, PreviewOps, StartedPreview } from "../ops/previews/preview-types.js";
+import { noSuchPreview } from "../ops/previews/preview-exists.js";
 import { parseTtl } from "../ops/previews/slug.js";
 import type { Handler, Permission } from "./handler.js";
 
@@ -65,7 +66,9 @@ export function parsePreviewArgs(args: string[]): Parsed {
     const { positionals } = parseStrict(rest, {}, 2);
     return { sub: "extend", target: positionals[0] as string, duration: positionals[1] as string };
   }
-  const { values, positionals } = parseStrict(args, { ttl: { type: "string" }, sha: { type: "string" } }, 1);
+  // `--ttl -1` would be "ambiguous" to parseArgs; join it so parseTtl can name the allowed range.
+  const joined = args.flatMap((a, i) => (a === "--ttl" && args[i + 1]?.startsWith("-") ? [] : args[i - 1] === "--ttl" && a.startsWith("-") ? [`--ttl=${a}`] : [a]));
+  const { values, positionals } = parseStrict(joined, { ttl: { type: "string" }, sha: { type: "string" } }, 1);
   const ttl = values["ttl"];
   const sha = values["sha"];
   return { sub: "deploy", branch: positionals[0] as string, ...(typeof ttl === "string" ? { ttl } : {}), ...(typeof sha === "string" ? { sha } : {}) };
@@ -170,6 +173,8 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
       }
       case "destroy": {
         const slug = ops.resolveSlug(parsed.target);
+        // Never ask to confirm something that does not exist.
+        if (!(await ops.exists(slug))) throw noSuchPreview(parsed.target);
         if (!parsed.yes) {
           return {
             status: "warning",
@@ -182,7 +187,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
         const stopped = await ops.destroy(slug, command.actor, progress);
         return {
           status: "success",
-          title: stopped.removed.length > 0 ? `Preview ${slug} destroyed` : `Nothing to destroy: no preview ${slug} on ${stopped.host}`,
+          title: `Preview ${slug} destroyed`,
           lines: stopped.removed.map((r) => `Removed ${r}`),
         };
       }

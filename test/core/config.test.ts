@@ -59,6 +59,25 @@ describe("config", () => {
     for (const l of p) expect(l).not.toContain("\n");
   });
 
+  it("suggests the nearest known key for a misspelt one, at the top level and deeper", () => {
+    const p = problems(
+      [
+        "hosts: { local: { type: local, comand_timeout: 2m }, far: { type: ssh, address: 10.0.0.5, user: deploy, key_path: /k, host_key_fingerprnt: x } }",
+        "enviroments: {}",
+        "previews: { host: local, base_dir: /srv/p, domain: example.com, image: 'x', stop_timout: 2s, entry: { servce: app, port: 80 } }",
+        "zzzzzz: 1",
+      ].join("\n"),
+    );
+    const text = p.join("\n");
+    expect(text).toMatch(/^\(top level\): unknown key\(s\) "enviroments" \(did you mean environments\?\), "zzzzzz" —/m);
+    expect(text).toContain('previews: unknown key(s) "stop_timout" (did you mean stop_timeout?)');
+    expect(text).toContain('previews.entry: unknown key(s) "servce" (did you mean service?)');
+    expect(text).toContain('hosts.local: unknown key(s) "comand_timeout" (did you mean command_timeout?)');
+    expect(text).toContain('hosts.far: unknown key(s) "host_key_fingerprnt" (did you mean host_key_fingerprint?)');
+    // Nothing close: no guess.
+    expect(text).not.toMatch(/"zzzzzz" \(did you mean/);
+  });
+
   it("reports broken YAML with its position", () => {
     const p = problems("hosts:\n  local: { type: local\n");
     expect(p[0]).toMatch(/line \d+, column \d+: not valid YAML/);

@@ -72,3 +72,27 @@ describe("permission", () => {
     expect(() => handler.permission(["--bogus"])).toThrow(OpsError);
   });
 });
+
+describe("--ttl errors name the allowed range", () => {
+  const unused = {} as PreviewOps; // the ttl is refused before any operation runs
+  const handler = createPreviewHandler({ ops: unused, config: Previews.parse({ host: "local", base_dir: "/srv/p", domain: "p.test", image: "app:{ref}", max_ttl: "14d" }) });
+  const actor = { platform: "console", id: "local", name: "local" } as const;
+  async function refusal(args: string[]): Promise<OpsError> {
+    const err = await handler.run({ name: "preview", args, text: `/preview ${args.join(" ")}`, actor, channelId: "console", respond: async () => {}, update: async () => {} }, async () => {}).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as OpsError).code).toBe("bad_input");
+    return err as OpsError;
+  }
+  it.each([["0"], ["banana"], ["-1"], ["-1d"], ["15d"], ["30s"]])("--ttl %s", async (ttl) => {
+    const err = await refusal(["feature/x", "--ttl", ttl]);
+    expect(err.message).toContain("from 1m to 14d");
+    expect(err.message).toContain(`"${ttl}"`);
+    expect(err.message).not.toContain("ambiguous");
+  });
+  it("/preview extend names the range too", async () => {
+    expect((await refusal(["extend", "x", "banana"])).message).toMatch(/^the extension "banana" is not a duration; it must be from 1m to 14d$/);
+  });
+  it("still reads --ttl -1 as the ttl, not as a flag", () => {
+    expect(parsePreviewArgs(["feature/x", "--ttl", "-1"])).toEqual({ sub: "deploy", branch: "feature/x", ttl: "-1" });
+  });
+});

@@ -128,9 +128,10 @@ describe("/preview lifecycle", () => {
     expect(r.dns.records.has(`preview-${slug}.preview.test`)).toBe(false);
     expect(r.h.store.read().previews.find((p) => p.slug === slug)).toBeUndefined();
 
-    // Idempotent: a second destroy finds nothing and says so.
+    // A second destroy finds nothing: a failure naming the next step, and no lock file left.
     const again = await r.send(`/preview destroy ${slug} --yes`);
-    expect(again.final.title).toContain("Nothing to destroy");
+    expect(again.final).toMatchObject({ status: "failure", title: `no preview named ${slug}`, nextStep: "/preview list shows the live ones." });
+    expect((await shell.exec(["ls", "-A", r.baseDir])).stdout.trim()).toBe("");
 
     // No credential anywhere: replies, log, state file, audit trail.
     const everywhere = [replyText(all as never), r.h.logText(), readFileSync(r.h.store.path, "utf8"), r.h.auditText()].join("\n");

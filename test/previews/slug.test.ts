@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { OpsError } from "../../src/core/errors.js";
-import { branchToSlug, parseTtl, SLUG_PATTERN, toSlug, validateBranch, validateSha } from "../../src/ops/previews/slug.js";
+import { Previews } from "../../src/config/schema.js";
+import { getPreviewNames } from "../../src/ops/previews/preview-names.js";
+import { branchToSlug, MAX_SLUG_LENGTH, parseTtl, SLUG_PATTERN, toSlug, validateBranch, validateSha } from "../../src/ops/previews/slug.js";
 
 const DAY = 86_400_000;
 
@@ -24,30 +26,50 @@ describe("toSlug", () => {
     expect(toSlug("Feature/ADD--Metrics//x_")).toBe("feature-add-metrics-x");
   });
 
-  it("cuts a 60-character branch to 50 characters + '-' + 8 hex of sha1(raw branch)", () => {
+  it("keeps a 51-character branch whole: preview-<slug> is 59 characters", () => {
+    const branch = `feature/${"a".repeat(43)}`;
+    expect(branch).toHaveLength(51);
+    expect(toSlug(branch)).toBe(`feature-${"a".repeat(43)}`);
+  });
+
+  it("cuts a 60-character branch to 46 characters + '-' + 8 hex of sha1(raw branch), so preview-<slug> is 63", () => {
     const branch = `feature/${"a".repeat(52)}`;
     expect(branch).toHaveLength(60);
     const slug = toSlug(branch);
     const hash = createHash("sha1").update(branch).digest("hex").slice(0, 8);
-    expect(slug).toBe(`feature-${"a".repeat(42)}-${hash}`);
-    expect(slug).toHaveLength(59);
+    expect(slug).toBe(`feature-${"a".repeat(38)}-${hash}`);
+    expect(slug).toHaveLength(MAX_SLUG_LENGTH);
+    expect(`preview-${slug}`).toHaveLength(63);
     expect(slug).toMatch(SLUG_PATTERN);
   });
 
-  it("keeps two long branches with the same first 50 characters distinct", () => {
+  it("keeps every derived name within 63 characters for branches of 51, 55, 56, 60 and 200 characters", () => {
+    const config = Previews.parse({ host: "h", base_dir: "/srv/p", domain: "preview.example.com", image: "x:{ref}" });
+    for (const len of [51, 55, 56, 60, 200, 255]) {
+      const slug = toSlug("f".repeat(len));
+      const n = getPreviewNames(config, "/srv/p", slug);
+      for (const name of [n.project, n.network, n.hostname.split(".")[0] ?? ""]) {
+        expect(name.length, `${len}: ${name}`).toBeLessThanOrEqual(63);
+        expect(name).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+      }
+      expect(n.project).toBe(`preview-${slug}`);
+    }
+  });
+
+  it("keeps two long branches with the same first 46 characters distinct", () => {
     const head = `release/${"x".repeat(45)}`;
     const a = toSlug(`${head}-alpha`);
     const b = toSlug(`${head}-beta`);
     expect(a).not.toBe(b);
-    expect(a.slice(0, 50)).toBe(b.slice(0, 50));
+    expect(a.slice(0, 46)).toBe(b.slice(0, 46));
     expect(a).toMatch(SLUG_PATTERN);
     expect(b).toMatch(SLUG_PATTERN);
   });
 
-  it("does not leave a dash before the hash when character 50 is a dash", () => {
-    const branch = `${"b".repeat(49)}/${"c".repeat(20)}`;
+  it("does not leave a dash before the hash when character 46 is a dash", () => {
+    const branch = `${"b".repeat(45)}/${"c".repeat(20)}`;
     const slug = toSlug(branch);
-    expect(slug).toMatch(/^b{49}-[0-9a-f]{8}$/);
+    expect(slug).toMatch(/^b{45}-[0-9a-f]{8}$/);
   });
 
   it("folds full-width letters with NFKC and drops what does not fold to ASCII", () => {
@@ -111,7 +133,9 @@ describe("validateSha and parseTtl", () => {
     expect(parseTtl("3d", 14 * DAY)).toBe(3 * DAY);
     expect(parseTtl("12h", 14 * DAY)).toBe(12 * 3_600_000);
     expect(parseTtl("14d", 14 * DAY)).toBe(14 * DAY);
-    expect(badInput(() => parseTtl("15d", 14 * DAY)).message).toMatch(/maximum/);
+    expect(badInput(() => parseTtl("15d", 14 * DAY)).message).toBe('--ttl "15d" is longer than the maximum; it must be from 1m to 14d');
+    expect(badInput(() => parseTtl("0", 14 * DAY)).message).toBe('--ttl "0" is shorter than the minimum; it must be from 1m to 14d');
+    expect(badInput(() => parseTtl("banana", 14 * DAY)).message).toBe('--ttl "banana" is not a duration; it must be from 1m to 14d');
     for (const bad of ["0", "0d", "-1d", "soon", "", "1 fortnight", "3d;id"]) badInput(() => parseTtl(bad, 14 * DAY));
   });
 });

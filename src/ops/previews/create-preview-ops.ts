@@ -15,9 +15,10 @@ import { acquireHostLock, type HostLock } from "./host-lock.js";
 import { pullImages } from "./pull-images.js";
 import { getPreviewNames, type PreviewNames } from "./preview-names.js";
 import type { DeployRequest, ExtendedPreview, ListedPreview, OrphanPreview, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
+import { noSuchPreview, previewExistsOnHost } from "./preview-exists.js";
 import { removePreviewResources } from "./remove-preview-resources.js";
 import { PREVIEW_LABEL, checkRenderedCompose, renderTemplate } from "./render-template.js";
-import { toSlug, validateBranch, validateSha } from "./slug.js";
+import { MAX_SLUG_LENGTH, MIN_TTL_MS, toSlug, validateBranch, validateSha } from "./slug.js";
 import { waitForHealth } from "./wait-for-health.js";
 
 export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
@@ -52,7 +53,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const hostSlots = new Semaphore(MAX_HOST_LOCKS);
   const active = new Set<string>();
   const hostLockSeconds = Math.ceil(config.health_timeout / 1000) + 15 * 60;
-  const removeDeps = { host, compose, docker, dns, log };
+  const removeDeps = { host, compose, docker, dns, log, stopTimeoutMs: config.stop_timeout };
 
   // `~/previews` (a config value for an SSH host) is resolved against the remote $HOME once.
   let baseDir = options.baseDir;
@@ -118,12 +119,12 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
 
   /**
    * A state record's slug or branch; else a slug as typed (a long slug such as an orphan's
-   * `<50 chars>-<8 hex>` must not be hashed again); else the slug of a branch name.
+   * `<46 chars>-<8 hex>` must not be hashed again); else the slug of a branch name.
    */
   function resolveSlug(slugOrBranch: string): string {
     const known = findRecord(slugOrBranch)?.slug;
     if (known) return known;
-    if (slugOrBranch.length <= 59 && LONG_SLUG.test(slugOrBranch)) return slugOrBranch;
+    if (slugOrBranch.length <= MAX_SLUG_LENGTH && LONG_SLUG.test(slugOrBranch)) return slugOrBranch;
     return toSlug(validateBranch(slugOrBranch));
   }
 
@@ -174,8 +175,8 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const slug = toSlug(branch);
     const ref = req.ref !== undefined ? validateSha(req.ref) : config.default_ref;
     const ttlMs = req.ttlMs ?? config.default_ttl;
-    if (!(ttlMs > 0) || ttlMs > config.max_ttl) {
-      throw new OpsError("bad_input", `the time to live must be between 1s and ${ms(config.max_ttl, { long: true })}`, `Use --ttl with at most ${ms(config.max_ttl)}.`);
+    if (!(ttlMs >= MIN_TTL_MS) || ttlMs > config.max_ttl) {
+      throw new OpsError("bad_input", `the time to live must be from ${ms(MIN_TTL_MS)} to ${ms(config.max_ttl)}`, `Use --ttl from ${ms(MIN_TTL_MS)} to ${ms(config.max_ttl)}, e.g. --ttl 3d.`);
     }
     const n = await names(slug);
     const image = config.image.replaceAll("{ref}", ref);
@@ -233,6 +234,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
         let cleanup = "";
         try {
           await removePreviewResources(removeDeps, n);
+          await removeLockFile(n);
         } catch (cleanupErr) {
           cleanup = ` Cleaning up also failed: ${(cleanupErr as Error).message}`;
           log.error({ err: cleanupErr, slug }, "cleanup after a failed deploy failed");
@@ -299,6 +301,8 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const release = guard(slug, `run /preview destroy ${slug}`);
     try {
       const record = store.read().previews.find((p) => p.slug === slug);
+      // Before any lock: a name that never existed gets no lock file and no operation record.
+      if (!record && !(await previewExistsOnHost(host, docker, n))) throw noSuchPreview(slugOrBranch);
       const opId = await startOperation("preview.destroy", slug, actor);
       await store.update((s) => {
         const rec = s.previews.find((p) => p.slug === slug);
@@ -310,6 +314,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
         try {
           await say(progress, `Preview ${slug}: removing containers, networks, volumes, DNS record and directory…`);
           const removed = await removePreviewResources(removeDeps, n);
+          await removeLockFile(n);
           await store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== slug)));
           await finishOperation(opId, "succeeded", removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove");
           log.info({ slug, removed }, "preview destroyed");
@@ -330,12 +335,27 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     }
   }
 
+  /**
+   * The lock file goes with the preview, removed while the lock is still held: a second process
+   * that opened it before is refused (`flock -n`), one that comes after makes a fresh one.
+   */
+  async function removeLockFile(n: PreviewNames): Promise<void> {
+    await host.exec(["rm", "-f", "--", n.lockFile]);
+  }
+
+  /** A state record, or anything with its label (or its directory) on the host. */
+  async function exists(slugOrBranch: string): Promise<boolean> {
+    const slug = resolveSlug(slugOrBranch);
+    if (store.read().previews.some((p) => p.slug === slug)) return true;
+    return previewExistsOnHost(host, docker, await names(slug));
+  }
+
   async function extend(slugOrBranch: string, ttlMs: number, actor: Actor): Promise<ExtendedPreview> {
     if (!(ttlMs > 0)) throw new OpsError("bad_input", "the extension must be a positive duration", "Use e.g. /preview extend <branch> 1d.");
     const slugGuess = resolveSlug(slugOrBranch);
     const found = store.read().previews.find((p) => p.slug === slugGuess);
     if (!found) {
-      throw new OpsError("not_found", `no preview named ${slugOrBranch.slice(0, 80)}`, "See /preview list for the previews that exist.");
+      throw noSuchPreview(slugOrBranch);
     }
     const slug = found.slug;
     const release = guard(slug, `run /preview extend ${slug}`);
@@ -396,5 +416,5 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     return { interrupted, failedPreviews };
   }
 
-  return { deploy, destroy, extend, list, reconcile, resolveSlug };
+  return { deploy, destroy, exists, extend, list, reconcile, resolveSlug };
 }

@@ -27,11 +27,14 @@ export function getPreviewNames(config: Previews, baseDir: string, slug: string)
   if (!posix.isAbsolute(base) || base === "" || base === "/") throw new Error(`preview base directory must be absolute and not /: ${baseDir}`);
   const dir = posix.join(base, slug);
   if (posix.dirname(dir) !== base || posix.basename(dir) !== slug) throw new Error(`preview directory ${dir} is not inside ${base}`);
-  const hostname = `${previewDnsLabel(slug)}.${config.domain}`;
+  const label = previewDnsLabel(slug);
+  const hostname = `${label}.${config.domain}`;
   return {
     slug,
-    project: `preview-${slug}`,
-    network: `preview-${slug}`,
+    // Project, network and DNS label are one name of at most 63 characters: compose (and our
+    // compose client) refuse longer project names, and a DNS label holds 63.
+    project: label,
+    network: label,
     hostname,
     url: config.url.replaceAll("{hostname}", hostname).replaceAll("{slug}", slug),
     dir,
@@ -43,9 +46,9 @@ export function getPreviewNames(config: Previews, baseDir: string, slug: string)
 }
 
 /**
- * The DNS label of a preview: `preview-<slug>`. A DNS label holds at most 63 characters, and a
- * long slug (50 + `-` + 8 hex) would make it 67; then the middle is cut, keeping the sha1 suffix
- * that makes long slugs distinct.
+ * The DNS label (and compose project and network name) of a preview: `preview-<slug>`. `toSlug`
+ * makes slugs of at most 55 characters, so this is at most 63. A longer slug (made by an older
+ * opsdeck, up to 59) is cut in the middle, keeping the sha1 suffix that makes long slugs distinct.
  */
 export function previewDnsLabel(slug: string): string {
   const label = `preview-${slug}`;

@@ -65,7 +65,7 @@ export interface StartedPreview {
   warnings: string[];
 }
 
-/** What `destroy` removed; `removed` is empty when nothing was found (destroy is idempotent). */
+/** What `destroy` removed. A name with no state record and nothing on the host is refused (`not_found`). */
 export interface StoppedPreview {
   slug: string;
   branch?: string;
@@ -115,6 +115,8 @@ export interface PreviewOps {
   extend(slugOrBranch: string, ttlMs: number, actor: Actor): Promise<ExtendedPreview>;
   list(): Promise<PreviewListing>;
   reconcile(): Promise<ReconcileReport>;
+  /** Whether a preview of that name (slug or branch) is in state or has anything on the host. */
+  exists(slugOrBranch: string): Promise<boolean>;
   /** The slug a `destroy`/`extend` argument names: a known slug or branch, else the branch's slug. */
   resolveSlug(slugOrBranch: string): string;
 }

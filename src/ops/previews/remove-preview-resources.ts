@@ -12,6 +12,8 @@ export interface RemoveDeps {
   docker: DockerClient;
   dns: DnsProvider;
   log: Logger;
+  /** How long `compose down` lets containers stop before killing them (config `previews.stop_timeout`). */
+  stopTimeoutMs: number;
 }
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
@@ -38,7 +40,9 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
 
   if (hasComposeFile && before.containers.length + before.networks.length + before.volumes.length > 0) {
     try {
-      await compose.down(project, { volumes: true });
+      // `-t`: the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
+      const seconds = String(Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000)));
+      await compose.run(project, ["down", "-v", "--remove-orphans", "-t", seconds]);
     } catch (err) {
       // Fall through to label-based removal, which does not need a valid compose file.
       log.warn({ err, slug: names.slug }, "compose down failed; removing by label");

@@ -1,13 +1,21 @@
 import { createHash } from "node:crypto";
 import ms from "ms";
 import { OpsError } from "../../core/errors.js";
+import { escapeEcho } from "../../core/validate.js";
 
 /** Every slug matches this: a DNS label, a compose project suffix, a directory name. */
 export const SLUG_PATTERN = /^[a-z0-9-]{1,63}$/;
 /** A commit given with `--sha`. */
 export const SHA_PATTERN = /^[0-9a-f]{7,40}$/;
 export const MAX_BRANCH_LENGTH = 255;
-const SLUG_HEAD = 50;
+/**
+ * The longest slug `toSlug` makes: `preview-<slug>` is the compose project, the network name and
+ * the DNS label, and a DNS label (and a compose project, for our compose client) holds at most
+ * 63 characters, so the slug gets 63 - "preview-".length = 55.
+ */
+export const MAX_SLUG_LENGTH = 63 - "preview-".length;
+/** A long slug keeps this many characters, then `-` + 8 hex of sha1: 46 + 1 + 8 = MAX_SLUG_LENGTH. */
+const SLUG_HEAD = MAX_SLUG_LENGTH - 9;
 
 const BRANCH_HINT = "Use the branch name as git shows it, e.g. feature/add-metrics.";
 
@@ -31,9 +39,10 @@ export function validateBranch(raw: string): string {
 
 /**
  * The preview's name, derived from the branch: NFKC, lowercase, `/` and `_` become `-`, every
- * other character outside `[a-z0-9-]` is dropped, dash runs collapse, dashes are trimmed. Over 50
- * characters: the first 50 (without a trailing dash) + `-` + 8 hex of sha1(raw branch), so two
- * long branches sharing a prefix stay distinct. Always matches `SLUG_PATTERN` (at most 59 chars).
+ * other character outside `[a-z0-9-]` is dropped, dash runs collapse, dashes are trimmed. Over 55
+ * characters (`MAX_SLUG_LENGTH`): the first 46 (without a trailing dash) + `-` + 8 hex of
+ * sha1(raw branch), so two long branches sharing a prefix stay distinct. At most 55 characters,
+ * so `preview-<slug>` (project, network, DNS label) fits in 63.
  */
 export function toSlug(branch: string): string {
   let slug = branch
@@ -46,11 +55,11 @@ export function toSlug(branch: string): string {
   if (slug.length === 0) {
     throw new OpsError("bad_input", "the branch name has no letters or digits (after dropping other characters)", BRANCH_HINT);
   }
-  if (slug.length > SLUG_HEAD) {
+  if (slug.length > MAX_SLUG_LENGTH) {
     const hash = createHash("sha1").update(branch, "utf8").digest("hex").slice(0, 8);
     slug = `${slug.slice(0, SLUG_HEAD).replace(/-+$/, "")}-${hash}`;
   }
-  if (!SLUG_PATTERN.test(slug)) throw new Error(`slug invariant broken for a ${branch.length}-char branch`);
+  if (!SLUG_PATTERN.test(slug) || slug.length > MAX_SLUG_LENGTH) throw new Error(`slug invariant broken for a ${branch.length}-char branch`);
   return slug;
 }
 
@@ -66,14 +75,19 @@ export function validateSha(raw: string): string {
   return raw;
 }
 
-/** A duration such as `3d`, parsed with `ms`; must be > 0 and at most `maxMs`. */
+/** The shortest time to live or extension: a preview that expires sooner is gone before it is up. */
+export const MIN_TTL_MS = 60_000;
+
+/** A duration such as `3d`, parsed with `ms`; must be from `MIN_TTL_MS` to `maxMs`. Errors name the range. */
 export function parseTtl(raw: string, maxMs: number, what = "--ttl"): number {
-  const value = /^[0-9.]+\s*[a-z]*$/i.test(raw) ? ms(raw as ms.StringValue) : undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new OpsError("bad_input", `${what} must be a duration such as 12h, 3d or 1w`, "Use a number with a unit: s, m, h, d or w.");
+  const range = `from ${ms(MIN_TTL_MS)} to ${ms(maxMs)}`;
+  const value = /^-?[0-9.]+\s*[a-z]*$/i.test(raw) ? ms(raw as ms.StringValue) : undefined;
+  const shown = JSON.stringify(escapeEcho(raw, 40));
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new OpsError("bad_input", `${what} ${shown} is not a duration; it must be ${range}`, `Use a number with a unit (m, h, d or w), e.g. ${what} 12h or ${what} 3d.`);
   }
-  if (value > maxMs) {
-    throw new OpsError("bad_input", `${what} is longer than the maximum of ${ms(maxMs, { long: true })}`, `Use at most ${ms(maxMs)}.`);
+  if (value < MIN_TTL_MS || value > maxMs) {
+    throw new OpsError("bad_input", `${what} ${shown} is ${value < MIN_TTL_MS ? "shorter than the minimum" : "longer than the maximum"}; it must be ${range}`, `Use a duration ${range}, e.g. ${what} 3d.`);
   }
   return value;
 }

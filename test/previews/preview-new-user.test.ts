@@ -1,0 +1,100 @@
+// Defects found when tried as a new user would (issue 11, section 3), end to end against the
+// test sshd and dockerd: long branch names, destroying a name that does not exist, lock files,
+// and the stop timeout of destroy.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
+import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { toSlug } from "../../src/ops/previews/slug.js";
+import { uniqueName } from "../support/test-env.js";
+import { forceClean, leftovers, makeDocker, makeRig, makeShell, type PreviewRig } from "./preview-support.js";
+
+let shell: SshHostShell;
+let docker: DockerClient;
+const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
+
+beforeAll(() => {
+  shell = makeShell();
+  docker = makeDocker(shell);
+});
+
+afterAll(async () => {
+  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
+  await docker.close();
+  await shell.close();
+});
+
+async function rig(options: Partial<Parameters<typeof makeRig>[0]> = {}): Promise<PreviewRig> {
+  const r = await makeRig({ shell, docker, ...options });
+  cleanups.push({ slugs: [], baseDir: r.baseDir });
+  return r;
+}
+
+function track(r: PreviewRig, slug: string): void {
+  cleanups.find((c) => c.baseDir === r.baseDir)?.slugs.push(slug);
+}
+
+async function lsBase(r: PreviewRig): Promise<string> {
+  return (await shell.exec(["ls", "-A", r.baseDir], { allowFailure: true })).stdout.trim();
+}
+
+/** A branch of exactly `length` characters, unique per run. */
+function branchOf(length: number): string {
+  const head = `feature/${uniqueName("long")}-`;
+  return `${head}${"x".repeat(length - head.length)}`;
+}
+
+describe("previews tried as a new user would", () => {
+  it("deploys branches of 51, 60 and 200 characters; project, network and DNS label fit in 63", async () => {
+    const r = await rig({ config: { quota: 20 } });
+    const branches = [51, 60, 200].map(branchOf);
+    const slugs = branches.map(toSlug);
+    for (const s of slugs) track(r, s);
+    expect(branches.map((b) => b.length)).toEqual([51, 60, 200]);
+    const results = await Promise.all(branches.map((b) => r.send(`/preview ${b}`)));
+    for (const [i, res] of results.entries()) {
+      const slug = slugs[i] as string;
+      expect(res.final.status, JSON.stringify(res.final)).toMatch(/success|warning/);
+      expect(`preview-${slug}`.length).toBeLessThanOrEqual(63);
+      const containers = await docker.listByLabel(`opsdeck.preview=${slug}`);
+      expect(containers.length).toBe(2);
+      expect(new Set(containers.map((c) => c.labels["com.docker.compose.project"]))).toEqual(new Set([`preview-${slug}`]));
+      expect(await docker.listNetworks(`opsdeck.preview=${slug}`)).toEqual([`preview-${slug}`]);
+      expect(r.dns.records.has(`preview-${slug}.preview.test`)).toBe(true);
+    }
+    // Destroyed by branch name; nothing is left, not even a lock file.
+    for (const [i, b] of branches.entries()) {
+      const gone = await r.send(`/preview destroy ${b} --yes`);
+      expect(gone.final.status, JSON.stringify(gone.final)).toBe("success");
+      expect(await leftovers(shell, docker, slugs[i] as string, `${r.baseDir}/${slugs[i]}`)).toEqual([]);
+    }
+    expect(await lsBase(r)).toBe("");
+  });
+
+  it("/preview destroy of a name that does not exist fails at once, asks nothing and leaves no lock file", async () => {
+    const r = await rig();
+    await shell.exec(["mkdir", "-p", r.baseDir]);
+    for (const text of ["/preview destroy does-not-exist", "/preview destroy does-not-exist --yes"]) {
+      const res = await r.send(text);
+      expect(res.final).toMatchObject({ status: "failure", title: "no preview named does-not-exist", nextStep: "/preview list shows the live ones." });
+      expect(res.final.buttons ?? []).toEqual([]);
+    }
+    expect(await lsBase(r)).toBe("");
+    expect(r.h.store.read().operations).toEqual([]);
+  });
+
+  it("destroy kills an image that ignores SIGTERM after previews.stop_timeout (2 s), not compose's 10 s", async () => {
+    const r = await rig({ template: "ignores-sigterm.yml" });
+    const branch = `sigterm/${uniqueName("t")}`;
+    const slug = toSlug(branch);
+    track(r, slug);
+    const up = await r.send(`/preview ${branch}`);
+    expect(up.final.status, JSON.stringify(up.final)).toMatch(/success|warning/);
+    const started = Date.now();
+    const gone = await r.send(`/preview destroy ${slug} --yes`);
+    const took = Date.now() - started;
+    expect(gone.final.status, JSON.stringify(gone.final)).toBe("success");
+    expect(took).toBeLessThan(8_000);
+    expect(await leftovers(shell, docker, slug, `${r.baseDir}/${slug}`)).toEqual([]);
+    expect(await lsBase(r)).toBe("");
+  });
+});

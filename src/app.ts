@@ -31,6 +31,7 @@ import { createDeployOp } from "./ops/deploy/create-deploy-op.js";
 import { createDeployRunners } from "./ops/deploy/deploy-runners.js";
 import { markInterruptedDeploys } from "./ops/deploy/mark-interrupted.js";
 import { preDeployBackup } from "./ops/deploy/pre-deploy-backup.js";
+import { createRestoreRunner } from "./ops/backups/restore-runner.js";
 import type { ApprovalDesk } from "./ops/approvals/create-approval-desk.js";
 import { createDnsFromConfig } from "./ops/dns/create-dns-from-config.js";
 import { createQueueingDns } from "./ops/dns/create-queueing-dns.js";
@@ -192,6 +193,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       log,
       shellFor,
       readSecret,
+      // The desk is built below, with the deploys; a restore request reaches it only after start.
+      restore: { environments: config.environments, composeFor, desk: () => desk },
       ...(previewsForJobs && config.previews
         ? {
             previews: {
@@ -229,7 +232,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         // A failed pre-deploy backup stops the deploy before the tag changes.
         backupFor: preDeployBackup(jobs.backups),
       });
-      desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: createDeployRunners(deploy) });
+      desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: { ...createDeployRunners(deploy), ...(jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {}) } });
       handlers.push(createDeployHandler({ environments: config.environments, deploy, desk: desk, store, notifier }));
       handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
     }

@@ -2,7 +2,7 @@ import type { Reply } from "../core/command.js";
 import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
 import { dumpId, type DatabaseBackups } from "../ops/backups/list-backups.js";
 import type { RetainedDump } from "../ops/backups/plan-retention.js";
-import { formatBytes } from "./format-bytes.js";
+import { formatBytes } from "../core/format-bytes.js";
 
 function drillMark(d: RetainedDump): string {
   const drill = d.sidecar?.drill;

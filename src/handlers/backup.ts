@@ -1,4 +1,4 @@
-import type { Reply, ReplyField } from "../core/command.js";
+import { actorKey, type Command, type ProgressFn, type Reply, type ReplyField } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
@@ -7,8 +7,12 @@ import type { JobInfo } from "../jobs/scheduler.js";
 import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.js";
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
 import { backupListReply, retentionDryRunReply } from "./backup-list-reply.js";
-import { formatBytes } from "./format-bytes.js";
+import { formatBytes } from "../core/format-bytes.js";
 import type { Handler } from "./handler.js";
+import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
+import type { RestoreOp } from "../ops/backups/create-restore-op.js";
+import { DUMP_ID } from "../ops/backups/resolve-dump.js";
+import { restoreDetails, restoreOutcomeReply, restorePlanReply } from "../ops/backups/restore-outcome-reply.js";
 
 export interface BackupHandlerOptions {
   ops: BackupOps;
@@ -16,6 +20,9 @@ export interface BackupHandlerOptions {
   /** The pre-backup job's schedule and last run, when the scheduler runs it. */
   jobInfo?: (name: string) => JobInfo | undefined;
   clock?: () => Date;
+  /** `/backup restore`, when restores are wired (with the approval desk for protected environments). */
+  restore?: RestoreOp;
+  desk?: () => ApprovalDesk | undefined;
 }
 
 function dumpLine(d: DumpStatus, env: EnvBackupStatus, zone: string): string {
@@ -43,8 +50,8 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run"];
-const SUBS = ["status", "run", "list", "retention"] as const;
+const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]"];
+const SUBS = ["status", "run", "list", "retention", "restore"] as const;
 type Sub = (typeof SUBS)[number];
 const DB_ARG = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -53,6 +60,8 @@ interface BackupArgs {
   sub: Sub;
   env?: string;
   db?: string;
+  /** restore: `latest` or a dump id. */
+  ref?: string;
   flags: Set<string>;
 }
 
@@ -91,13 +100,18 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     const [first, ...positional] = args.filter((a) => !a.startsWith("--"));
     const sub = (first ?? "status") as Sub;
     if (!SUBS.includes(sub)) throw new OpsError("bad_input", `unknown /backup arguments`, `Use one of: ${USAGE.join(" · ")}.`);
-    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"] };
-    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1 };
+    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run"] };
+    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3 };
     const bad = [...flags].find((f) => !allowed[sub].includes(f));
     if (bad !== undefined || positional.length > maxPositional[sub]) throw new OpsError("bad_input", `unknown /backup ${sub} arguments`, `Use ${USAGE.filter((u) => u.startsWith(`/backup ${sub}`)).join(" or ")}.`);
     const env = envArg(positional[0], sub !== "status", sub);
     const db = env !== undefined ? dbArg(env, positional[1]) : undefined;
-    return { sub, ...(env !== undefined ? { env } : {}), ...(db !== undefined ? { db } : {}), flags };
+    const ref = positional[2];
+    if (sub === "restore") {
+      if (db === undefined || ref === undefined) throw new OpsError("bad_input", "/backup restore needs an environment, a database and a dump", `Use /backup restore ${env ?? "<env>"} <db> <dump-id|latest> [--dry-run]; /backup list ${env ?? "<env>"} shows the ids.`);
+      if (ref !== "latest" && !DUMP_ID.test(ref)) throw new OpsError("bad_input", `"${escapeEcho(ref, 60)}" is not a dump id`, `Give latest or an id from /backup list ${env} ${db}, such as ${db}-20261123T025500Z.`);
+    }
+    return { sub, ...(env !== undefined ? { env } : {}), ...(db !== undefined ? { db } : {}), ...(ref !== undefined ? { ref } : {}), flags };
   }
 
   async function status(env: string | undefined): Promise<Reply> {
@@ -123,13 +137,29 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     };
   }
 
+  async function restore(command: Command, a: BackupArgs, progress: ProgressFn): Promise<Reply> {
+    const op = options.restore;
+    if (!op) throw new OpsError("config", "restores are not enabled in this bot", "Ask an admin to configure backups for this environment.");
+    const [env, db, ref] = [a.env as string, a.db as string, a.ref as string];
+    const plan = await op.plan(env, db, ref);
+    if (a.flags.has("--dry-run")) return restorePlanReply(plan, timeZone);
+    if (plan.protected) {
+      const desk = options.desk?.();
+      if (!desk) throw new OpsError("config", `${env} is protected and this bot has no approval flow for it`, `Configure environments.${env}.approval, then ask again.`);
+      // Bound to the exact dump (never "latest": a newer dump may appear before someone approves).
+      return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone) });
+    }
+    await progress(`restore of ${plan.dump.id} into ${env}/${db} started`);
+    return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress }), timeZone);
+  }
+
   return {
     name: "backup",
     summary: "database backups: run, status, list dumps, retention dry run",
     usage: USAGE,
     permission(args) {
       const a = parse(args);
-      const readOnly = a.sub !== "run";
+      const readOnly = a.sub !== "run" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
       return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
     async run(command, progress) {
@@ -139,6 +169,7 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
         await progress(`backup of ${name} started`);
         return runReply(await ops.run(name, progress), timeZone);
       }
+      if (a.sub === "restore") return restore(command, a, progress);
       if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock());
       if (a.sub === "retention") {
         if (!a.flags.has("--dry-run")) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);

@@ -9,6 +9,10 @@ import { createJobsHandler } from "../handlers/jobs.js";
 import { createStatusHandler } from "../handlers/status.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
 import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
+import { createRestoreOp, type RestoreOp } from "../ops/backups/create-restore-op.js";
+import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
+import type { ComposeClient } from "../ops/adapters/compose-client.js";
+import type { Environments } from "../config/environments-config.js";
 import { createHealthMonitor, type HealthMonitor } from "../ops/health/create-health-monitor.js";
 import { environmentHttpChecks } from "../ops/health/environment-http-checks.js";
 import type { Store } from "../store/store.js";
@@ -34,11 +38,15 @@ export interface JobsWiringOptions {
   previews?: { source: ExpiredPreviews; host: HostShell; baseDir: string };
   clock?: () => Date;
   fetch?: typeof fetch;
+  /** `/backup restore`: the deploy environments (protection, compose project, smoke checks) and the approval desk, built later. */
+  restore?: { environments: Environments; composeFor(host: string): ComposeClient; desk(): ApprovalDesk | undefined };
 }
 
 export interface JobsWiring {
   scheduler: Scheduler;
   backups: BackupOps;
+  /** Present when `restore` was given; its approved requests run through the desk's `restore` runner. */
+  restore?: RestoreOp;
   monitor: HealthMonitor;
   /** `/jobs`, `/backup`, `/status`. */
   handlers: Handler[];
@@ -54,6 +62,10 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
   const zone = jobs.time_zone;
   const clock = options.clock ?? (() => new Date());
   const backups = createBackupOps({ backups: options.backups, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, timeZone: zone, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const restore = options.restore
+    ? createRestoreOp({ backups, environments: options.restore.environments, shellFor: options.shellFor, composeFor: options.restore.composeFor, readSecret: options.readSecret, store, log, clock })
+    : undefined;
+  const restoreWiring = options.restore;
   const checks: HealthChecks = {
     ...options.healthChecks,
     http: [...options.healthChecks.http, ...environmentHttpChecks(options.environments ?? {}, options.healthChecks.http)],
@@ -95,10 +107,11 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
   return {
     scheduler,
     backups,
+    ...(restore ? { restore } : {}),
     monitor,
     handlers: [
       createJobsHandler({ scheduler, timeZone: zone }),
-      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name) }),
+      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
       createStatusHandler({ monitor, timeZone: zone, clock }),
     ],
   };

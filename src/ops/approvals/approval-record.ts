@@ -1,6 +1,6 @@
 import type { State } from "../../store/state.js";
 
-export type ApprovalKind = "deploy" | "rollback" | "migration" | "infra-down";
+export type ApprovalKind = "deploy" | "rollback" | "migration" | "infra-down" | "restore";
 export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
 
 export interface ApprovalVote {
@@ -31,6 +31,8 @@ export interface ApprovalRecord {
   /** Distinct approvals so far; the request is approved when there are `required` of them. */
   approvals: ApprovalVote[];
   required: number;
+  /** What the approver is shown besides env and ref (a restore: database, dump time and size). */
+  details?: Array<{ label: string; value: string }>;
   decidedBy?: string;
   decidedByName?: string;
   decidedAt?: string;

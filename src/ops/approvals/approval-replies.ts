@@ -2,6 +2,7 @@ import type { Reply } from "../../core/command.js";
 import type { ApprovalRecord } from "./approval-record.js";
 
 function what(record: ApprovalRecord): string {
+  if (record.kind === "restore") return `restore ${record.ref} into ${record.env}`;
   return record.kind === "rollback" ? `roll back ${record.env} to ${record.ref}` : `${record.kind} ${record.ref} to ${record.env}`;
 }
 
@@ -16,8 +17,12 @@ export function approvalRequestReply(record: ApprovalRecord): Reply {
     ],
     fields: [
       { label: "environment", value: record.env },
-      { label: "tag", value: `${record.currentTag ?? "(none)"} → ${record.ref}` },
-      { label: "migrations", value: record.migrations ? "will run" : "none" },
+      ...(record.kind === "restore"
+        ? (record.details ?? [])
+        : [
+            { label: "tag", value: `${record.currentTag ?? "(none)"} → ${record.ref}` },
+            { label: "migrations", value: record.migrations ? "will run" : "none" },
+          ]),
       { label: "requester", value: record.requesterName },
       { label: "request", value: record.id },
     ],

@@ -128,7 +128,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
         messages.delete(id);
         await auditDecision(command.actor, record, "allowed", "failure", `${decision} refused: request expired`);
         await announce({ status: "warning", title: `approval request ${id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
-        throw new OpsError("conflict", `approval request ${id} expired at ${record.expiresAt}; nothing was run`, `Ask again: /${record.kind === "rollback" ? `rollback ${record.env} --to ${record.ref}` : `deploy ${record.env} ${record.ref}`}`);
+        throw new OpsError("conflict", `approval request ${id} expired at ${record.expiresAt}; nothing was run`, `Ask again: /${record.kind === "rollback" ? `rollback ${record.env} --to ${record.ref}` : record.kind === "restore" ? `backup restore ${record.env} ${record.ref.replace(/-\d{8}T\d{6}Z$/, "")} ${record.ref}` : `deploy ${record.env} ${record.ref}`}`);
       }
       if (outcome.kind === "rejected") {
         const note = `Rejected by ${command.actor.name}; nothing was run.`;

@@ -16,6 +16,7 @@ export interface ApprovalRequestInput {
   requester: Actor;
   channelId: string;
   policy: ApprovalPolicy;
+  details?: Array<{ label: string; value: string }>;
 }
 
 export type Decision = "approve" | "reject";
@@ -100,6 +101,7 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
         status: "pending",
         approvals: [],
         required: input.policy.required,
+        ...(input.details ? { details: input.details } : {}),
       };
       await store.update((s) => {
         const cutoff = now.getTime() - keepMs;

@@ -16,6 +16,8 @@ export interface DumpDatabaseOptions {
   /** Directory of pg_dump / pg_restore on the host (PATH when unset). */
   pgBin?: string;
   timeoutMs: number;
+  /** Copy it to `<seed_dir>/<db>-latest.dump` (default true; a restore's safety dump is not seeded). */
+  seedCopy?: boolean;
 }
 
 export interface DumpedDatabase {
@@ -66,6 +68,10 @@ export async function dumpDatabase(options: DumpDatabaseOptions): Promise<Dumped
   } catch (err) {
     await host.exec(["rm", "-f", "--", partial], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
     throw err;
+  }
+  if (options.seedCopy === false) {
+    const size = await host.exec(["stat", "-c", "%s", "--", final], { timeoutMs: 30_000 });
+    return { path: final, latestPath: latest, bytes: Number(size.stdout.trim()) };
   }
   try {
     await host.exec(["cp", "--", final, latestPartial], { timeoutMs });

@@ -1,5 +1,5 @@
 import { Agent } from "node:http";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { Client } from "ssh2";
 import { OpsError } from "../../core/errors.js";
 import type { ContainerSummary, DockerClient, HealthEvent } from "./docker-client.js";
@@ -69,7 +69,10 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
   const agent = "ssh" in options ? new SshSocketAgent(() => options.ssh.connection(), options.socketPath) : new Agent({ keepAlive: true });
   // docker-modem passes `agent` to http.request; @types/dockerode does not declare it.
   const dockerOptions: Docker.DockerOptions & { agent: Agent } = { socketPath: options.socketPath, agent };
-  const docker = new Docker(dockerOptions);
+  // dockerode (with its gRPC/protobuf dependencies) is imported on the first API call, not at
+  // start-up: a one-shot `opsdeck run "/help"` or a bot that never touches Docker skips it.
+  let client: Promise<Docker> | undefined;
+  const docker = (): Promise<Docker> => (client ??= import("dockerode").then((m) => new m.default(dockerOptions)));
   const streams = new Set<NodeJS.ReadableStream & { destroy?: () => void }>();
   const where = "ssh" in options ? `Docker on the SSH host (${options.socketPath})` : `Docker at ${options.socketPath}`;
 
@@ -79,7 +82,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
   return {
     async listByLabel(label, opts = {}) {
       try {
-        const list = await docker.listContainers({ all: !opts.runningOnly, filters: { label: [checkLabel(label)] } });
+        const list = await (await docker()).listContainers({ all: !opts.runningOnly, filters: { label: [checkLabel(label)] } });
         return list.map((c) => ({
           id: c.Id,
           name: (c.Names[0] ?? "").replace(/^\//, ""),
@@ -96,7 +99,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
     async inspect(id) {
       let info: Docker.ContainerInspectInfo;
       try {
-        info = await docker.getContainer(id).inspect();
+        info = await (await docker()).getContainer(id).inspect();
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 404) {
           throw new OpsError("not_found", `container ${id.slice(0, 64)} does not exist`, "List the containers again; it may have been removed.", { cause: e });
@@ -116,7 +119,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
     async onHealthEvents(label, listener) {
       let stream: NodeJS.ReadableStream & { destroy?: () => void };
       try {
-        stream = await docker.getEvents({ filters: { type: ["container"], event: ["health_status"], label: [checkLabel(label)] } });
+        stream = await (await docker()).getEvents({ filters: { type: ["container"], event: ["health_status"], label: [checkLabel(label)] } });
       } catch (e) {
         throw fail("subscribing to health events", e);
       }
@@ -138,7 +141,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
 
     async listNetworks(label) {
       try {
-        const list = await docker.listNetworks({ filters: { label: [checkLabel(label)] } });
+        const list = await (await docker()).listNetworks({ filters: { label: [checkLabel(label)] } });
         return list.map((n) => n.Name);
       } catch (e) {
         throw fail("listing networks", e);
@@ -147,7 +150,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
 
     async listVolumes(label) {
       try {
-        const list = await docker.listVolumes({ filters: { label: [checkLabel(label)] } });
+        const list = await (await docker()).listVolumes({ filters: { label: [checkLabel(label)] } });
         return (list.Volumes ?? []).map((v) => v.Name);
       } catch (e) {
         throw fail("listing volumes", e);

@@ -7,7 +7,7 @@ import { OpsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import type { Redactor } from "../core/redact.js";
-import { escapeEcho } from "../core/validate.js";
+import { commandInputRefusal, escapeEcho, showDisallowedChars } from "../core/validate.js";
 import type { Handler } from "../handlers/handler.js";
 import type { Store } from "../store/store.js";
 
@@ -86,8 +86,12 @@ export function createRouter(options: RouterOptions): Router {
     });
   }
 
-  async function dispatch(command: Command): Promise<Reply> {
+  async function dispatch(received: Command): Promise<Reply> {
     const started = performance.now();
+    // The input allowlist, for every front end: text that is not printable ASCII is refused below,
+    // and from here on only its `<U+202E>` form is recorded or echoed.
+    const badInput = commandInputRefusal(received);
+    const command: Command = badInput ? { ...received, name: showDisallowedChars(received.name), args: received.args.map(showDisallowedChars) } : received;
     let posted = false;
     /** `safe` must already be redacted. */
     const sendSafe = async (safe: Reply): Promise<void> => {
@@ -112,6 +116,7 @@ export function createRouter(options: RouterOptions): Router {
       if (wait > 0) {
         throw new OpsError("busy", `too many commands: the limit is ${perMinute} a minute per person`, `Wait ${wait} s and try again.`);
       }
+      if (badInput) throw badInput;
       if (command.name === "help" || command.name === "opsdeck") {
         decision = "allowed";
         reply = helpReply(handlers);

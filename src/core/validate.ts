@@ -2,19 +2,100 @@ import { OpsError } from "./errors.js";
 
 export const MAX_COMMAND_LENGTH = 2000;
 
+/** Names for the invisible characters people (and attackers) most often paste. */
+const KNOWN_INVISIBLE: Record<number, string> = {
+  0x00a0: "no-break space",
+  0x00ad: "soft hyphen",
+  0x061c: "Arabic letter mark",
+  0x200b: "zero-width space",
+  0x200c: "zero-width non-joiner",
+  0x200d: "zero-width joiner",
+  0x200e: "left-to-right mark",
+  0x200f: "right-to-left mark",
+  0x202a: "left-to-right embedding",
+  0x202b: "right-to-left embedding",
+  0x202c: "pop directional formatting",
+  0x202d: "left-to-right override",
+  0x202e: "right-to-left override",
+  0x2060: "word joiner",
+  0x2066: "left-to-right isolate",
+  0x2067: "right-to-left isolate",
+  0x2068: "first strong isolate",
+  0x2069: "pop directional isolate",
+  0xfeff: "zero-width no-break space (byte order mark)",
+};
+
+/** `U+202E (right-to-left override)`, `U+0009 (a control character)`, `U+00E9`. */
+export function describeCodePoint(cp: number): string {
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+  const name = Object.hasOwn(KNOWN_INVISIBLE, cp) ? KNOWN_INVISIBLE[cp] : cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) ? "a control character" : /\p{Cf}/u.test(String.fromCodePoint(cp)) ? "a format character" : undefined;
+  return name ? `${hex} (${name})` : hex;
+}
+
+/**
+ * The first character of `text` outside printable ASCII (U+0020..U+007E), with its 1-based
+ * position in code points, or undefined. This is the allowlist DESIGN names: anything else —
+ * controls, bidi overrides, zero-width and other format characters, any non-ASCII letter left
+ * after NFKC — could hide what a command really says, in chat, in the audit log or on a host.
+ */
+export function findDisallowedChar(text: string): { codePoint: number; position: number } | undefined {
+  let position = 0;
+  for (const ch of text) {
+    position++;
+    const codePoint = ch.codePointAt(0) ?? 0;
+    if (codePoint < 0x20 || codePoint > 0x7e) return { codePoint, position };
+  }
+  return undefined;
+}
+
+/** Throws `OpsError("bad_input")` naming the first character outside printable ASCII. */
+export function assertPrintableAscii(text: string): void {
+  const bad = findDisallowedChar(text);
+  if (!bad) return;
+  if (bad.codePoint === 0x0a || bad.codePoint === 0x0d) {
+    throw new OpsError("bad_input", `the command contains a line break (position ${bad.position})`, "Type the command on one line.");
+  }
+  throw new OpsError(
+    "bad_input",
+    `the command contains ${describeCodePoint(bad.codePoint)} at position ${bad.position}; commands are printable ASCII only`,
+    "Retype the command by hand: pasted text can carry invisible or direction-changing characters.",
+  );
+}
+
+/** `text` with every character outside printable ASCII shown as `<U+202E>`: safe to record and echo. */
+export function showDisallowedChars(text: string): string {
+  return Array.from(text, (ch) => {
+    const cp = ch.codePointAt(0) ?? 0;
+    return cp < 0x20 || cp > 0x7e ? `<U+${cp.toString(16).toUpperCase().padStart(4, "0")}>` : ch;
+  }).join("");
+}
+
+/**
+ * The refusal for a command whose name or arguments are not printable ASCII, or undefined.
+ * The router checks every command here, whatever front end built it (typed text, a button
+ * value, a job), before anything else reads it.
+ */
+export function commandInputRefusal(command: { name: string; args: string[] }): OpsError | undefined {
+  try {
+    assertPrintableAscii([`/${command.name}`, ...command.args].join(" "));
+    return undefined;
+  } catch (err) {
+    if (err instanceof OpsError) return err;
+    throw err;
+  }
+}
+
 /**
  * Normalise chat text: Unicode NFKC (full-width and look-alike forms fold to ASCII where they
- * can), then reject control characters other than space. Newlines in a command are refused:
- * nothing we accept spans lines.
+ * can), then refuse anything but printable ASCII. Newlines in a command are refused: nothing
+ * we accept spans lines.
  */
 export function normalizeInput(text: string): string {
   const t = text.normalize("NFKC").trim();
   if (t.length > MAX_COMMAND_LENGTH) {
     throw new OpsError("bad_input", `the command is ${t.length} characters long; the limit is ${MAX_COMMAND_LENGTH}`, "Shorten it and try again.");
   }
-  if (/[\u0000-\u001f\u007f]/.test(t)) {
-    throw new OpsError("bad_input", "the command contains a line break or a control character", "Type the command on one line.");
-  }
+  assertPrintableAscii(t);
   return t;
 }
 

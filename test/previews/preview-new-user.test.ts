@@ -4,9 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { createRedactor } from "../../src/core/redact.js";
+import { pullImages } from "../../src/ops/previews/pull-images.js";
 import { toSlug } from "../../src/ops/previews/slug.js";
-import { uniqueName } from "../support/test-env.js";
-import { forceClean, leftovers, makeDocker, makeRig, makeShell, type PreviewRig } from "./preview-support.js";
+import { repoRoot, uniqueName } from "../support/test-env.js";
+import { env, forceClean, leftovers, makeDocker, makeRig, makeShell, type PreviewRig } from "./preview-support.js";
 
 let shell: SshHostShell;
 let docker: DockerClient;
@@ -53,7 +55,9 @@ describe("previews tried as a new user would", () => {
     const results = await Promise.all(branches.map((b) => r.send(`/preview ${b}`)));
     for (const [i, res] of results.entries()) {
       const slug = slugs[i] as string;
-      expect(res.final.status, JSON.stringify(res.final)).toMatch(/success|warning/);
+      // previews.pull defaults to missing: the local test image is used without a pull warning.
+      expect(res.final.status, JSON.stringify(res.final)).toBe("success");
+      expect(res.final.lines?.join("\n")).not.toContain("Note:");
       expect(`preview-${slug}`.length).toBeLessThanOrEqual(63);
       const containers = await docker.listByLabel(`opsdeck.preview=${slug}`);
       expect(containers.length).toBe(2);
@@ -96,5 +100,35 @@ describe("previews tried as a new user would", () => {
     expect(took).toBeLessThan(8_000);
     expect(await leftovers(shell, docker, slug, `${r.baseDir}/${slug}`)).toEqual([]);
     expect(await lsBase(r)).toBe("");
+  });
+
+  it("previews.pull: missing uses a local image silently, always warns when the pull fails, never refuses a missing image", async () => {
+    const redact = createRedactor();
+    const local = env.images.busybox;
+    const absent = `opsdeck-test/absent-${uniqueName("img")}:1`;
+    const quiet: string[] = [];
+    await pullImages(shell, redact, [local], quiet, "missing");
+    await pullImages(shell, redact, [local], quiet, "never");
+    expect(quiet).toEqual([]);
+    const noisy: string[] = [];
+    await pullImages(shell, redact, [local], noisy, "always");
+    expect(noisy).toEqual([`pulling ${local} failed; the copy already on preview1 was used`]);
+    await expect(pullImages(shell, redact, [absent], [], "never")).rejects.toMatchObject({
+      message: `the preview images are not on host preview1 and could not be pulled: ${absent}: not on the host and previews.pull is never`,
+      nextStep: expect.stringContaining("previews.pull: missing"),
+    });
+    await expect(pullImages(shell, redact, [absent], [], "missing")).rejects.toMatchObject({ code: "remote_failed" });
+  });
+
+  it("the shipped template deploys when image and previews.entry.port agree (busybox on 8080, as nginx on 80)", async () => {
+    const r = await rig({ template: `${repoRoot}templates/preview/docker-compose.yml`, config: { entry: { service: "app", port: 8080 } } });
+    const branch = `default/${uniqueName("d")}`;
+    const slug = toSlug(branch);
+    track(r, slug);
+    const res = await r.send(`/preview ${branch}`);
+    expect(res.final.status, JSON.stringify(res.final)).toBe("success");
+    const [app] = await docker.listByLabel(`opsdeck.preview=${slug}`);
+    expect(app?.health).toBe("healthy");
+    expect((await r.send(`/preview destroy ${slug} --yes`)).final.status).toBe("success");
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { loadConfig } from "../../src/config/load-config.js";
 import { OpsError } from "../../src/core/errors.js";
 import { checkRenderedCompose, renderTemplate, type TemplateValues } from "../../src/ops/previews/render-template.js";
 import { repoRoot } from "../support/test-env.js";
@@ -54,7 +55,7 @@ describe("renderTemplate", () => {
 describe("the shipped template", () => {
   const text = readFileSync(`${repoRoot}templates/preview/docker-compose.yml`, "utf8");
   it("renders, labels every service, network and volume and has its own network", () => {
-    const rendered = renderTemplate(text, values);
+    const rendered = renderTemplate(text, { ...values, entry_port: "80" });
     const shape = checkRenderedCompose(rendered, values.slug, values.network);
     expect(shape.services).toEqual(["app"]);
     expect(shape.images).toEqual([values.image]);
@@ -62,6 +63,24 @@ describe("the shipped template", () => {
     expect(doc.version).toBeUndefined();
     expect(doc.services.app.healthcheck).toBeDefined();
     expect(doc.services.app.environment["DB_PASSWORD"]).toBe("${DB_PASSWORD}");
+  });
+});
+
+describe("the embedded default (config/opsdeck.yaml)", () => {
+  it("health-checks the port its image listens on: nginx on 80, previews.entry.port 80", () => {
+    const previews = loadConfig(`${repoRoot}config/opsdeck.yaml`).config.previews;
+    expect(previews?.image.replace("{ref}", previews.default_ref)).toBe("nginx:1.27-alpine");
+    expect(previews?.entry).toEqual({ service: "app", port: 80 });
+    const text = readFileSync(`${repoRoot}${previews?.template}`, "utf8");
+    const doc = parse(renderTemplate(text, { ...values, entry_port: String(previews?.entry?.port) })) as { services: Record<string, { healthcheck: { test: string[] } }> };
+    expect(Object.keys(doc.services)).toEqual([previews?.entry?.service]);
+    expect(doc.services.app?.healthcheck.test.join(" ")).toContain("http://127.0.0.1:80/");
+  });
+
+  it("names previews.entry when a template uses {{entry_port}} without it", () => {
+    const err = opsError(() => renderTemplate("p: {{entry_port}}", values));
+    expect(err.message).toBe("the preview template uses {{entry_port}} but previews.entry is not set");
+    expect(err.nextStep).toContain("previews.entry: { service: app, port: 80 }");
   });
 });
 

@@ -183,6 +183,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     // Render first: a broken template fails before anything is reserved or touched.
     const rendered = renderTemplate(await readFile(templatePath, "utf8"), {
       slug, project: n.project, network: n.network, image, hostname: n.hostname, url: n.url, ref, vars: config.vars,
+      ...(config.entry ? { entry_port: String(config.entry.port) } : {}),
     });
     const shape = checkRenderedCompose(rendered, slug, n.network);
 
@@ -268,9 +269,9 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     await host.writeFile(n.composeFile, a.rendered, 0o644);
     await say(progress, `Preview ${n.slug}: checking the compose file…`);
     await compose.validate(project);
-    await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and pulling images…`);
+    await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and ${config.pull === "never" ? "checking" : "pulling"} images (previews.pull: ${config.pull})…`);
     // Wait for both before failing, so the clean-up never races a pull still running on the host.
-    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages(host, redact, a.shape.images, a.warnings)]);
+    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages(host, redact, a.shape.images, a.warnings, config.pull)]);
     if (published.status === "rejected") throw published.reason;
     if (pulled.status === "rejected") throw pulled.reason;
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);

@@ -11,6 +11,8 @@ export interface TemplateValues {
   hostname: string;
   url: string;
   ref: string;
+  /** `previews.entry.port`, when configured: the port the entry service answers on. */
+  entry_port?: string;
   vars: Record<string, string>;
 }
 
@@ -18,8 +20,8 @@ export interface TemplateValues {
 const SAFE_VALUE = /^[A-Za-z0-9._:/@+=,%-]*$/;
 
 /**
- * Fill `{{slug}}`, `{{project}}`, `{{network}}`, `{{image}}`, `{{hostname}}`, `{{url}}`, `{{ref}}`
- * and `{{vars.NAME}}`. An unknown placeholder is an error, not an empty string: a typo in a
+ * Fill `{{slug}}`, `{{project}}`, `{{network}}`, `{{image}}`, `{{hostname}}`, `{{url}}`, `{{ref}}`,
+ * `{{entry_port}}` (from `previews.entry.port`) and `{{vars.NAME}}`. An unknown placeholder is an error, not an empty string: a typo in a
  * template must not deploy something half-configured. Every value is checked against a small
  * allowlist so a value cannot change the YAML's structure. Whole-line `#` comments are not filled.
  */
@@ -32,8 +34,11 @@ export function renderTemplate(template: string, values: TemplateValues): string
   };
   const fill = (line: string): string => line.replace(/\{\{\s*([A-Za-z0-9_.]*)\s*\}\}/g, (_m, key: string) => {
     const value = lookup(key);
+    if (value === undefined && key === "entry_port") {
+      throw new OpsError("config", "the preview template uses {{entry_port}} but previews.entry is not set", "Set previews.entry: { service: app, port: 80 } (the service and port that answer the preview's URL).");
+    }
     if (value === undefined) {
-      throw new OpsError("config", `the preview template uses an unknown placeholder {{${key}}}`, "Use one of {{slug}}, {{project}}, {{network}}, {{image}}, {{hostname}}, {{url}}, {{ref}}, {{vars.NAME}} (NAME declared under previews.vars).");
+      throw new OpsError("config", `the preview template uses an unknown placeholder {{${key}}}`, "Use one of {{slug}}, {{project}}, {{network}}, {{image}}, {{hostname}}, {{url}}, {{ref}}, {{entry_port}}, {{vars.NAME}} (NAME declared under previews.vars).");
     }
     if (!SAFE_VALUE.test(value)) {
       throw new OpsError("config", `the value for {{${key}}} contains characters that are not allowed in the template`, "Use letters, digits and . _ : / @ + = , % - only.");

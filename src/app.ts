@@ -7,6 +7,7 @@ import { createAuditLog } from "./core/audit-log.js";
 import { createAuthorize } from "./core/authorize.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
+import type { Reply } from "./core/command.js";
 import type { AlertTarget, Notifier } from "./core/notifier.js";
 import { createRedactor, type Redactor } from "./core/redact.js";
 import { Secret } from "./core/secret.js";
@@ -23,6 +24,7 @@ import { expiredPreviewsFrom } from "./jobs/ttl-cleanup-job.js";
 import type { ComposeClient } from "./ops/adapters/compose-client.js";
 import { createComposeClient } from "./ops/adapters/docker-compose-client.js";
 import { createDockerClientForHost, createHostShell } from "./ops/adapters/create-host-shell.js";
+import { createHostKeyPins } from "./ops/adapters/host-key-pins.js";
 import type { DockerClient } from "./ops/adapters/docker-client.js";
 import type { HostShell } from "./ops/adapters/host-shell.js";
 import { createApprovalDesk } from "./ops/approvals/create-approval-desk.js";
@@ -109,6 +111,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
     const alertTargets: AlertTarget[] = [logTarget, ...(options.alertTargets ?? [])];
     const notifier = createAlertNotifier(alertTargets, { log });
+    // Host-key notices from connections opened during start-up wait for `reportStartup`, like the
+    // other start-up reports, so they reach the chat alert channels.
+    const earlyHostKeyNotices: Reply[] = [];
+    let startupReported = false;
+    const hostKeys = createHostKeyPins({
+      store,
+      notify: async (reply) => {
+        if (startupReported) await notifier.notify(reply);
+        else earlyHostKeyNotices.push(reply);
+      },
+    });
     /** Read a secret by variable name and make sure it can never be printed. */
     const readSecret = (name: string): Secret | undefined => {
       const v = readSecretEnv(name, env);
@@ -131,6 +144,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const shell = createHostShell(name, hostConfig(name), {
         resolvePath: (p: string) => resolveConfigPath(loaded, p),
         readSecretEnv: (n: string) => readSecret(n)?.reveal(),
+        hostKeys,
       });
       shells.set(name, shell);
       shellClosers.push(() => shell.close());
@@ -308,6 +322,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       jobs,
       dataDir,
       async reportStartup() {
+        startupReported = true;
+        for (const notice of earlyHostKeyNotices.splice(0)) await notifier.notify(notice);
         for (const op of interrupted.splice(0)) {
           await notifier.notify({
             status: "warning",

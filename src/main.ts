@@ -23,6 +23,11 @@ async function main(argv: string[]): Promise<number> {
     stdout.write(`config ${loaded.path} is valid\n`);
     return 0;
   }
+  if (args.mode === "trust-host") {
+    const { runTrustHost } = await import("./cli-trust-host.js");
+    stdout.write(`${await runTrustHost(loaded, args.host ?? "", args.fingerprint ?? "")}\n`);
+    return 0;
+  }
   // Loaded lazily so `check-config` and `--help` do not pay for (or depend on) every adapter.
   const { createApp } = await import("./app.js");
   const app = await createApp({ loaded });

@@ -45,11 +45,22 @@ export interface TelegramHighWaterMark {
   at: string;
 }
 
+/** An SSH host key pinned on first use (owned by src/ops/adapters/host-key-pins.ts). */
+export interface HostKeyPin {
+  /** `SHA256:<base64>`, as OpenSSH prints it. */
+  fingerprint: string;
+  /** `address:port` it was seen at. */
+  address: string;
+  firstSeenAt: string;
+}
+
 export interface State {
   version: 1;
   previews: PreviewRecord[];
   operations: OperationRecord[];
   deliveries: DeliveryRecord[];
+  /** Host name from the config → its pinned SSH host key. */
+  hostKeys?: Record<string, HostKeyPin>;
   /** Highest Telegram `update_id` processed, per bot id; owned by src/bot/telegram/update-high-water.ts. */
   telegramHighWater?: Record<string, TelegramHighWaterMark>;
   /** Free-form collections owned by later features (deployments, approvals, alerts, job runs…). */

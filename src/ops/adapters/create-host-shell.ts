@@ -3,6 +3,7 @@ import { OpsError } from "../../core/errors.js";
 import { Secret } from "../../core/secret.js";
 import type { DockerClient } from "./docker-client.js";
 import { createDockerClient } from "./dockerode-client.js";
+import type { HostKeyPins } from "./host-key-pins.js";
 import type { HostShell } from "./host-shell.js";
 import { createLocalHostShell } from "./local-host-shell.js";
 import { createSshHostShell, type SshHostShell } from "./ssh-host-shell.js";
@@ -12,6 +13,8 @@ export interface CreateHostShellOptions {
   resolvePath(p: string): string;
   /** Read a secret environment variable by name (for the key passphrase). */
   readSecretEnv(name: string): string | undefined;
+  /** Trust-on-first-use pins for SSH hosts without host_key_fingerprint (see host-key-pins.ts). */
+  hostKeys?: HostKeyPins;
 }
 
 /** The shell for one configured host: the local machine or an SSH connection (opened lazily). */
@@ -21,6 +24,7 @@ export function createHostShell(name: string, host: Host, opts: CreateHostShellO
     ...(host.read_limit_bytes !== undefined ? { readLimitBytes: host.read_limit_bytes } : {}),
   };
   if (host.type === "local") return createLocalHostShell({ name, commandTimeoutMs: host.command_timeout, ...limits });
+  const pins = opts.hostKeys;
   let passphrase: Secret | undefined;
   if (host.key_passphrase_env !== undefined) {
     const value = opts.readSecretEnv(host.key_passphrase_env);
@@ -39,6 +43,7 @@ export function createHostShell(name: string, host: Host, opts: CreateHostShellO
     ...limits,
     ...(passphrase ? { passphrase } : {}),
     ...(host.host_key_fingerprint ? { hostKeyFingerprint: host.host_key_fingerprint } : {}),
+    ...(pins ? { checkHostKey: (fingerprint: string) => pins.check(name, `${host.address}:${host.port}`, fingerprint) } : {}),
   });
 }
 

@@ -31,6 +31,11 @@ export interface SshHostShellOptions {
   /** `SHA256:<base64>` of the host key, as `ssh-keygen -lf` prints it; any other key is refused. */
   hostKeyFingerprint?: string;
   /**
+   * Asked about the host key when no `hostKeyFingerprint` is set (trust on first use, see
+   * host-key-pins.ts); throws to refuse the key, before we authenticate.
+   */
+  checkHostKey?: (fingerprint: string) => Promise<void>;
+  /**
    * Sessions (commands, SFTP) open at once on the one connection. OpenSSH's `MaxSessions`
    * defaults to 10; more callers wait their turn. Docker socket forwards do not count.
    */
@@ -89,6 +94,8 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
       throw new OpsError("config", `${name}: cannot read the SSH key file ${options.keyPath}: ${(e as Error).message}`, "Fix key_path for this host in the config, or create the key.", { cause: e });
     }
     let keyMismatch: string | null = null;
+    let refusal: unknown;
+    const { checkHostKey } = options;
     const expected = options.hostKeyFingerprint?.replace(/^SHA256:/, "").replace(/=+$/, "");
     const ssh = new NodeSSH();
     try {
@@ -102,17 +109,28 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
         keepaliveCountMax: 3,
         readyTimeout: Math.min(commandTimeoutMs, 20_000),
         hostVerifier:
-          expected === undefined
-            ? undefined
-            : (key: Buffer): boolean => {
+          expected !== undefined
+            ? (key: Buffer): boolean => {
                 const got = sshKeyFingerprint(key);
                 if (got === `SHA256:${expected}`) return true;
                 keyMismatch = got;
                 return false;
-              },
+              }
+            : checkHostKey === undefined
+              ? undefined
+              : (key: Buffer, verify: (ok: boolean) => void): void => {
+                  checkHostKey(sshKeyFingerprint(key)).then(
+                    () => verify(true),
+                    (err: unknown) => {
+                      refusal = err;
+                      verify(false);
+                    },
+                  );
+                },
       });
     } catch (e) {
       ssh.dispose();
+      if (refusal !== undefined) throw refusal;
       if (keyMismatch !== null) {
         throw new OpsError(
           "config",

@@ -1,7 +1,7 @@
 import { actorKey, type Command, type ProgressFn, type Reply, type ReplyField } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
-import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
+import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import { PRE_BACKUP_JOB, reportFailures } from "../jobs/pre-backup-job.js";
 import type { JobInfo } from "../jobs/scheduler.js";
 import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.js";
@@ -11,6 +11,7 @@ import { formatBytes } from "../core/format-bytes.js";
 import type { Handler } from "./handler.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { RestoreOp } from "../ops/backups/create-restore-op.js";
+import { drillLine, type DrillOp } from "../ops/backups/create-drill-op.js";
 import { DUMP_ID } from "../ops/backups/resolve-dump.js";
 import { restoreDetails, restoreOutcomeReply, restorePlanReply } from "../ops/backups/restore-outcome-reply.js";
 
@@ -23,6 +24,8 @@ export interface BackupHandlerOptions {
   /** `/backup restore`, when restores are wired (with the approval desk for protected environments). */
   restore?: RestoreOp;
   desk?: () => ApprovalDesk | undefined;
+  /** `/backup drill`, and the last drill per database in `/backup status`. */
+  drill?: DrillOp;
 }
 
 function dumpLine(d: DumpStatus, env: EnvBackupStatus, zone: string): string {
@@ -50,8 +53,8 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]"];
-const SUBS = ["status", "run", "list", "retention", "restore"] as const;
+const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]", "/backup drill <env> [db]"];
+const SUBS = ["status", "run", "list", "retention", "restore", "drill"] as const;
 type Sub = (typeof SUBS)[number];
 const DB_ARG = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -100,8 +103,8 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     const [first, ...positional] = args.filter((a) => !a.startsWith("--"));
     const sub = (first ?? "status") as Sub;
     if (!SUBS.includes(sub)) throw new OpsError("bad_input", `unknown /backup arguments`, `Use one of: ${USAGE.join(" · ")}.`);
-    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run"] };
-    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3 };
+    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run"], drill: [] };
+    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3, drill: 2 };
     const bad = [...flags].find((f) => !allowed[sub].includes(f));
     if (bad !== undefined || positional.length > maxPositional[sub]) throw new OpsError("bad_input", `unknown /backup ${sub} arguments`, `Use ${USAGE.filter((u) => u.startsWith(`/backup ${sub}`)).join(" or ")}.`);
     const env = envArg(positional[0], sub !== "status", sub);
@@ -126,6 +129,20 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
       lines.push(job.last ? `last pre-backup: ${job.last.result} at ${formatLocalTime(job.last.start, timeZone)}${job.last.summary ? ` — ${job.last.summary}` : ""}` : "last pre-backup: never run");
       lines.push(job.next ? `next pre-backup: ${formatLocalTime(job.next, timeZone)}` : "next pre-backup: not scheduled");
     } else lines.push("the pre-backup job is not enabled (jobs.pre_backup)");
+    if (options.drill) {
+      for (const s of statuses) {
+        const cfg = ops.configOf(s.env);
+        for (const db of await ops.list(s.env)) {
+          const last = db.dumps.filter((d) => d.sidecar?.drill).sort((a, b) => Date.parse(b.sidecar?.drill?.at ?? "") - Date.parse(a.sidecar?.drill?.at ?? ""))[0];
+          const drill = last?.sidecar?.drill;
+          const age = drill ? clock().getTime() - Date.parse(drill.at) : 0;
+          const value = !drill
+            ? "⚠ never drilled"
+            : `${drill.ok ? "passed" : "⚠ FAILED"} ${formatLocalTime(drill.at, timeZone)} (${formatDuration(age)} ago)${age > cfg.drill_max_age ? ` · ⚠ older than ${formatDuration(cfg.drill_max_age)}` : ""}`;
+          fields.push({ label: `${s.env}/${db.name} drill`, value });
+        }
+      }
+    }
     const flagged = fields.filter((f) => f.value.includes("⚠")).length;
     return {
       status: flagged > 0 ? "warning" : "info",
@@ -155,11 +172,11 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
 
   return {
     name: "backup",
-    summary: "database backups: run, status, list dumps, retention dry run",
+    summary: "database backups: run, status, list dumps, retention dry run, restore (with approval for protected envs), restore drills",
     usage: USAGE,
     permission(args) {
       const a = parse(args);
-      const readOnly = a.sub !== "run" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
+      const readOnly = a.sub !== "run" && a.sub !== "drill" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
       return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
     async run(command, progress) {
@@ -170,6 +187,17 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
         return runReply(await ops.run(name, progress), timeZone);
       }
       if (a.sub === "restore") return restore(command, a, progress);
+      if (a.sub === "drill") {
+        if (!options.drill) throw new OpsError("config", "restore drills are not enabled in this bot", "Ask an admin to configure backups.");
+        const reports = await options.drill.drill(a.env as string, a.db, actorKey(command.actor), progress);
+        const failed = reports.filter((r) => !r.ok);
+        return {
+          status: failed.length > 0 ? "failure" : "success",
+          title: `restore drill of ${a.env}: ${reports.length - failed.length}/${reports.length} passed`,
+          lines: reports.map(drillLine),
+          ...(failed.length > 0 ? { nextStep: "The dump did not restore as expected: check the problems above, take a new dump (/backup run) and drill again." } : {}),
+        };
+      }
       if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock());
       if (a.sub === "retention") {
         if (!a.flags.has("--dry-run")) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);

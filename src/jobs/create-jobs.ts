@@ -10,6 +10,8 @@ import { createStatusHandler } from "../handlers/status.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
 import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
 import { createRestoreOp, type RestoreOp } from "../ops/backups/create-restore-op.js";
+import { createDrillOp } from "../ops/backups/create-drill-op.js";
+import { createBackupDrillJob } from "./backup-drill-job.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { ComposeClient } from "../ops/adapters/compose-client.js";
 import type { Environments } from "../config/environments-config.js";
@@ -66,6 +68,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     ? createRestoreOp({ backups, environments: options.restore.environments, shellFor: options.shellFor, composeFor: options.restore.composeFor, readSecret: options.readSecret, store, log, clock })
     : undefined;
   const restoreWiring = options.restore;
+  const drills = createDrillOp({ backups, shellFor: options.shellFor, readSecret: options.readSecret, notifier, store, clock, reminderMs: jobs.health_alerts.reminder_every });
   const checks: HealthChecks = {
     ...options.healthChecks,
     http: [...options.healthChecks.http, ...environmentHttpChecks(options.environments ?? {}, options.healthChecks.http)],
@@ -101,6 +104,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     );
   }
   if (jobs.pre_backup.enabled && Object.keys(options.backups).length > 0) defs.push(createPreBackupJob({ backups, time: jobs.pre_backup.time }));
+  if (jobs.backup_drill.enabled && Object.keys(options.backups).length > 0) defs.push(createBackupDrillJob({ backups, drills, cron: jobs.backup_drill.cron }));
   const checkCount = checks.http.length + checks.hosts.length;
   if (jobs.health_alerts.enabled && checkCount > 0) defs.push(createHealthAlertsJob({ monitor, everyMs: jobs.health_alerts.every }));
   const scheduler = createScheduler({ jobs: defs, store, notifier, redact, log, timeZone: zone, clock });
@@ -111,7 +115,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     monitor,
     handlers: [
       createJobsHandler({ scheduler, timeZone: zone }),
-      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
+      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, drill: drills, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
       createStatusHandler({ monitor, timeZone: zone, clock }),
     ],
   };

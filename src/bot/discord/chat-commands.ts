@@ -10,7 +10,7 @@ export const CHAT_COMMANDS: readonly ChatCommandInfo[] = [
   { name: "preview", description: "Preview environments: create, list, extend, destroy", hint: "feature-x --ttl 2d | list | destroy feature-x" },
   { name: "deploy", description: "Deploy a ref to an environment", hint: "staging v1.4.2" },
   { name: "seed", description: "Seed an environment's database", hint: "staging demo" },
-  { name: "backup", description: "Back up or list an environment's databases", hint: "prod | list prod" },
+  { name: "backup", description: "Back up, list, restore or drill an environment's databases", hint: "run prod | list prod | restore prod shop latest | drill prod" },
   { name: "rollback", description: "Roll an environment back to an earlier deploy", hint: "staging" },
   { name: "runbook", description: "Run a configured runbook", hint: "restart-workers staging" },
   { name: "infra", description: "Servers and DNS", hint: "servers | dns list" },

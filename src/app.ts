@@ -103,7 +103,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   try {
     const store = await openStore(dataDir);
     const auditPath = join(dataDir, "audit.jsonl");
-    const audit = createAuditLog(auditPath, redact);
+    const audit = createAuditLog(auditPath, redact, { maxBytes: config.audit.max_bytes, keep: config.audit.keep });
     const metrics = createMetrics();
     const logTarget: AlertTarget = {
       platform: "log",
@@ -278,6 +278,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     }
 
     const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store, commandsPerMinute: config.commands_per_minute });
+    closers.push(() => router.close());
 
     // Start-up reconciliation: nothing running survives a restart. State is fixed now, before any
     // command runs; the reports wait for `reportStartup`, so they reach the chat alert channels

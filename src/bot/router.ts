@@ -9,6 +9,8 @@ import type { Metrics } from "../core/metrics.js";
 import type { Redactor } from "../core/redact.js";
 import { commandInputRefusal, escapeEcho, showDisallowedChars } from "../core/validate.js";
 import type { Handler } from "../handlers/handler.js";
+import { createRefusalTally, type RefusalKind } from "../core/refusal-tally.js";
+import { createDeliveryLedger } from "../store/delivery-ledger.js";
 import type { Store } from "../store/store.js";
 
 export interface RouterOptions {
@@ -30,6 +32,8 @@ export interface Router {
   /** Run a command and send its replies through `command.respond`/`update`. Returns the final reply. */
   dispatch(command: Command): Promise<Reply>;
   handlers(): Handler[];
+  /** Write the refusal counts still pending to the audit log. */
+  close(): Promise<void>;
 }
 
 
@@ -74,17 +78,13 @@ export function createRouter(options: RouterOptions): Router {
     }
   }
 
-  async function seenBefore(command: Command): Promise<boolean> {
-    if (!command.deliveryId) return false;
-    const key = `${command.actor.platform}:${command.deliveryId}`;
-    const now = clock().getTime();
-    return store.update((s) => {
-      s.deliveries = s.deliveries.filter((d) => now - Date.parse(d.at) < dedupeMs);
-      if (s.deliveries.some((d) => d.key === key)) return true;
-      s.deliveries.push({ key, at: new Date(now).toISOString() });
-      return false;
-    });
-  }
+  // Refused requests (strangers, over the limit) touch memory only: no state write, and one
+  // audit line per identity per minute with a count. Only deliveries that run are persisted.
+  const ledger = createDeliveryLedger({ store, retentionMs: dedupeMs, clock });
+  const tally = createRefusalTally({ audit, clock, onError: (err) => log.error({ err }, "audit write failed") });
+  const deliveryKey = (command: Command): string | undefined => (command.deliveryId ? `${command.actor.platform}:${command.deliveryId}` : undefined);
+  /** Unknown = may not even run read-only commands (holds no role); jobs are always known. */
+  const isStranger = (command: Command): boolean => !authorize(command.actor, { key: command.name, readOnly: true }).allowed;
 
   async function dispatch(received: Command): Promise<Reply> {
     const started = performance.now();
@@ -107,12 +107,16 @@ export function createRouter(options: RouterOptions): Router {
 
     let decision: "allowed" | "denied" | "invalid" = "invalid";
     let reply: Reply;
-    if (await seenBefore(command)) {
+    let refusal: RefusalKind | undefined;
+    const key = deliveryKey(command);
+    if (key && !ledger.claim(key)) {
       log.info({ delivery: command.deliveryId }, "duplicate delivery ignored");
       return { status: "info", title: "duplicate delivery ignored" };
     }
     try {
       const wait = await overLimit(command);
+      if (isStranger(command)) refusal = "unknown identity";
+      else if (wait > 0) refusal = "over the rate limit";
       if (wait > 0) {
         throw new OpsError("busy", `too many commands: the limit is ${perMinute} a minute per person`, `Wait ${wait} s and try again.`);
       }
@@ -136,6 +140,8 @@ export function createRouter(options: RouterOptions): Router {
           throw new OpsError("forbidden", `not allowed: ${verdict.reason}`, "Ask someone who holds that role, or an admin to grant it.");
         }
         decision = "allowed";
+        // On disk before it runs: a replay after a crash or restart is still refused.
+        if (key) await ledger.persist(key);
         reply = await prepared.run(command, progress);
       }
     } catch (err) {
@@ -150,19 +156,23 @@ export function createRouter(options: RouterOptions): Router {
     const outcome = decision === "denied" ? "denied" : reply.status;
     metrics.commands.inc({ command: byName.has(command.name) || command.name === "help" ? command.name : "unknown", outcome });
     metrics.commandDuration.observe({ command: byName.has(command.name) ? command.name : "other" }, seconds);
-    await audit
-      .record({
-        time: clock().toISOString(),
-        actor: actorKey(command.actor),
-        actorName: command.actor.name,
-        command: command.name,
-        args: command.args,
-        decision,
-        result: decision === "denied" ? "denied" : reply.status === "progress" ? "info" : reply.status,
-        durationMs: Math.round(seconds * 1000),
-        ...(reply.status === "failure" ? { detail: reply.title } : {}),
-      })
-      .catch((err: unknown) => log.error({ err }, "audit write failed"));
+    if (refusal) {
+      await tally.note({ kind: refusal, actor: actorKey(command.actor), actorName: command.actor.name, command: command.name });
+    } else {
+      await audit
+        .record({
+          time: clock().toISOString(),
+          actor: actorKey(command.actor),
+          actorName: command.actor.name,
+          command: command.name,
+          args: command.args,
+          decision,
+          result: decision === "denied" ? "denied" : reply.status === "progress" ? "info" : reply.status,
+          durationMs: Math.round(seconds * 1000),
+          ...(reply.status === "failure" ? { detail: reply.title } : {}),
+        })
+        .catch((err: unknown) => log.error({ err }, "audit write failed"));
+    }
     const safe = redactReply(redact, reply);
     try {
       await sendSafe(safe);
@@ -172,5 +182,5 @@ export function createRouter(options: RouterOptions): Router {
     return safe;
   }
 
-  return { dispatch, handlers: () => handlers };
+  return { dispatch, handlers: () => handlers, close: () => tally.close() };
 }

@@ -125,6 +125,12 @@ export const Dns = z.strictObject({
   api_url: z.string().url().optional(),
 });
 
+/** `data/audit.jsonl` rotation: rotate past `max_bytes`, keep `keep` rotated files (`audit.jsonl.1` newest). */
+export const Audit = z.strictObject({
+  max_bytes: z.number().int().min(64 * 1024, "must be at least 65536 (64 KiB), e.g. 10485760 for 10 MiB").default(10 * 1024 * 1024),
+  keep: z.number().int().min(1).max(100).default(5),
+});
+
 export const Chat = z.strictObject({
   slack: SlackConfig.optional(),
   discord: DiscordConfig.optional(),
@@ -144,6 +150,7 @@ export const Config = z
     previews: Previews.optional(),
     dns: Dns.default({ provider: "none", proxied: false, ttl: 1, fail_on_error: true }),
     access: Access.default({ roles: {}, rules: {} }),
+    audit: Audit.default({ max_bytes: 10 * 1024 * 1024, keep: 5 }),
     chat: Chat.default({}),
     environments: Environments,
     hetzner: Hetzner.optional(),

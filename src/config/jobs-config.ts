@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { envVarName, HostName } from "./common-schemas.js";
-import { parseCron } from "../jobs/cron-next.js";
+import { parseCron } from "../core/cron-next.js";
 import { Duration } from "./duration.js";
 
 /**

@@ -1,6 +1,5 @@
 import type { Access } from "../config/schema.js";
-import { actorKey, type Actor } from "./command.js";
-import type { Permission } from "../handlers/handler.js";
+import { actorKey, type Actor, type Permission } from "./command.js";
 import { ownValue } from "./own-value.js";
 
 export type AuthorizeFn = (actor: Actor, permission: Permission) => { allowed: true } | { allowed: false; reason: string };

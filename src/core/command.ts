@@ -74,3 +74,13 @@ export interface Command {
 
 /** What every front end calls with a `Command`: the router's `dispatch`. */
 export type DispatchFn = (command: Command) => Promise<Reply>;
+
+/** What the router needs to authorise a command before running it. */
+export interface Permission {
+  /** The rule key: `preview`, or `preview destroy`. Rules in config may name either. */
+  key: string;
+  /** Read-only commands are open to every known user. */
+  readOnly: boolean;
+  /** The environment it acts on, when there is one (for env-scoped rules). */
+  env?: string;
+}

@@ -1,5 +1,5 @@
 import type { Reply } from "../core/command.js";
-import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
+import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import { dumpId, type DatabaseBackups } from "../ops/backups/list-backups.js";
 import type { RetainedDump } from "../ops/backups/plan-retention.js";
 import { formatBytes } from "../core/format-bytes.js";

@@ -1,14 +1,6 @@
-import type { Command, ProgressFn, Reply } from "../core/command.js";
+import type { Command, Permission, ProgressFn, Reply } from "../core/command.js";
 
-/** What the router needs to authorise a command before running it. */
-export interface Permission {
-  /** The rule key: `preview`, or `preview destroy`. Rules in config may name either. */
-  key: string;
-  /** Read-only commands are open to every known user. */
-  readOnly: boolean;
-  /** The environment it acts on, when there is one (for env-scoped rules). */
-  env?: string;
-}
+export type { Permission };
 
 /** A command whose arguments were parsed once: its permission and its run read the same value. */
 export interface PreparedCommand {

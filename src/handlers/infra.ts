@@ -11,23 +11,8 @@ import type { DownDescription, DownResult } from "../ops/infra/infra-down.js";
 import type { InfraStatus } from "../ops/infra/infra-status.js";
 import type { UpResult } from "../ops/infra/infra-up.js";
 import type { SnapshotResult } from "../ops/infra/snapshot-env.js";
+import type { InfraDownApproval } from "../ops/infra/create-infra-down-approval.js";
 import type { Handler, Permission } from "./handler.js";
-
-/**
- * The hook the approvals work (src/ops/approvals) plugs into for `/infra down`.
- * TODO(approvals): implement it over `createApprovals` (requester ≠ approver, approver role for
- * the env, expiry, persisted single transition) and pass it as `approvals` in main.ts. Until then
- * the handler runs in the simple mode described on `createInfraHandler`.
- */
-export interface InfraDownApproval {
-  /** `/infra down <env>`: open an approval request and return the reply to post (with its buttons). */
-  request(input: { env: string; requester: Actor; channelId: string; description: DownDescription }): Promise<Reply>;
-  /**
-   * `/infra down <env> --approved-by-button` clicked by `actor`: record the approval; true when the
-   * request for this env is now approved (and consumed, so one approval takes the server down once).
-   */
-  approve(input: { env: string; actor: Actor }): Promise<boolean>;
-}
 
 export interface InfraHandlerOptions extends InfraDeps {
   access: Access;

@@ -1,7 +1,7 @@
 import { actorKey, type Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
-import { formatLocalTime } from "../jobs/format-local-time.js";
+import { formatLocalTime } from "../core/format-local-time.js";
 import type { JobInfo, Scheduler } from "../jobs/scheduler.js";
 import type { Handler } from "./handler.js";
 

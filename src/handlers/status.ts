@@ -1,6 +1,6 @@
 import type { Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
-import { formatDuration, formatLocalTime } from "../jobs/format-local-time.js";
+import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import type { AlertState } from "../ops/health/alert-state.js";
 import type { HealthMonitor } from "../ops/health/create-health-monitor.js";
 import type { Handler } from "./handler.js";

@@ -5,9 +5,9 @@ import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
 import type { Store } from "../store/store.js";
-import { cronNext } from "./cron-next.js";
+import { cronNext } from "../core/cron-next.js";
 import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
-import { formatDuration } from "./format-local-time.js";
+import { formatDuration } from "../core/format-local-time.js";
 import { addDailyRunKey, getDailyRunKeys, getJobFailureReports, getJobRuns, lastRun, putJobRun, setJobFailureReport, type JobRun } from "./job-state.js";
 
 export type JobSchedule =

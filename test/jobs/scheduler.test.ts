@@ -8,7 +8,7 @@ import { OpsError } from "../../src/core/errors.js";
 import type { Notifier } from "../../src/core/notifier.js";
 import { createRedactor } from "../../src/core/redact.js";
 import { createJobsHandler } from "../../src/handlers/jobs.js";
-import { cronNext } from "../../src/jobs/cron-next.js";
+import { cronNext } from "../../src/core/cron-next.js";
 import { dailyInstant } from "../../src/jobs/daily-schedule.js";
 import { getJobRuns } from "../../src/jobs/job-state.js";
 import { createScheduler, type JobDefinition, type Scheduler } from "../../src/jobs/scheduler.js";

@@ -1,5 +1,5 @@
 import type { Reply } from "../../core/command.js";
-import { formatDuration, formatLocalTime } from "../../jobs/format-local-time.js";
+import { formatDuration, formatLocalTime } from "../../core/format-local-time.js";
 import { formatBytes } from "../../core/format-bytes.js";
 import type { RestoreOutcome, RestorePlan } from "./create-restore-op.js";
 

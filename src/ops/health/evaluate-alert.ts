@@ -1,5 +1,5 @@
 import type { Reply } from "../../core/command.js";
-import { formatDuration } from "../../jobs/format-local-time.js";
+import { formatDuration } from "../../core/format-local-time.js";
 import type { AlertState, CheckResult } from "./alert-state.js";
 
 export interface AlertPolicy {

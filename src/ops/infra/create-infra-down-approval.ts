@@ -1,10 +1,10 @@
 import type { ApprovalPolicy, Environments } from "../../config/environments-config.js";
 import type { Access } from "../../config/schema.js";
-import type { Reply } from "../../core/command.js";
+import type { Actor, Reply } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
-import type { InfraDownApproval } from "../../handlers/infra.js";
 import type { ApprovalRecord } from "../approvals/approval-record.js";
 import type { Approvals } from "../approvals/create-approvals.js";
+import type { DownDescription } from "./infra-down.js";
 import { ownValue } from "../../core/own-value.js";
 
 /**
@@ -13,6 +13,17 @@ import { ownValue } from "../../core/own-value.js";
  * without handing the decision to anyone new.
  */
 export const DEFAULT_INFRA_DOWN_POLICY: ApprovalPolicy = { approvers: ["admin"], required: 1, expiry: 30 * 60_000, emergency_rollback_roles: [] };
+
+/** The hook `/infra down` uses for its approval (persisted requests, requester ≠ approver, expiry). */
+export interface InfraDownApproval {
+  /** `/infra down <env>`: open an approval request and return the reply to post (with its buttons). */
+  request(input: { env: string; requester: Actor; channelId: string; description: DownDescription }): Promise<Reply>;
+  /**
+   * `/infra down <env> --approved-by-button` clicked by `actor`: record the approval; true when the
+   * request for this env is now approved (and consumed, so one approval takes the server down once).
+   */
+  approve(input: { env: string; actor: Actor }): Promise<boolean>;
+}
 
 export interface InfraDownApprovalOptions {
   approvals: Approvals;

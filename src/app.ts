@@ -110,7 +110,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       post: async (reply) => log.warn({ alert: reply.title, lines: reply.lines }, "alert"),
     };
     const alertTargets: AlertTarget[] = [logTarget, ...(options.alertTargets ?? [])];
-    const notifier = createAlertNotifier(alertTargets, { log });
+    const notifier = createAlertNotifier(alertTargets, { log, redact });
     // Host-key notices from connections opened during start-up wait for `reportStartup`, like the
     // other start-up reports, so they reach the chat alert channels.
     const earlyHostKeyNotices: Reply[] = [];

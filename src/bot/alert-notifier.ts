@@ -3,9 +3,12 @@ import { OpsError } from "../core/errors.js";
 import type { Reply } from "../core/command.js";
 import type { Logger } from "../core/logger.js";
 import type { AlertTarget, Notifier } from "../core/notifier.js";
+import type { Redactor } from "../core/redact.js";
 
 export interface AlertNotifierOptions {
   log: Logger;
+  /** Every alert is redacted here, once, before any target sees it: callers pass raw replies. */
+  redact: Redactor;
   /** Retries after the first failed post, per target. Default 4. */
   retries?: number;
   /** First back-off delay; doubles on each retry up to `maxTimeoutMs`. Default 1 s. */
@@ -19,6 +22,7 @@ export interface AlertNotifierOptions {
  * is logged, and a target that still fails after the last retry is logged as an error.
  * `notify` resolves once every target has succeeded or given up, and never rejects: an alert
  * that could not be delivered must not fail the job or operation that raised it.
+ * This is the one redaction boundary for alerts: targets render what they are given.
  */
 export function createAlertNotifier(targets: AlertTarget[], options: AlertNotifierOptions): Notifier {
   const log = options.log.child({ component: "alert-notifier" });
@@ -53,7 +57,8 @@ export function createAlertNotifier(targets: AlertTarget[], options: AlertNotifi
 
   return {
     async notify(reply: Reply): Promise<void> {
-      await Promise.allSettled(targets.map((t) => deliver(t, reply)));
+      const safe = options.redact.value(reply);
+      await Promise.allSettled(targets.map((t) => deliver(t, safe)));
     },
   };
 }

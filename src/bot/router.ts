@@ -9,6 +9,7 @@ import type { Metrics } from "../core/metrics.js";
 import type { Redactor } from "../core/redact.js";
 import { commandInputRefusal, escapeEcho, showDisallowedChars } from "../core/validate.js";
 import type { Handler } from "../handlers/handler.js";
+import { refuseTypedSecret } from "./refuse-typed-secret.js";
 import { createRefusalTally, type RefusalKind } from "../core/refusal-tally.js";
 import { createDeliveryLedger } from "../store/delivery-ledger.js";
 import type { Store } from "../store/store.js";
@@ -120,6 +121,7 @@ export function createRouter(options: RouterOptions): Router {
       if (wait > 0) {
         throw new OpsError("busy", `too many commands: the limit is ${perMinute} a minute per person`, `Wait ${wait} s and try again.`);
       }
+      refuseTypedSecret(redact, command);
       if (badInput) throw badInput;
       if (command.name === "help" || command.name === "opsdeck") {
         decision = "allowed";

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../core/errors.js";
-import { readSecretEnv } from "./read-secret-env.js";
+import { readEnvValue, readSecretEnv } from "./read-secret-env.js";
 import { Config } from "./schema.js";
 import { suggestKey } from "./suggest-key.js";
 
@@ -120,5 +120,5 @@ export { readSecretEnv };
 
 /** `$OPSDECK_CONFIG`, else `config/opsdeck.yaml` in the working directory. */
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return readSecretEnv("OPSDECK_CONFIG", env) ?? "config/opsdeck.yaml";
+  return readEnvValue("OPSDECK_CONFIG", env) ?? "config/opsdeck.yaml";
 }

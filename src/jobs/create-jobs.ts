@@ -83,7 +83,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
       stableChecks: jobs.health_alerts.flapping.stable_checks,
     },
     store,
-    notifier: { notify: (r) => notifier.notify(redact.value(r)) },
+    notifier,
     shellFor: options.shellFor,
     log,
     clock,

@@ -100,7 +100,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         ? { status: "failure" as const, title, lines: [err.message, again], nextStep: err.nextStep, ...(err.details ? { code: err.details } : {}) }
         : { status: "failure" as const, title, lines: [err instanceof Error ? err.message : String(err), again], nextStep: "This is a bug or an unexpected condition; the details are in the opsdeck log." };
     try {
-      await notifier.notify(redact.value(reply));
+      await notifier.notify(reply);
     } catch (notifyErr) {
       log.error({ err: notifyErr, job: name }, "could not post the job failure to the alert channel");
     }
@@ -129,7 +129,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       else await report(name, thrown, failureRepeatMs);
     } else if (previous?.result === "failed") {
       await notifier
-        .notify(redact.value({ status: "success" as const, title: `job ${name} succeeded again`, lines: [finished.summary ?? ""] }))
+        .notify({ status: "success" as const, title: `job ${name} succeeded again`, lines: [finished.summary ?? ""] })
         .catch((err: unknown) => log.error({ err, job: name }, "could not post the job recovery to the alert channel"));
     }
   }

@@ -404,9 +404,11 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
   it("never leaks the bot token into what it posts", async () => {
     const res = await post(slashBody("/status", BOT_TOKEN, "UVIEW", "r-secret", "CSEC"));
     expect(res.status).toBe(200);
-    const call = await fake.waitFor("chat.postMessage", (c) => c.args["channel"] === "CSEC");
+    // A typed secret is refused before any handler runs; the refusal goes to the typist only.
+    const call = await fake.waitFor("response_url", (c) => c.responseId === "r-secret" && c.raw.includes("not run"));
     expect(call.raw).not.toContain(BOT_TOKEN);
-    expect(call.raw).toContain("REDACTED");
+    expect(call.raw).not.toContain(BOT_TOKEN.slice(0, 12));
+    expect(call.raw).toContain("contains a secret or a token");
   });
 });
 
@@ -448,9 +450,9 @@ describe("alert notifier", () => {
     const log = createLogger({ level: "debug", redact, destination: { write: (l: string) => void lines.push(l) } });
     const logger = createBoltLogger(log);
     try {
-      const good = createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: healthy.apiUrl, redact, logger });
-      const bad = { ...createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: broken.apiUrl, redact, logger }), platform: "discord-down" };
-      const notifier = createAlertNotifier([bad, good], { log, retries: 3, minTimeoutMs: 150, maxTimeoutMs: 1000 });
+      const good = createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: healthy.apiUrl, logger });
+      const bad = { ...createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: broken.apiUrl, logger }), platform: "discord-down" };
+      const notifier = createAlertNotifier([bad, good], { log, redact, retries: 3, minTimeoutMs: 150, maxTimeoutMs: 1000 });
       const started = Date.now();
       await notifier.notify({ status: "failure", title: "prod health check failing", lines: ["https://app.example.test is down"] });
 
@@ -493,9 +495,9 @@ describe("alert notifier", () => {
         log,
         redact,
       }).alertTarget;
-      const good = createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: healthy.apiUrl, redact, logger: createBoltLogger(log) });
+      const good = createSlackAlertTarget({ botToken: new Secret(BOT_TOKEN), channel: "CALERTS", apiUrl: healthy.apiUrl, logger: createBoltLogger(log) });
       const started = Date.now();
-      await createAlertNotifier([unconfigured, good], { log, retries: 5, minTimeoutMs: 1000 }).notify({ status: "warning", title: "backup late" });
+      await createAlertNotifier([unconfigured, good], { log, redact, retries: 5, minTimeoutMs: 1000 }).notify({ status: "warning", title: "backup late" });
       // One attempt, no back-off wait.
       expect(Date.now() - started).toBeLessThan(900);
       expect(healthy.callsOf("chat.postMessage")).toHaveLength(1);

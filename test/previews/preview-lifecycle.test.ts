@@ -116,6 +116,8 @@ describe("/preview lifecycle", () => {
     expect(ask.final.buttons?.[0]).toMatchObject({ command: `/preview destroy ${slug} --yes`, style: "danger" });
     expect(await docker.listByLabel(`opsdeck.preview=${slug}`)).toHaveLength(2);
 
+    for (const s of secrets) expect(r.h.redact(`x ${s} y`)).toBe("x [REDACTED] y");
+    const knownBefore = r.h.redact.size;
     const destroyed = await r.send(`/preview destroy ${slug} --yes`);
     all.push(destroyed.messages);
     expect(destroyed.final.status).toBe("success");
@@ -127,6 +129,9 @@ describe("/preview lifecycle", () => {
     expect(await leftovers(shell, docker, slug, dir)).toEqual([]);
     expect(r.dns.records.has(`preview-${slug}.preview.test`)).toBe(false);
     expect(r.h.store.read().previews.find((p) => p.slug === slug)).toBeUndefined();
+    // Its credentials left the redactor with it: no cost per line for a preview that is gone.
+    expect(r.h.redact.size).toBe(knownBefore - secrets.length);
+    for (const s of secrets) expect(r.h.redact(`x ${s} y`)).toBe(`x ${s} y`);
 
     // A second destroy finds nothing: a failure naming the next step, and no lock file left.
     const again = await r.send(`/preview destroy ${slug} --yes`);

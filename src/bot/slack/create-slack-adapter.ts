@@ -117,7 +117,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   let server: Server | undefined;
   let started = false;
   const alertTarget: AlertTarget = config.alert_channel
-    ? createSlackAlertTarget({ botToken: secrets.botToken, channel: config.alert_channel, ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}), redact, logger: boltLogger })
+    ? createSlackAlertTarget({ botToken: secrets.botToken, channel: config.alert_channel, ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}), logger: boltLogger })
     : {
         platform: "slack",
         post: () => Promise.reject(new OpsError("config", "no Slack alert channel is configured", "Set chat.slack.alert_channel to a channel id such as C0123ABCD.")),

@@ -1,7 +1,6 @@
 import { type Logger as BoltLogger, webApi } from "@slack/bolt";
 import type { Reply } from "../../core/command.js";
 import type { AlertTarget } from "../../core/notifier.js";
-import type { Redactor } from "../../core/redact.js";
 import type { Secret } from "../../core/secret.js";
 import { renderSlackReply } from "./render-slack-reply.js";
 
@@ -11,14 +10,13 @@ export interface SlackAlertTargetOptions {
   channel: string;
   /** Web API base URL ending in `/`, e.g. `https://slack.com/api/`. */
   apiUrl?: string;
-  redact: Redactor;
   logger: BoltLogger;
 }
 
 /**
  * Posts alerts with `chat.postMessage`. Its Web API client does not retry on its own (its default
  * would retry for about 30 minutes): the notifier owns the retry policy and the logging, so a
- * Slack outage costs a bounded number of attempts.
+ * Slack outage costs a bounded number of attempts. The notifier has already redacted `reply`.
  */
 export function createSlackAlertTarget(options: SlackAlertTargetOptions): AlertTarget {
   const client = new webApi.WebClient(options.botToken.reveal(), {
@@ -30,7 +28,7 @@ export function createSlackAlertTarget(options: SlackAlertTargetOptions): AlertT
   return {
     platform: "slack",
     async post(reply: Reply): Promise<void> {
-      const msg = renderSlackReply(options.redact.value(reply));
+      const msg = renderSlackReply(reply);
       await client.chat.postMessage({ channel: options.channel, text: msg.text, blocks: msg.blocks });
     },
   };

@@ -61,7 +61,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
   };
 
   const announce = async (reply: Reply): Promise<void> => {
-    await notifier.notify(redact.value(reply)).catch((err: unknown) => log?.warn({ err }, "could not announce to the alert channel"));
+    await notifier.notify(reply).catch((err: unknown) => log?.warn({ err }, "could not announce to the alert channel"));
   };
 
   const auditDecision = async (actor: Actor, record: Pick<ApprovalRecord, "id" | "kind" | "env" | "ref">, decision: "allowed" | "denied", result: "success" | "failure" | "info" | "denied", detail: string): Promise<void> => {

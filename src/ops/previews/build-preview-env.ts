@@ -15,6 +15,11 @@ export interface PreviewEnvDeps {
   generateSecret: () => string;
 }
 
+/** The redactor scope of a preview's credentials: `destroy` unregisters it. */
+export function previewSecretScope(slug: string): string {
+  return `preview:${slug}`;
+}
+
 /**
  * The preview's `.env`: non-secret values for compose (`COMPOSE_PROJECT_NAME`…) and one generated
  * credential per configured name. Credentials already in an existing `.env` are kept on a
@@ -39,7 +44,7 @@ export async function buildPreviewEnv(deps: PreviewEnvDeps, n: PreviewNames, ref
     if (!ENV_NAME.test(name)) throw new OpsError("config", "previews.credentials has an invalid name", "Use names such as DB_PASSWORD.");
     const value = existing.get(name) ?? deps.generateSecret();
     if (!ENV_VALUE.test(value)) throw new Error("a generated credential has an unexpected shape (want base64url, 16+ characters)");
-    deps.redact.add(value);
+    deps.redact.add(value, previewSecretScope(n.slug));
     lines.push(`${name}=${value}`);
   }
   return `${lines.join("\n")}\n`;

@@ -9,7 +9,7 @@ import type { PreviewRecord } from "../../store/state.js";
 import type { ContainerSummary } from "../adapters/docker-client.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
 import { finishOperation as finishJournalEntry, startOperation as startJournalEntry } from "../operation-journal.js";
-import { buildPreviewEnv } from "./build-preview-env.js";
+import { buildPreviewEnv, previewSecretScope } from "./build-preview-env.js";
 import { describeHealthFailure } from "./describe-health-failure.js";
 import { acquireHostLock, type HostLock } from "./host-lock.js";
 import { pullImages } from "./pull-images.js";
@@ -318,6 +318,8 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
           await removeLockFile(n);
           await store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== slug)));
           await finishOperation(opId, "succeeded", removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove");
+          // Its credentials are gone from the host: stop looking for them in every line.
+          redact.unregister(previewSecretScope(slug));
           log.info({ slug, removed }, "preview destroyed");
           return { slug, ...(record ? { branch: record.branch } : {}), host: host.name, removed: record && removed.length === 0 ? ["state record"] : removed };
         } finally {

@@ -80,8 +80,9 @@ export const Environment = z.strictObject({
   pull: z.enum(["required", "optional", "never"]).default("required"),
   /** Maximum wait for containers to turn healthy and health URLs to answer. */
   health_timeout: Duration.default(180_000),
-  /** Directory on the host for the per-environment `flock` file (`opsdeck-env-<env>.lock`), shared with seeds. */
-  lock_dir: AbsPath.default("/tmp"),
+  /** Directory on the host for the per-environment `flock` file (`opsdeck-env-<env>.lock`), shared with seeds.
+   * Default `~/.opsdeck-locks` of the SSH user, created mode 700; a world-writable one (`/tmp`) is refused. */
+  lock_dir: AbsPath.default("~/.opsdeck-locks"),
   protected: z.boolean().default(false),
   approval: ApprovalPolicy.default({ approvers: [], required: 1, expiry: 30 * 60_000, emergency_rollback_roles: [] }),
   /** Overrides the default ref pattern (`sha-<7..40 hex>` or a semver tag). */

@@ -91,7 +91,7 @@ export const Seed = z
     smoke_checks: z.array(SmokeCheck).default([]),
     /** Directory on the target host for the per-environment `flock` file; when the env is also a deploy
      * environment, its `environments.<env>.lock_dir` is used instead so seeds and deploys exclude each other. */
-    lock_dir: AbsPath.default("/tmp"),
+    lock_dir: AbsPath.default("~/.opsdeck-locks"),
     /** Limit for each restore or anonymisation command. */
     timeout: Duration.default(60 * 60_000),
   })

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { OpsError } from "../core/errors.js";
 import type { ExecResult, HostShell } from "./adapters/host-shell.js";
 
@@ -15,6 +16,33 @@ export interface HostLockOptions {
   busy: { message: string; nextStep: string };
   /** What the lock is for, in other error messages ("a deploy of prod"). */
   what: string;
+  /**
+   * Create the lock's directory (mode 700) when missing and refuse one every user can write:
+   * there, anyone on the host could create and hold the lock file first (as in `/tmp`).
+   */
+  privateDir?: boolean;
+}
+
+/** Exit code of the directory check for a world-writable directory. */
+const SHARED_DIR_EXIT = 76;
+const ENSURE_DIR = `umask 077; mkdir -p -- "$1" || exit 1; [ -z "$(find "$1" -maxdepth 0 -perm -0002)" ] || exit ${SHARED_DIR_EXIT}`;
+
+/** `~/x/y.lock` → run in the home directory on `x/y.lock` (flock does not expand `~`). */
+function inHome(lockPath: string): { cwd?: string; path: string } {
+  return lockPath.startsWith("~/") ? { cwd: "~", path: lockPath.slice(2) } : { path: lockPath };
+}
+
+async function ensurePrivateDir(host: HostShell, lockPath: string, what: string): Promise<void> {
+  const { cwd, path } = inHome(lockPath);
+  const dir = posix.dirname(path);
+  const r = await host.exec(["sh", "-c", ENSURE_DIR, "opsdeck-lock-dir", dir], { allowFailure: true, timeoutMs: 30_000, ...(cwd ? { cwd } : {}) });
+  const shown = posix.dirname(lockPath);
+  if (r.code === SHARED_DIR_EXIT) {
+    throw new OpsError("config", `${host.name}: the lock directory ${shown} for ${what} is writable by every user, so anyone on the host could hold the lock`, "Set lock_dir to a directory only the deploy user can write (the default ~/.opsdeck-locks is created with mode 700), or remove its write bit for others (chmod o-w).");
+  }
+  if (r.code !== 0) {
+    throw new OpsError("remote_failed", `${host.name}: cannot create the lock directory ${shown} for ${what} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check lock_dir is a directory the deploy user can create and write.");
+  }
 }
 
 /** Exit code `flock -n` reports when the lock is taken (our choice, via `-E`). */
@@ -36,13 +64,16 @@ const HOLDER = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1; ech
  */
 export async function acquireHostLock(host: HostShell, lockPath: string, options: HostLockOptions): Promise<HostLock> {
   const lease = Math.max(1, Math.ceil(options.leaseSeconds));
+  if (options.privateDir) await ensurePrivateDir(host, lockPath, options.what);
+  const where = inHome(lockPath);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   let seen = "";
   let onPid: (pid: string) => void = () => undefined;
   const pid = new Promise<string>((resolve) => (onPid = resolve));
   const holder: Promise<ExecResult | Error> = host
-    .exec(["flock", "-n", "-o", "-E", String(BUSY_EXIT), lockPath, "sh", "-c", HOLDER, "opsdeck-lock", String(lease)], {
+    .exec(["flock", "-n", "-o", "-E", String(BUSY_EXIT), where.path, "sh", "-c", HOLDER, "opsdeck-lock", String(lease)], {
       allowFailure: true,
+      ...(where.cwd ? { cwd: where.cwd } : {}),
       timeoutMs: (lease + 60) * 1000,
       onStdout: (chunk) => {
         if (seen.length > 200) return; // only the first line matters; the rest is the heartbeat

@@ -64,7 +64,7 @@ describe("host lock", () => {
 
   it("refuses names that could leave the lock directory", () => {
     expect(() => hostLockPath("../etc")).toThrow();
-    expect(hostLockPath("preprod")).toBe("/tmp/opsdeck-env-preprod.lock");
+    expect(hostLockPath("preprod")).toBe("~/.opsdeck-locks/opsdeck-env-preprod.lock");
   });
 });
 

@@ -9,6 +9,7 @@ export function acquireHostLock(host: HostShell, lockFile: string, leaseSeconds:
     leaseSeconds,
     startTimeoutMs,
     what: "a deploy",
+    privateDir: true,
     busy: { message: `another deploy holds the lock ${lockFile} on ${host.name}`, nextStep: "Wait for it to finish (a person may hold it with flock by hand), then try again." },
   });
 }

@@ -3,8 +3,11 @@ import { acquireHostLock as acquire, type HostLock } from "../host-lock.js";
 
 export type { HostLock };
 
+/** Where env locks live by default: a directory of the deploy user, created mode 700 (not `/tmp`). */
+export const DEFAULT_LOCK_DIR = "~/.opsdeck-locks";
+
 /** The lock file for an environment on its host; deploys and seeds of that env share it. */
-export function hostLockPath(env: string, dir = "/tmp"): string {
+export function hostLockPath(env: string, dir = DEFAULT_LOCK_DIR): string {
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(env)) throw new Error(`invalid environment name for a lock file: ${env}`);
   return `${dir.replace(/\/+$/, "")}/opsdeck-env-${env}.lock`;
 }
@@ -14,6 +17,7 @@ export function acquireHostLock(host: HostShell, path: string, what: string, max
   return acquire(host, path, {
     leaseSeconds: maxMs / 1000,
     what,
+    privateDir: true,
     busy: { message: `${host.name}: ${path} is locked by another process (a deploy or seed of the same environment)`, nextStep: `Wait for it to finish, or check on ${host.name} with: fuser ${path}` },
   });
 }

@@ -19,7 +19,7 @@ import { createPreviewHandler } from "./handlers/preview.js";
 import { createRollbackHandler } from "./handlers/rollback.js";
 import { createRunbookHandler } from "./handlers/runbook.js";
 import { createSeedHandler } from "./handlers/seed.js";
-import { createJobs, type JobsWiring } from "./jobs/create-jobs.js";
+import { createJobs, type JobsWiring } from "./wiring/jobs.js";
 import { expiredPreviewsFrom } from "./jobs/ttl-cleanup-job.js";
 import type { ComposeClient } from "./ops/adapters/compose-client.js";
 import { createComposeClient } from "./ops/adapters/docker-compose-client.js";

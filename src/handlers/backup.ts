@@ -2,8 +2,8 @@ import { actorKey, type Command, type ProgressFn, type Reply, type ReplyField } 
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
-import { PRE_BACKUP_JOB, reportFailures } from "../jobs/pre-backup-job.js";
-import type { JobInfo } from "../jobs/scheduler.js";
+import { PRE_BACKUP_JOB, type JobInfo } from "../core/job-control.js";
+import { reportFailures } from "../ops/backups/report-failures.js";
 import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.js";
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
 import { backupListReply, retentionDryRunReply } from "./backup-list-reply.js";

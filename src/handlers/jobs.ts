@@ -2,11 +2,11 @@ import { actorKey, type Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { formatLocalTime } from "../core/format-local-time.js";
-import type { JobInfo, Scheduler } from "../jobs/scheduler.js";
+import type { JobControl, JobInfo } from "../core/job-control.js";
 import type { Handler } from "./handler.js";
 
 export interface JobsHandlerOptions {
-  scheduler: Pick<Scheduler, "list" | "runNow">;
+  scheduler: Pick<JobControl, "list" | "runNow">;
   timeZone: string;
 }
 

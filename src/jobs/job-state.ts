@@ -1,18 +1,7 @@
+import type { JobRun } from "../core/job-control.js";
 import type { State } from "../store/state.js";
 
-export type JobRunResult = "running" | "succeeded" | "failed" | "interrupted";
-
-/** One run of a job, kept in state under `jobRuns` (the last `MAX_RUNS_PER_JOB` per job). */
-export interface JobRun {
-  id: string;
-  name: string;
-  /** `schedule`, or the actor key of whoever ran it by hand (`/jobs run`). */
-  trigger: string;
-  start: string;
-  end?: string;
-  result: JobRunResult;
-  summary?: string;
-}
+export type { JobRun, JobRunResult } from "../core/job-control.js";
 
 export const MAX_RUNS_PER_JOB = 20;
 /** Local dates remembered per daily job; enough to cover a long outage of the bot. */

@@ -1,18 +1,8 @@
 import { OpsError } from "../core/errors.js";
+import { PRE_BACKUP_JOB } from "../core/job-control.js";
 import { summarizeReport, type BackupOps, type BackupReport } from "../ops/backups/create-backup-ops.js";
+import { reportFailures } from "../ops/backups/report-failures.js";
 import type { JobDefinition } from "./scheduler.js";
-
-export const PRE_BACKUP_JOB = "pre-backup";
-
-/** Failure lines of a report: what failed, with its message. */
-export function reportFailures(r: BackupReport): string[] {
-  return [
-    ...r.databases.filter((d) => !d.ok).map((d) => `${r.env}/${d.name}: ${d.error ?? "failed"}`),
-    ...(r.redis && !r.redis.ok ? [`${r.env}/redis: ${r.redis.error ?? "failed"}`] : []),
-    ...(r.retentionError ? [`${r.env}: retention: ${r.retentionError}`] : []),
-    ...(r.heartbeatError ? [`${r.env}: ${r.heartbeatError}`] : []),
-  ];
-}
 
 /**
  * The daily pre-backup (02:55 in the configured zone): every environment with backups, one after

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type Bree from "bree";
 import { OpsError } from "../core/errors.js";
+import type { JobControl, JobInfo } from "../core/job-control.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
@@ -31,15 +32,6 @@ export interface JobDefinition {
   run(ctx: JobContext): Promise<{ summary: string }>;
 }
 
-export interface JobInfo {
-  name: string;
-  description: string;
-  schedule: string;
-  running: boolean;
-  next: Date | null;
-  last: JobRun | undefined;
-}
-
 export interface SchedulerOptions {
   jobs: JobDefinition[];
   store: Store;
@@ -55,7 +47,9 @@ export interface SchedulerOptions {
   failureRepeatMs?: number;
 }
 
-export interface Scheduler {
+export type { JobInfo };
+
+export interface Scheduler extends JobControl {
   /** Mark runs a previous process left `running` as `interrupted` (reported once), then start the timers. */
   start(): Promise<void>;
   /** Stop the timers and wait for running jobs to finish. */

@@ -8,6 +8,7 @@ describe("jobs config", () => {
       time_zone: "UTC",
       ttl_cleanup: { enabled: true, cron: "*/30 * * * *", prune_disk_threshold_percent: 80, prune_older_than: 72 * 3_600_000 },
       pre_backup: { enabled: true, time: "02:55" },
+      backup_drill: { enabled: true, cron: "30 4 * * 0" },
       health_alerts: { enabled: true, every: 60_000, failures_to_open: 2, reminder_every: 4 * 3_600_000, flapping: { window: 10, changes: 4, stable_checks: 5 } },
     });
     const b = Backups.parse({ prod: { host: "db1", dump_dir: "/var/backups/opsdeck", seed_dir: "/var/backups/seed", databases: [{ name: "shop" }] } });

@@ -11,17 +11,17 @@ import type { HostShell } from "../ops/adapters/host-shell.js";
 import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
 import { createRestoreOp, type RestoreOp } from "../ops/backups/create-restore-op.js";
 import { createDrillOp } from "../ops/backups/create-drill-op.js";
-import { createBackupDrillJob } from "./backup-drill-job.js";
+import { createBackupDrillJob } from "../jobs/backup-drill-job.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { ComposeClient } from "../ops/adapters/compose-client.js";
 import type { Environments } from "../config/environments-config.js";
 import { createHealthMonitor, type HealthMonitor } from "../ops/health/create-health-monitor.js";
 import { environmentHttpChecks } from "../ops/health/environment-http-checks.js";
 import type { Store } from "../store/store.js";
-import { createHealthAlertsJob } from "./health-alerts-job.js";
-import { createPreBackupJob } from "./pre-backup-job.js";
-import { createScheduler, type JobDefinition, type Scheduler } from "./scheduler.js";
-import { createTtlCleanupJob, type ExpiredPreviews } from "./ttl-cleanup-job.js";
+import { createHealthAlertsJob } from "../jobs/health-alerts-job.js";
+import { createPreBackupJob } from "../jobs/pre-backup-job.js";
+import { createScheduler, type JobDefinition, type Scheduler } from "../jobs/scheduler.js";
+import { createTtlCleanupJob, type ExpiredPreviews } from "../jobs/ttl-cleanup-job.js";
 
 export interface JobsWiringOptions {
   jobs: Jobs;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Backups, HealthChecks, Jobs } from "../../src/config/jobs-config.js";
 import type { Reply } from "../../src/core/command.js";
 import type { Handler } from "../../src/handlers/handler.js";
-import { createJobs, type JobsWiring } from "../../src/jobs/create-jobs.js";
+import { createJobs, type JobsWiring } from "../../src/wiring/jobs.js";
 import { getJobRuns } from "../../src/jobs/job-state.js";
 import { expiredPreviewsFrom } from "../../src/jobs/ttl-cleanup-job.js";
 import type { PreviewListing } from "../../src/ops/previews/preview-types.js";

@@ -117,7 +117,7 @@ function deployedReply(p: StartedPreview, now: Date): Reply {
     status: p.warnings.length > 0 ? "warning" : "success",
     title: `Preview ${p.slug} is ${p.redeployed ? "redeployed and " : ""}up: ${p.url}`,
     lines: [
-      `Services ${p.services.join(", ")} are healthy on host ${p.host}.`,
+      `Services on host ${p.host}: ${p.serviceStates.join("; ")}.`,
       `Credentials are in ${p.envFile} on host ${p.host} (mode 600); they are never shown in chat.`,
       ...p.warnings.map((w) => `Note: ${w}`),
     ],

@@ -8,12 +8,24 @@ export interface ContainerSummary {
   /** `healthy`, `unhealthy`, `starting`, or `none` when the container has no healthcheck. */
   health: "healthy" | "unhealthy" | "starting" | "none";
   labels: Record<string, string>;
+  /** How often the restart policy restarted it (`inspect` only). */
+  restartCount?: number;
 }
 
 export interface HealthEvent {
   containerId: string;
   name: string;
   status: "healthy" | "unhealthy" | "starting";
+  labels: Record<string, string>;
+}
+
+/** A container `die` or `restart` event (a crash, or the restart policy bringing it back). */
+export interface LifecycleEvent {
+  containerId: string;
+  name: string;
+  action: "die" | "restart";
+  /** The exit code of a `die`, when Docker gives it. */
+  exitCode?: number;
   labels: Record<string, string>;
 }
 
@@ -27,6 +39,8 @@ export interface DockerClient {
    * then check the current state.
    */
   onHealthEvents(label: string, listener: (event: HealthEvent) => void): Promise<() => void>;
+  /** Stream `die` and `restart` events for containers matching `label`, like `onHealthEvents`. */
+  onLifecycleEvents(label: string, listener: (event: LifecycleEvent) => void): Promise<() => void>;
   /** Names of networks / volumes carrying a label, for checks that nothing is left behind. */
   listNetworks(label: string): Promise<string[]>;
   listVolumes(label: string): Promise<string[]>;

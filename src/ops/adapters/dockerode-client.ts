@@ -2,7 +2,7 @@ import { Agent } from "node:http";
 import type Docker from "dockerode";
 import type { Client } from "ssh2";
 import { OpsError } from "../../core/errors.js";
-import type { ContainerSummary, DockerClient, HealthEvent } from "./docker-client.js";
+import type { ContainerSummary, DockerClient, HealthEvent, LifecycleEvent } from "./docker-client.js";
 import { createJsonLineSplitter } from "./split-json-lines.js";
 import { SshSocketAgent } from "./ssh-socket-agent.js";
 
@@ -52,6 +52,19 @@ export function parseHealthEvent(value: unknown): HealthEvent | null {
   const id = typeof actor["ID"] === "string" ? actor["ID"] : typeof value["id"] === "string" ? value["id"] : "";
   const { name = "", image: _image, ...labels } = attributes;
   return { containerId: id, name, status: m[1] as HealthEvent["status"], labels };
+}
+
+/** A Docker `die` / `restart` container event, or null for anything else. */
+export function parseLifecycleEvent(value: unknown): LifecycleEvent | null {
+  if (!isRecord(value)) return null;
+  const action = typeof value["Action"] === "string" ? value["Action"] : value["status"];
+  if (action !== "die" && action !== "restart") return null;
+  const actor = isRecord(value["Actor"]) ? value["Actor"] : {};
+  const attributes = stringRecord(actor["Attributes"]);
+  const id = typeof actor["ID"] === "string" ? actor["ID"] : typeof value["id"] === "string" ? value["id"] : "";
+  const { name = "", image: _image, exitCode, ...labels } = attributes;
+  const code = exitCode !== undefined && /^\d+$/.test(exitCode) ? Number(exitCode) : undefined;
+  return { containerId: id, name, action, ...(code !== undefined ? { exitCode: code } : {}), labels };
 }
 
 function checkLabel(label: string): string {
@@ -113,6 +126,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
         state: info.State.Status,
         health: asHealth(info.State.Health?.Status),
         labels: info.Config.Labels ?? {},
+        restartCount: info.RestartCount,
       };
     },
 
@@ -130,6 +144,28 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
       });
       stream.on("data", feed);
       // A broken stream (host gone) just stops delivering; callers wait with their own timeout.
+      stream.on("error", () => {});
+      stream.on("close", () => streams.delete(stream));
+      return () => {
+        streams.delete(stream);
+        stream.removeListener("data", feed);
+        stream.destroy?.();
+      };
+    },
+
+    async onLifecycleEvents(label, listener) {
+      let stream: NodeJS.ReadableStream & { destroy?: () => void };
+      try {
+        stream = await (await docker()).getEvents({ filters: { type: ["container"], event: ["die", "restart"], label: [checkLabel(label)] } });
+      } catch (e) {
+        throw fail("subscribing to container events", e);
+      }
+      streams.add(stream);
+      const feed = createJsonLineSplitter((value) => {
+        const event = parseLifecycleEvent(value);
+        if (event) listener(event);
+      });
+      stream.on("data", feed);
       stream.on("error", () => {});
       stream.on("close", () => streams.delete(stream));
       return () => {

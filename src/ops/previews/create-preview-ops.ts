@@ -19,6 +19,7 @@ import { noSuchPreview, previewExistsOnHost } from "./preview-exists.js";
 import { removePreviewResources } from "./remove-preview-resources.js";
 import { PREVIEW_LABEL, checkRenderedCompose, renderTemplate } from "./render-template.js";
 import { MAX_SLUG_LENGTH, MIN_TTL_MS, toSlug, validateBranch, validateSha } from "./slug.js";
+import { waitForEntry } from "./wait-for-entry.js";
 import { waitForHealth } from "./wait-for-health.js";
 
 export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
@@ -275,10 +276,21 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     if (published.status === "rejected") throw published.reason;
     if (pulled.status === "rejected") throw pulled.reason;
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
-    await compose.up(project, { timeoutMs: 10 * 60_000 });
+    try {
+      await compose.up(project, { timeoutMs: 10 * 60_000 });
+    } catch (err) {
+      throw await describeStartFailure({ docker, redact, tailLines: config.log_tail_lines }, n, err);
+    }
     await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);
+    const healthStarted = Date.now();
     const outcome = await waitForHealth(docker, n.label, config.health_timeout);
     if (!outcome.ok) throw await describeHealthFailure({ host, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, outcome);
+    const entry = await waitForEntry(host, n, outcome.containers, config.entry, Math.max(1_000, config.health_timeout - (Date.now() - healthStarted)));
+    if (entry.silent) {
+      const entryContainers = outcome.containers.filter((c) => c.labels["com.docker.compose.service"] === entry.silent?.service);
+      const failure = await describeHealthFailure({ host, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, { ok: false, reason: "timeout", failing: entryContainers, containers: outcome.containers });
+      throw new OpsError("timeout", `preview ${n.slug} failed: service ${entry.silent.service} has no healthcheck and did not answer on port ${entry.silent.port} within ${ms(config.health_timeout, { long: true })}; everything it created was removed`, `Check that ${entry.silent.service} listens on ${entry.silent.port} (previews.entry), or give it a healthcheck; read its log tail below.`, { details: failure.details });
+    }
 
     const now = clock();
     const expiresAt = new Date(now.getTime() + a.ttlMs);
@@ -291,7 +303,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     log.info({ slug: n.slug, branch: a.branch, ref: a.ref, url: n.url }, "preview deployed");
     return {
       slug: n.slug, branch: a.branch, ref: a.ref, host: host.name, project: n.project, hostname: n.hostname, url: n.url,
-      dir: n.dir, envFile: n.envFile, services: a.shape.services,
+      dir: n.dir, envFile: n.envFile, services: a.shape.services, serviceStates: entry.states,
       createdAt: new Date(record?.createdAt ?? now.toISOString()), expiresAt, redeployed: a.redeployed, warnings: a.warnings,
     };
   }

@@ -42,7 +42,9 @@ export async function describeHealthFailure(deps: HealthFailureDeps, n: PreviewN
       ? `did not become healthy within ${ms(deps.healthTimeoutMs, { long: true })}: ${services}`
       : outcome.reason === "unhealthy"
         ? `service ${services} became unhealthy`
-        : `service ${services} exited`;
+        : outcome.reason === "restarting"
+          ? `service ${services} keeps crashing (it exited and its restart policy restarted it)`
+          : `service ${services} exited`;
   return new OpsError(
     outcome.reason === "timeout" ? "timeout" : "health_failed",
     `preview ${n.slug} failed: ${what}; everything it created was removed`,

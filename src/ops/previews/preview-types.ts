@@ -57,6 +57,8 @@ export interface StartedPreview {
   dir: string;
   envFile: string;
   services: string[];
+  /** Per service what "up" means: `app healthy`, `worker running (no healthcheck)`, `app running (no healthcheck), answering on port 80`. */
+  serviceStates: string[];
   createdAt: Date;
   expiresAt: Date;
   /** True when an existing preview of the same slug was replaced. */

@@ -2,15 +2,22 @@ import type { ContainerSummary, DockerClient } from "../adapters/docker-client.j
 
 export type HealthOutcome =
   | { ok: true; containers: ContainerSummary[] }
-  | { ok: false; reason: "unhealthy" | "exited" | "timeout"; failing: ContainerSummary[]; containers: ContainerSummary[] };
+  | { ok: false; reason: "unhealthy" | "exited" | "restarting" | "timeout"; failing: ContainerSummary[]; containers: ContainerSummary[] };
 
 /** Compose's own label naming the service a container belongs to. */
 export function serviceOf(c: ContainerSummary): string {
   return c.labels["com.docker.compose.service"] ?? c.name;
 }
 
-function judge(containers: ContainerSummary[]): HealthOutcome | null {
+/**
+ * `died`: containers Docker reported a `die` for since the wait began. One that died and is not
+ * simply `exited` was (or is being) restarted by its restart policy: a crash loop, failed at once
+ * rather than after the whole health timeout.
+ */
+function judge(containers: ContainerSummary[], died: ReadonlySet<string>): HealthOutcome | null {
   if (containers.length === 0) return null;
+  const looping = containers.filter((c) => c.state === "restarting" || (died.has(c.id) && c.state !== "exited" && c.state !== "dead"));
+  if (looping.length > 0) return { ok: false, reason: "restarting", failing: looping, containers };
   const unhealthy = containers.filter((c) => c.health === "unhealthy");
   if (unhealthy.length > 0) return { ok: false, reason: "unhealthy", failing: unhealthy, containers };
   const exited = containers.filter((c) => c.state === "exited" || c.state === "dead");
@@ -25,6 +32,8 @@ function judge(containers: ContainerSummary[]): HealthOutcome | null {
  * events: we subscribe first, then look at the current state, so an event between the two is
  * never lost. Events do not cover a container without a healthcheck that exits, so the state is
  * also looked at every `recheckMs` as a safety net (much slower than the events that drive it).
+ * Docker `die` / `restart` events drive it too: a service that crashes and is restarted by its
+ * restart policy fails the wait at once (reason `restarting`), naming the service.
  */
 export async function waitForHealth(docker: DockerClient, label: string, timeoutMs: number, recheckMs = 3_000): Promise<HealthOutcome> {
   let settle!: (outcome: HealthOutcome) => void;
@@ -47,7 +56,7 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
         again = false;
         try {
           last = await docker.listByLabel(label);
-          const outcome = judge(last);
+          const outcome = judge(last, died);
           if (outcome && !finished) {
             finished = true;
             settle(outcome);
@@ -61,7 +70,18 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
     }
   };
 
+  const died = new Set<string>();
   const unsubscribe = await docker.onHealthEvents(label, () => void check());
+  let unsubscribeLifecycle: () => void = () => undefined;
+  try {
+    unsubscribeLifecycle = await docker.onLifecycleEvents(label, (e) => {
+      if (e.action === "die" || e.action === "restart") died.add(e.containerId);
+      void check();
+    });
+  } catch (err) {
+    unsubscribe();
+    throw err;
+  }
   const timer = setTimeout(() => {
     if (finished) return;
     finished = true;
@@ -78,5 +98,6 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
     clearTimeout(timer);
     clearInterval(recheck);
     unsubscribe();
+    unsubscribeLifecycle();
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envVarName, HostName } from "./common-schemas.js";
+import { absPath, configName, envVarName, HostName } from "./common-schemas.js";
 import { Duration } from "./duration.js";
 
 /**
@@ -8,13 +8,10 @@ import { Duration } from "./duration.js";
  * an undeclared host fails at start with the list of declared hosts.
  */
 
-export const EnvironmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. staging)");
-const RoleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a role name such as approver");
+export const EnvironmentName = configName("must be lowercase letters, digits and dashes, starting with a letter (e.g. staging)");
+const RoleName = configName("must be a role name such as approver");
 const EnvVarName = envVarName("IMAGE_TAG");
-const AbsPath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /srv/app (letters, digits, . _ - / only)")
-  .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+const AbsPath = absPath("/srv/app");
 const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://app.example.com/healthz" });
 
 /** One argv element of a configured command: printable ASCII, no NUL or line breaks. */
@@ -82,7 +79,7 @@ export const Environment = z.strictObject({
   health_timeout: Duration.default(180_000),
   /** Directory on the host for the per-environment `flock` file (`opsdeck-env-<env>.lock`), shared with seeds.
    * Default `~/.opsdeck-locks` of the SSH user, created mode 700; a world-writable one (`/tmp`) is refused. */
-  lock_dir: AbsPath.default("~/.opsdeck-locks"),
+  lock_dir: absPath("/srv/locks", { home: true }).default("~/.opsdeck-locks"),
   protected: z.boolean().default(false),
   approval: ApprovalPolicy.default({ approvers: [], required: 1, expiry: 30 * 60_000, emergency_rollback_roles: [] }),
   /** Overrides the default ref pattern (`sha-<7..40 hex>` or a semver tag). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envVarName } from "./common-schemas.js";
+import { configName, envVarName } from "./common-schemas.js";
 import { Duration } from "./duration.js";
 
 /**
@@ -26,7 +26,7 @@ import { Duration } from "./duration.js";
 const EnvVarName = envVarName("HCLOUD_TOKEN");
 
 /** Environment names: the same shape as deploy environments, so one name can mean both. */
-export const InfraEnvName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preprod)");
+export const InfraEnvName = configName("must be lowercase letters, digits and dashes, starting with a letter (e.g. preprod)");
 
 /** Hetzner names of locations, server types and system images: `nbg1`, `cx22`, `debian-12`. */
 const HetznerName = (example: string) => z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, `must be a Hetzner name such as ${example}`);

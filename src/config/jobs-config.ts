@@ -1,6 +1,6 @@
 import { DateTime } from "luxon";
 import { z } from "zod";
-import { envVarName, HostName } from "./common-schemas.js";
+import { absPath, configName, envVarName, HostName } from "./common-schemas.js";
 import { parseCron } from "../core/cron-next.js";
 import { Duration } from "./duration.js";
 
@@ -12,10 +12,7 @@ import { Duration } from "./duration.js";
  */
 
 const EnvVarName = envVarName("PG_PASSWORD");
-const AbsPath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /var/backups/opsdeck (letters, digits, . _ - / only)")
-  .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+const AbsPath = absPath("/var/backups/opsdeck");
 const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://hc-ping.com/<uuid>" });
 const CheckName = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, "must be lowercase letters, digits and dashes (e.g. shop-home)");
 /** A program argument from the config: printable ASCII, no line breaks. */
@@ -183,7 +180,7 @@ export const EnvironmentBackups = z.strictObject({
 export type EnvironmentBackups = z.infer<typeof EnvironmentBackups>;
 
 /** env name → its backups. */
-export const Backups = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be an environment name such as prod"), EnvironmentBackups).default({});
+export const Backups = z.record(configName("must be an environment name such as prod"), EnvironmentBackups).default({});
 export type Backups = z.infer<typeof Backups>;
 
 export const HttpCheck = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envVarName } from "./common-schemas.js";
+import { configName, envVarName } from "./common-schemas.js";
 import { Duration } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
@@ -11,12 +11,11 @@ import { TelegramConfig } from "./telegram-config.js";
 
 export { Duration };
 
-const Name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be lowercase letters, digits and dashes, starting with a letter (e.g. preview1)");
+const Name = configName("must be lowercase letters, digits and dashes, starting with a letter (e.g. preview1)");
 
 /** The name of an environment variable that holds a secret; the secret itself never sits in the file. */
 const EnvVarName = envVarName("SLACK_BOT_TOKEN");
 
-const AbsPath = z.string().regex(/^(\/|~\/)[^\0]*$/, "must be an absolute path such as /srv/opsdeck or ~/previews").refine((p) => !p.split("/").includes(".."), "must not contain '..'");
 
 /** Bytes of each output stream a command's result keeps (first half + last half); default 1 MiB. */
 const OutputLimit = z.number().int().min(4096).max(256 * 1024 * 1024).optional();

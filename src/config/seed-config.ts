@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envVarName, HostName } from "./common-schemas.js";
+import { absPath, envVarName, HostName } from "./common-schemas.js";
 import { CommandArgv, EnvironmentName, SmokeCheck, type Environments } from "./environments-config.js";
 import { Duration } from "./duration.js";
 import { ownValue } from "../core/own-value.js";
@@ -11,10 +11,7 @@ import { ownValue } from "../core/own-value.js";
  */
 
 const EnvVarName = envVarName("PREPROD_DB_PASSWORD");
-const AbsPath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._\/@+-]*$/, "must be an absolute path such as /srv/seed (letters, digits, . _ - / only)")
-  .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+const AbsPath = absPath("/srv/seed");
 
 /**
  * A table, column or database name. Only plain lowercase identifiers are accepted; they are
@@ -91,7 +88,7 @@ export const Seed = z
     smoke_checks: z.array(SmokeCheck).default([]),
     /** Directory on the target host for the per-environment `flock` file; when the env is also a deploy
      * environment, its `environments.<env>.lock_dir` is used instead so seeds and deploys exclude each other. */
-    lock_dir: AbsPath.default("~/.opsdeck-locks"),
+    lock_dir: absPath("/srv/locks", { home: true }).default("~/.opsdeck-locks"),
     /** Limit for each restore or anonymisation command. */
     timeout: Duration.default(60 * 60_000),
   })

@@ -1,3 +1,4 @@
+import { CONFIG_NAME } from "../../config/common-schemas.js";
 import { resolveInfraEnv, type Hetzner, type ResolvedInfraEnv } from "../../config/infra-config.js";
 import type { ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
@@ -30,7 +31,6 @@ export interface InfraRun {
 export const ENV_LABEL = "opsdeck-env";
 export const ROLE_LABEL = "opsdeck-role";
 
-const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -40,7 +40,7 @@ const SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function requireInfraEnv(config: Hetzner, raw: string): ResolvedInfraEnv {
   const known = Object.keys(config.envs);
   const choices = known.length > 0 ? `Use one of: ${known.join(", ")}.` : "Declare the environment under hetzner.envs in the config.";
-  if (!ENV_NAME.test(raw)) {
+  if (!CONFIG_NAME.test(raw)) {
     throw new OpsError("bad_input", `"${escapeEcho(raw, 40)}" is not a valid environment name (lowercase letters, digits and dashes, starting with a letter)`, choices);
   }
   const env = resolveInfraEnv(config, raw);

@@ -1,3 +1,4 @@
+import { CONFIG_NAME } from "../../config/common-schemas.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { acquireHostLock as acquire, type HostLock } from "../host-lock.js";
 
@@ -8,7 +9,7 @@ export const DEFAULT_LOCK_DIR = "~/.opsdeck-locks";
 
 /** The lock file for an environment on its host; deploys and seeds of that env share it. */
 export function hostLockPath(env: string, dir = DEFAULT_LOCK_DIR): string {
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(env)) throw new Error(`invalid environment name for a lock file: ${env}`);
+  if (!CONFIG_NAME.test(env)) throw new Error(`invalid environment name for a lock file: ${env}`);
   return `${dir.replace(/\/+$/, "")}/opsdeck-env-${env}.lock`;
 }
 

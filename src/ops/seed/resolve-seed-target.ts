@@ -1,10 +1,10 @@
+import { CONFIG_NAME } from "../../config/common-schemas.js";
 import type { Environments } from "../../config/environments-config.js";
 import type { Seed, Seeds } from "../../config/seed-config.js";
 import { OpsError } from "../../core/errors.js";
 import { escapeEcho } from "../../core/validate.js";
 import { ownValue } from "../../core/own-value.js";
 
-const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** Environments that may be seeded: configured under `seed:` and not protected. */
 export function seedableEnvironments(seeds: Seeds, environments: Environments): string[] {
@@ -19,7 +19,7 @@ export function resolveSeedTarget(raw: string | undefined, seeds: Seeds, environ
   const valid = seedableEnvironments(seeds, environments);
   const listing = valid.length > 0 ? `Environments that can be seeded: ${valid.join(", ")}.` : "No environment can be seeded: add one under seed: in the config.";
   if (raw === undefined || raw === "") throw new OpsError("bad_input", "which environment? /seed needs one", `Type /seed <env>. ${listing}`);
-  if (!ENV_NAME.test(raw)) {
+  if (!CONFIG_NAME.test(raw)) {
     throw new OpsError("bad_input", `"${escapeEcho(raw, 40)}" is not an environment name`, `Environment names are lowercase letters, digits and dashes. ${listing}`);
   }
   const env = ownValue(environments, raw);

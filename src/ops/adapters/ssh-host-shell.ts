@@ -4,7 +4,7 @@ import { posix } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { createBoundedOutput, DEFAULT_OUTPUT_LIMIT_BYTES, STREAMED_OUTPUT_LIMIT_BYTES } from "./bounded-output.js";
 import { Semaphore } from "async-mutex";
-import { NodeSSH } from "node-ssh";
+import type { NodeSSH } from "node-ssh";
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
 import { OpsError } from "../../core/errors.js";
 import type { Secret } from "../../core/secret.js";
@@ -97,6 +97,8 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
     let refusal: unknown;
     const { checkHostKey } = options;
     const expected = options.hostKeyFingerprint?.replace(/^SHA256:/, "").replace(/=+$/, "");
+    // node-ssh and ssh2 load with the first connection: a bot whose hosts are all local never loads them.
+    const { NodeSSH } = await import("node-ssh");
     const ssh = new NodeSSH();
     try {
       await ssh.connect({

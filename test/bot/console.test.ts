@@ -88,4 +88,42 @@ describe("console adapter", () => {
     expect(text).toContain("Really remove it? Type y to confirm.");
     expect(text).toContain("✔ removed blue");
   });
+
+  it("interactive mode runs commands concurrently: a long one does not block what is typed meanwhile", async () => {
+    const created: string[] = [];
+    let finishSlow: () => void = () => undefined;
+    const slowDone = new Promise<void>((resolve) => (finishSlow = resolve));
+    const slow: Handler = {
+      name: "slow",
+      summary: "takes its time",
+      usage: ["/slow"],
+      permission: () => ({ key: "slow", readOnly: true }),
+      async run(_cmd, progress) {
+        await progress("slow step 1");
+        await slowDone;
+        await progress("slow step 2");
+        return { status: "success", title: "slow finished" };
+      },
+    };
+    const h = await createHarness({ handlers: [boxHandler(created), slow] });
+    const input = new PassThrough();
+    const out = sink();
+    const done = runInteractive({ dispatch: h.router.dispatch, user: "local", input, output: out.stream });
+    const type = async (line: string): Promise<void> => {
+      input.write(`${line}\n`);
+      await new Promise((r) => setTimeout(r, 60));
+    };
+    await type("/slow");
+    await type("/box red"); // runs and finishes while /slow still waits
+    expect(created).toEqual(["red"]);
+    expect(out.text()).not.toContain("slow finished");
+    finishSlow();
+    input.end();
+    await done; // waits for /slow
+    const text = out.text();
+    for (const line of ["[/slow] … slow step 1", "[/slow] … slow step 2", "[/box red] … building the box", "[/box red] ✔ box red ready", "[/slow] ✔ slow finished"]) {
+      expect(text).toContain(line);
+    }
+    expect(out.text().indexOf("box red ready")).toBeLessThan(out.text().indexOf("slow finished"));
+  });
 });

@@ -117,7 +117,7 @@ describe("the preview scenario on all four front ends (real sshd + dockerd)", ()
       input.write(`/preview ${slug}\n`);
       const up = await waitUntil("the console deploy reply", () => after(mark, new RegExp(`Preview ${slug} is up.*\n(.*\n)*.*\\[2\\]`)));
       expect(up).toMatch(new RegExp(`^(✔|⚠) Preview ${slug} is up: `, "m"));
-      expect(up).toContain(`… /preview ${slug}`); // progress lines were printed first
+      expect(up).toContain(`[/preview ${slug}] … Preview ${slug}: `); // progress lines, naming their command, were printed first
       expect(up).toContain(urlOf(slug));
       expect(up).toContain(`[1] Destroy  (${destroyCommand(slug)})`);
       expect(up).toContain(`[2] Extend 1d  (/preview extend ${slug} 1d)`);

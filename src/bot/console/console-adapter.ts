@@ -57,9 +57,19 @@ export async function runOnce(text: string, opts: ConsoleOptions): Promise<numbe
   return reply.status === "failure" ? 1 : 0;
 }
 
+/** `[/preview feature/x] `: what a line of a command's output belongs to, when commands overlap. */
+function tagOf(text: string): string {
+  return `[${text.length > 40 ? `${text.slice(0, 39)}…` : text}] `;
+}
+
 /**
  * Interactive prompt: history, `/help`, and numbered choices for the buttons of the last reply
- * (type the number; buttons with a confirmation ask for `y`). Resolves when input ends.
+ * (type the number; buttons with a confirmation ask for `y`). Resolves when input ends and every
+ * command still running has finished.
+ *
+ * Commands run concurrently: a long `/preview` does not block what is typed meanwhile. Progress
+ * lines always name the command they belong to (`[/preview x] … step`); a final reply does when
+ * another command ran at the same time.
  */
 export async function runInteractive(opts: ConsoleOptions): Promise<void> {
   const rl: Interface = createInterface({
@@ -78,19 +88,37 @@ export async function runInteractive(opts: ConsoleOptions): Promise<void> {
   write("opsdeck console — type /help for the commands, a number to pick a choice, /quit to leave.");
   rl.prompt();
 
-  const run = async (text: string): Promise<void> => {
-    let command: Command;
+  const running = new Set<{ overlapped: boolean }>();
+  const execute = async (text: string): Promise<void> => {
+    const me = { overlapped: running.size > 0 };
+    for (const other of running) other.overlapped = true;
+    running.add(me);
+    const tag = tagOf(text);
     try {
-      command = buildCommand(text, opts.user, async (r) => {
-        if (r.status === "progress") write(renderTextReply(r));
-      });
-    } catch (e) {
-      write(failureText(e));
-      return;
+      let command: Command;
+      try {
+        command = buildCommand(text, opts.user, async (r) => {
+          // One line per step, each naming its command, so overlapping commands stay readable.
+          if (r.status === "progress") write((r.lines?.length ? r.lines : [r.title]).map((l) => `${tag}… ${l}`).join("\n"));
+        });
+      } catch (e) {
+        write(failureText(e));
+        return;
+      }
+      const reply = await opts.dispatch(command);
+      write(`${me.overlapped ? tag : ""}${renderTextReply(reply)}`);
+      choices = reply.buttons ?? [];
+    } finally {
+      running.delete(me);
     }
-    const reply = await opts.dispatch(command);
-    write(renderTextReply(reply));
-    choices = reply.buttons ?? [];
+  };
+  const inFlight = new Set<Promise<void>>();
+  /** Start a command without waiting for it; its output is written when it comes. */
+  const run = async (text: string): Promise<void> => {
+    const p = execute(text)
+      .catch((e: unknown) => write(`✖ ${(e as Error).message}`))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
   };
 
   for await (const raw of rl) {
@@ -118,5 +146,7 @@ export async function runInteractive(opts: ConsoleOptions): Promise<void> {
     }
     rl.prompt();
   }
+  if (inFlight.size > 0) write(`waiting for ${inFlight.size} running command(s) to finish…`);
+  await Promise.all([...inFlight]);
   rl.close();
 }

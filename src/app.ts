@@ -2,8 +2,11 @@ import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { createAlertNotifier } from "./bot/alert-notifier.js";
 import { createRouter, type Router } from "./bot/router.js";
+import { createGitHostWiring } from "./bot/githost/create-githost-wiring.js";
 import { readSecretEnv, resolveConfigPath, type LoadedConfig } from "./config/load-config.js";
+import { secretEnvNames } from "./config/secret-env-names.js";
 import { createAuditLog } from "./core/audit-log.js";
+import type { HttpRoute } from "./core/http-server.js";
 import { createAuthorize } from "./core/authorize.js";
 import { createLogger, type Logger } from "./core/logger.js";
 import { createMetrics, type Metrics } from "./core/metrics.js";
@@ -31,7 +34,7 @@ import { createApprovalDesk } from "./ops/approvals/create-approval-desk.js";
 import { createApprovals } from "./ops/approvals/create-approvals.js";
 import { createDeployOp } from "./ops/deploy/create-deploy-op.js";
 import { createDeployRunners } from "./ops/deploy/deploy-runners.js";
-import { markInterruptedDeploys } from "./ops/deploy/mark-interrupted.js";
+import { createJournal } from "./ops/journal/create-journal.js";
 import { preDeployBackup } from "./ops/deploy/pre-deploy-backup.js";
 import { createRestoreRunner } from "./ops/backups/restore-runner.js";
 import type { ApprovalDesk } from "./ops/approvals/create-approval-desk.js";
@@ -42,6 +45,7 @@ import { createEnvLocks } from "./ops/env-locks.js";
 import { createHetznerFromConfig } from "./ops/infra/create-hetzner-from-config.js";
 import { createInfraDownApproval, infraDownPolicyFrom } from "./ops/infra/create-infra-down-approval.js";
 import { requireInfraEnv } from "./ops/infra/infra-deps.js";
+import type { GitHostActions } from "./ops/githost/create-githost-actions.js";
 import { createPreviewOps, type PreviewOps } from "./ops/previews/create-preview-ops.js";
 import { createSeedOps } from "./ops/seed/create-seed-ops.js";
 import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
@@ -68,6 +72,10 @@ export interface App {
   previews: PreviewOps | undefined;
   jobs: JobsWiring;
   dataDir: string;
+  /** POST endpoints for the HTTP server (Git-host webhooks). */
+  httpRoutes: HttpRoute[];
+  /** Git-host webhook actions, when `githost:` is configured (`drain()` waits for running ones). */
+  githost: GitHostActions | undefined;
   /**
    * Announce what the start-up found (operations a crash interrupted, approvals that expired while
    * the bot was down) on the alert channels; call it once the chat platforms are up.
@@ -101,7 +109,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 
   try {
-    const store = await openStore(dataDir);
+    const store = await openStore(dataDir, { prune: { keepOperationsDays: config.state.keep_operations_days, maxOperations: config.state.max_operations } });
     const auditPath = join(dataDir, "audit.jsonl");
     const audit = createAuditLog(auditPath, redact, { maxBytes: config.audit.max_bytes, keep: config.audit.keep });
     const metrics = createMetrics();
@@ -129,6 +137,15 @@ export async function createApp(options: AppOptions): Promise<App> {
       redact.add(v);
       return new Secret(v);
     };
+    // Register every configured secret now, whatever runs later (see secretEnvNames). A value
+    // the feature itself would refuse (too short) is left to that feature's own error.
+    for (const name of secretEnvNames(config)) {
+      try {
+        readSecret(name);
+      } catch {
+        /* reported by the feature that needs it */
+      }
+    }
 
     const shells = new Map<string, HostShell>();
     const dockers = new Map<string, DockerClient>();
@@ -260,7 +277,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         }),
       );
     }
-    handlers.push(createRunbookHandler({ runbooks: config.runbooks, shellFor, redact, audit }));
+    handlers.push(createRunbookHandler({ runbooks: config.runbooks, shellFor, redact, audit, store }));
 
     // Hetzner servers
     if (config.hetzner) {
@@ -280,23 +297,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store, commandsPerMinute: config.commands_per_minute });
     closers.push(() => router.close());
 
+    // Git-host webhooks: preview life cycle from pull/merge requests and pushes (through the preview ops).
+    const githost = config.githost && previews ? createGitHostWiring({ config: config.githost, previews, store, audit, notifier, log, redact, readSecret }) : undefined;
+    if (githost) closers.push(() => githost.actions.drain());
+
     // Start-up reconciliation: nothing running survives a restart. State is fixed now, before any
     // command runs; the reports wait for `reportStartup`, so they reach the chat alert channels
     // that start after the app is built.
-    const interrupted: Array<{ kind: string; target: string; startedAt: string; actor: string }> = [];
-    if (previews) interrupted.push(...(await previews.reconcile()).interrupted);
-    interrupted.push(...(await markInterruptedDeploys(store)));
-    interrupted.push(
-      ...(await store.update((s) => {
-        const cut = s.operations.filter((o) => o.status === "running");
-        const now = new Date().toISOString();
-        for (const o of cut) {
-          o.status = "interrupted";
-          o.endedAt = now;
-        }
-        return cut.map((o) => ({ ...o }));
-      })),
-    );
+    // Previews first: their reconcile also marks half-made previews failed and skips their own
+    // running operations; then the journal's one pass takes every other kind.
+    const journal = createJournal({ store, redact });
+    if (previews) await previews.reconcile();
+    await journal.reconcileAtStart();
     // Approval requests expire even when nobody clicks: close them (and say so) every minute.
     const expireApprovals = async (): Promise<void> => {
       await desk?.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests"));
@@ -322,16 +334,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       previews,
       jobs,
       dataDir,
+      httpRoutes: githost?.routes ?? [],
+      githost: githost?.actions,
       async reportStartup() {
         startupReported = true;
         for (const notice of earlyHostKeyNotices.splice(0)) await notifier.notify(notice);
-        for (const op of interrupted.splice(0)) {
-          await notifier.notify({
-            status: "warning",
-            title: `${op.kind} of ${op.target} was interrupted by a restart`,
-            lines: [`started ${op.startedAt} by ${op.actor}`, "Nothing was re-run on its own. Check its state and run it again if needed."],
-          });
-        }
+        // Each interrupted entry once: marked reported after its notice, so a restart never repeats it.
+        await journal.reportInterrupted((notice) => notifier.notify(notice));
         await expireApprovals();
       },
       async startJobs() {

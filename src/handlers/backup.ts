@@ -8,7 +8,8 @@ import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.j
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
 import { backupListReply, retentionDryRunReply } from "./backup-list-reply.js";
 import { formatBytes } from "../core/format-bytes.js";
-import type { Handler } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { RestoreOp } from "../ops/backups/create-restore-op.js";
 import { drillLine, type DrillOp } from "../ops/backups/create-drill-op.js";
@@ -53,8 +54,15 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-const USAGE = ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]", "/backup drill <env> [db]"];
 const SUBS = ["status", "run", "list", "retention", "restore", "drill"] as const;
+export const backupSpec: CommandSpec = {
+  name: "backup",
+  summary: "database backups: run, status, list dumps, retention dry run, restore (with approval for protected envs), restore drills",
+  subcommands: SUBS,
+  usage: ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]", "/backup drill <env> [db]"],
+  section: "backups",
+};
+const USAGE = backupSpec.usage;
 type Sub = (typeof SUBS)[number];
 const DB_ARG = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -170,21 +178,17 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress }), timeZone);
   }
 
-  return {
-    name: "backup",
-    summary: "database backups: run, status, list dumps, retention dry run, restore (with approval for protected envs), restore drills",
-    usage: USAGE,
-    permission(args) {
-      const a = parse(args);
+  return defineParsedHandler<BackupArgs>(backupSpec, {
+    parse,
+    permission(a) {
       const readOnly = a.sub !== "run" && a.sub !== "drill" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
       return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
-    async run(command, progress) {
-      const a = parse(command.args);
+    async run(command, progress, a) {
       if (a.sub === "run") {
         const name = a.env as string;
         await progress(`backup of ${name} started`);
-        return runReply(await ops.run(name, progress), timeZone);
+        return runReply(await ops.run(name, progress, actorKey(command.actor)), timeZone);
       }
       if (a.sub === "restore") return restore(command, a, progress);
       if (a.sub === "drill") {
@@ -206,5 +210,5 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
       }
       return status(a.env);
     },
-  };
+  });
 }

@@ -5,9 +5,11 @@ import { OpsError } from "../core/errors.js";
 import type { Redactor } from "../core/redact.js";
 import { escapeEcho } from "../core/validate.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
+import type { Store } from "../store/store.js";
 import { resolveRunbook, resolveStep } from "../ops/runbooks/resolve-runbook.js";
 import { runRunbookStep } from "../ops/runbooks/run-runbook-step.js";
-import type { Handler, Permission } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 import { ownValue } from "../core/own-value.js";
 
 export interface RunbookHandlerOptions {
@@ -16,13 +18,22 @@ export interface RunbookHandlerOptions {
   redact: Redactor;
   /** One extra record per step run (the router already records each command). */
   audit?: AuditLog;
+  /** Each step run is an operations-journal entry. */
+  store?: Store;
   clock?: () => Date;
   /** How often streamed output edits the message. */
   outputIntervalMs?: number;
 }
 
 const CONFIRMED = "--confirmed";
-const USAGE = ["/runbook list", "/runbook show <name>", "/runbook run <name> [step]"];
+export const runbookSpec: CommandSpec = {
+  name: "runbook",
+  summary: "list, show and run on-call runbooks step by step",
+  subcommands: ["list", "show", "run"],
+  usage: ["/runbook list", "/runbook show <name>", "/runbook run <name> [step]"],
+  section: "runbooks",
+};
+const USAGE = runbookSpec.usage;
 
 interface Parsed {
   sub: "list" | "show" | "run";
@@ -101,6 +112,7 @@ export function createRunbookHandler(options: RunbookHandlerOptions): Handler {
     const result = await runRunbookStep(host, step, {
       redact,
       intervalMs: options.outputIntervalMs ?? 1000,
+      ...(options.store ? { journal: { store: options.store, actor: actorKey(command.actor), target: `${name}/${step.name}`, clock } } : {}),
       onOutput: (tail) => progress(`${label}: running…\n${tail}`),
     });
     const seconds = (result.durationMs / 1000).toFixed(1);
@@ -136,24 +148,21 @@ export function createRunbookHandler(options: RunbookHandlerOptions): Handler {
     };
   }
 
-  return {
-    name: "runbook",
-    summary: "list, show and run on-call runbooks step by step",
-    usage: USAGE,
-    permission(args: string[]): Permission {
+  return defineParsedHandler<Parsed>(runbookSpec, {
+    parse(args) {
       const parsed = parse(args);
       // Names are checked before authorisation so shell characters never get further.
       if (parsed.sub !== "list") {
         const { name, runbook } = resolveRunbook(runbooks, parsed.name);
         if (parsed.sub === "run") resolveStep(name, runbook, parsed.step);
       }
-      return { key: `runbook ${parsed.sub}`, readOnly: parsed.sub !== "run" };
+      return parsed;
     },
-    async run(command, progress) {
-      const parsed = parse(command.args);
+    permission: (parsed) => ({ key: `runbook ${parsed.sub}`, readOnly: parsed.sub !== "run" }),
+    async run(command, progress, parsed) {
       if (parsed.sub === "list") return list();
       if (parsed.sub === "show") return show(parsed.name);
       return run(command, parsed, progress);
     },
-  };
+  });
 }

@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type Bree from "bree";
 import { OpsError } from "../core/errors.js";
-import type { JobControl, JobInfo } from "../core/job-control.js";
+import type { JobControl, JobInfo, JobInput } from "../core/job-control.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
 import type { Store } from "../store/store.js";
+import { createJournal } from "../ops/journal/create-journal.js";
 import { cronNext } from "../core/cron-next.js";
 import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
 import { formatDuration } from "../core/format-local-time.js";
@@ -22,6 +22,8 @@ export interface JobContext {
   now: Date;
   /** `schedule` or the actor key of whoever asked. */
   trigger: string;
+  /** Given by a run by hand (`/backup run <env>`): the job narrows itself to it. */
+  input?: JobInput;
 }
 
 export interface JobDefinition {
@@ -55,7 +57,7 @@ export interface Scheduler extends JobControl {
   /** Stop the timers and wait for running jobs to finish. */
   stop(): Promise<void>;
   /** Run a job now (`/jobs run`). Throws `OpsError` `not_found` / `busy`; a failing job resolves with a `failed` run. */
-  runNow(name: string, trigger: string): Promise<JobRun>;
+  runNow(name: string, trigger: string, input?: JobInput): Promise<JobRun>;
   /** Run every daily job that is due at `now` (the minute tick; tests drive it with a fake clock). */
   tickDaily(now?: Date): Promise<JobRun[]>;
   list(now?: Date): JobInfo[];
@@ -80,6 +82,8 @@ export function describeSchedule(s: JobSchedule, zone: string): string {
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { store, notifier, redact, log, timeZone } = options;
   const clock = options.clock ?? (() => new Date());
+  // Every run is an operations-journal entry (kind `job`); the job-run record shares its id.
+  const journal = createJournal({ store, redact, clock });
   const failureRepeatMs = options.failureRepeatMs ?? 4 * 3_600_000;
   const byName = new Map(options.jobs.map((j) => [j.name, j]));
   const running = new Map<string, Promise<JobRun>>();
@@ -128,10 +132,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
-  async function execute(job: JobDefinition, trigger: string, dailyKey?: string): Promise<JobRun> {
+  async function execute(job: JobDefinition, trigger: string, dailyKey?: string, input?: JobInput): Promise<JobRun> {
     const now = clock();
     const previous = getJobRuns(store.read()).filter((r) => r.name === job.name && r.result !== "running").pop();
-    const run: JobRun = { id: randomUUID(), name: job.name, trigger, start: now.toISOString(), result: "running" };
+    const run: JobRun = { id: await journal.begin("job", job.name, trigger), name: job.name, trigger, start: now.toISOString(), result: "running" };
     await store.update((s) => {
       putJobRun(s, run);
       if (dailyKey) addDailyRunKey(s, job.name, dailyKey);
@@ -139,21 +143,22 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     let done: JobRun;
     let thrown: unknown;
     try {
-      const { summary } = await job.run({ now, trigger });
+      const { summary } = await job.run({ now, trigger, ...(input ? { input } : {}) });
       done = { ...run, end: clock().toISOString(), result: "succeeded", summary: redact(summary) };
     } catch (err) {
       thrown = err;
       log.error({ err, job: job.name }, "job failed");
       done = { ...run, end: clock().toISOString(), result: "failed", summary: redact(err instanceof Error ? err.message : String(err)) };
     }
+    await journal.finish(run.id, done.result === "succeeded" ? "succeeded" : "failed", done.summary ?? "");
     await recordOutcome(job.name, previous, done, thrown);
     return done;
   }
 
   /** Start a run unless one is in flight; the run never rejects. */
-  function launch(job: JobDefinition, trigger: string, dailyKey?: string): Promise<JobRun> | null {
+  function launch(job: JobDefinition, trigger: string, dailyKey?: string, input?: JobInput): Promise<JobRun> | null {
     if (running.has(job.name)) return null;
-    const p = execute(job, trigger, dailyKey).finally(() => running.delete(job.name));
+    const p = execute(job, trigger, dailyKey, input).finally(() => running.delete(job.name));
     running.set(job.name, p);
     return p;
   }
@@ -213,21 +218,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     };
   }
 
+  /**
+   * Runs a previous process left `running`: the journal's one start-up pass marks their entries
+   * `interrupted` (a run recorded before runs were journaled gets an entry first), the run records
+   * follow, and each is reported once. In the app the pass already ran at start-up, so this finds
+   * nothing left to report.
+   */
+  async function reconcileJobRuns(): Promise<void> {
+    const stale = getJobRuns(store.read()).filter((r) => r.result === "running");
+    if (stale.length > 0) {
+      await store.update((s) => {
+        for (const r of stale) {
+          if (!s.operations.some((o) => o.id === r.id)) s.operations.push({ id: r.id, kind: "job", target: r.name, actor: r.trigger, status: "running", startedAt: r.start });
+        }
+      });
+      await journal.reconcileAtStart((o) => o.kind === "job");
+      const end = clock().toISOString();
+      await store.update((s) => {
+        for (const r of stale) putJobRun(s, { ...r, result: "interrupted", end, summary: "interrupted by a restart" });
+      });
+    }
+    await journal.reportInterrupted((notice) => notifier.notify(notice), (o) => o.kind === "job");
+  }
+
   return {
     async start() {
       startedAt = clock();
-      const stale = getJobRuns(store.read()).filter((r) => r.result === "running");
-      if (stale.length > 0) {
-        const end = clock().toISOString();
-        await store.update((s) => {
-          for (const r of stale) putJobRun(s, { ...r, result: "interrupted", end, summary: "interrupted by a restart" });
-        });
-        for (const r of stale) {
-          await notifier
-            .notify({ status: "warning", title: `job ${r.name} was interrupted by a restart`, lines: [`started ${r.start} (${r.trigger})`, "It was not re-run; /jobs run <name> runs it now."] })
-            .catch((err: unknown) => log.error({ err }, "could not report an interrupted job"));
-        }
-      }
+      await reconcileJobRuns();
       // Loaded here, not at import: a one-shot `opsdeck run` never starts the jobs and skips Bree.
       const { createInProcessBree } = await import("./in-process-bree.js");
       bree = createInProcessBree({
@@ -249,12 +266,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       bree = undefined;
       await Promise.allSettled([...running.values()]);
     },
-    async runNow(name, trigger) {
+    async runNow(name, trigger, input) {
       const job = byName.get(name);
       if (!job) {
         throw new OpsError("not_found", `no job named "${name.slice(0, 40)}"`, `Known jobs: ${[...byName.keys()].join(", ") || "none"}.`);
       }
-      const p = launch(job, trigger);
+      const p = launch(job, trigger, undefined, input);
       if (p === null) {
         throw new OpsError("busy", `job ${name} is already running`, "Wait for it to finish; /jobs shows its last run.");
       }

@@ -14,6 +14,15 @@ import { REDIS_BASENAME } from "./dump-paths.js";
 import { sendHeartbeat } from "./send-heartbeat.js";
 import { snapshotRedis } from "./snapshot-redis.js";
 import { ownValue } from "../../core/own-value.js";
+import type { CheckResult } from "../health/alert-state.js";
+import { postBackupAlerts, type BackupAlertsOptions } from "./backup-alerts.js";
+import { detectAnomalies } from "./detect-anomalies.js";
+import { checkOffsite, listOffsite, type OffsiteSnapshot } from "./offsite-repository.js";
+import { runOffsiteStep, type OffsiteStepResult } from "./offsite-step.js";
+import type { ResticContext } from "./restic-command.js";
+import { DUMP_ID, resolveDump } from "./resolve-dump.js";
+import type { Store } from "../../store/store.js";
+import { createJournal } from "../journal/create-journal.js";
 
 export interface StepResult {
   name: string;
@@ -33,6 +42,8 @@ export interface BackupReport {
   /** Files removed by retention. */
   deleted: string[];
   retentionError?: string;
+  /** The restic copy, when `offsite` is configured. */
+  offsite?: OffsiteStepResult;
   heartbeat: "sent" | "skipped" | "failed" | "not configured";
   heartbeatError?: string;
   ok: boolean;
@@ -49,19 +60,33 @@ export interface BackupOpsOptions {
   fetch?: typeof fetch;
   /** `jobs.time_zone`: GFS retention counts local days, weeks, months and years (default UTC). */
   timeZone?: string;
+  /** Size, duration and offsite-copy anomalies go through the alert state machine to this channel (none: not alerted). */
+  alerts?: BackupAlertsOptions;
+  /** The state store: each pre-backup run is an operations-journal entry (kind `backup`). */
+  store?: Store;
 }
 
 export interface BackupOps {
   /** Environments with backups configured. */
   envs(): string[];
   /** The pre-backup of one environment: dumps, Redis, retention, seed copies, then the heartbeat only if all of it worked. */
-  run(env: string, progress?: ProgressFn): Promise<BackupReport>;
+  run(env: string, progress?: ProgressFn, actor?: string): Promise<BackupReport>;
   status(env?: string): Promise<EnvBackupStatus[]>;
   /** The dumps of every database (or `db`) of `env` with tier, pin, drill and the next retention's verdict. */
   list(env: string, db?: string): Promise<DatabaseBackups[]>;
   /** The environment's backup config; throws `not_found` naming the configured ones. */
   configOf(env: string): EnvironmentBackups;
   readonly timeZone: string;
+  /** restic on the environment's backup host, when `offsite` is configured. */
+  offsite(env: string): ResticContext | undefined;
+  /** The offsite snapshots of `env` (or one database), newest first; `[]` without `offsite`. */
+  listOffsite(env: string, db?: string): Promise<OffsiteSnapshot[]>;
+  /** `restic check --read-data-subset` of the environment's repository; `undefined` without `offsite`. */
+  checkOffsite(env: string): Promise<string | undefined>;
+  /** Pin (kept by retention, never deleted) or unpin one dump; returns its id. */
+  pin(env: string, id: string, pinned: boolean): Promise<string>;
+  /** The last report of `env` in this process (what `/backup run` replies after running the job). */
+  lastReport(env: string): BackupReport | undefined;
 }
 
 function message(err: unknown): string {
@@ -72,7 +97,8 @@ function message(err: unknown): string {
 export function summarizeReport(r: BackupReport): string {
   const dbs = r.databases.map((d) => `${d.name} ${d.ok ? "ok" : "FAILED"}`).join(", ");
   const redis = r.redis ? `, redis ${r.redis.ok ? "ok" : "FAILED"}` : "";
-  return `${r.env}: ${dbs || "no databases"}${redis}; ${r.deleted.length} old file(s) removed; heartbeat ${r.heartbeat}`;
+  const offsite = r.offsite ? `; offsite ${r.offsite.ok ? "ok" : "FAILED"}` : "";
+  return `${r.env}: ${dbs || "no databases"}${redis}; ${r.deleted.length} old file(s) removed${offsite}; heartbeat ${r.heartbeat}`;
 }
 
 /** Backups: the pre-backup run per environment and `/backup status`. One run per environment at a time. */
@@ -81,6 +107,13 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
   const clock = options.clock ?? (() => new Date());
   const running = new Set<string>();
   const zone = options.timeZone ?? "UTC";
+  const last = new Map<string, BackupReport>();
+
+  function offsite(env: string): ResticContext | undefined {
+    const cfg = configOf(env);
+    return cfg.offsite ? { host: options.shellFor(cfg.host), offsite: cfg.offsite, readSecret: options.readSecret, zone } : undefined;
+  }
+  const journal = options.store ? createJournal({ store: options.store, clock }) : undefined;
 
   function configOf(env: string): EnvironmentBackups {
     const cfg = ownValue(backups, env);
@@ -102,9 +135,11 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
     const startedAt = clock();
     const host = options.shellFor(cfg.host);
     const databases: StepResult[] = [];
+    const anomalies: CheckResult[] = [];
     for (const db of cfg.databases) {
       await progress(`${env}: dumping ${db.name}`);
       try {
+        const t0 = Date.now();
         const out = await dumpDatabase({
           host,
           db,
@@ -115,7 +150,14 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
           timeoutMs: cfg.dump_timeout,
           ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}),
         });
+        const dumpMs = Date.now() - t0;
         databases.push({ name: db.name, ok: true, path: out.path, bytes: out.bytes });
+        try {
+          await updateSidecar(host, out.path, { dumpMs });
+          anomalies.push(...(await detectAnomalies(host, cfg, env, db.name, out.path, dumpMs)));
+        } catch (err) {
+          log.warn({ err, env, db: db.name }, "could not judge the dump's size and duration");
+        }
         // Row counts at dump time, for the restore drill's tolerance check; a failure here does not fail the dump.
         try {
           const tables = await countRows({ host, db, database: db.name, password: secret(db.password_env, `database ${db.name}`), ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}), timeoutMs: cfg.dump_timeout });
@@ -148,7 +190,16 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
     } catch (err) {
       retentionError = message(err);
     }
-    const stepsOk = databases.every((d) => d.ok) && (redis?.ok ?? true) && retentionError === undefined;
+    let offsiteResult: OffsiteStepResult | undefined;
+    const restic = offsite(env);
+    if (restic) {
+      await progress(`${env}: offsite copy to ${restic.offsite.repository}`);
+      const step = await runOffsiteStep(restic, env, cfg, [...databases, ...(redis ? [redis] : [])], progress, log);
+      offsiteResult = step.result;
+      anomalies.push(step.alert);
+    }
+    if (options.alerts) await postBackupAlerts(options.alerts, anomalies, clock()).catch((err: unknown) => log.error({ err, env }, "could not post backup alerts"));
+    const stepsOk = databases.every((d) => d.ok) && (redis?.ok ?? true) && retentionError === undefined && (offsiteResult?.ok ?? true);
     let heartbeat: BackupReport["heartbeat"] = "not configured";
     let heartbeatError: string | undefined;
     if (cfg.heartbeat_url) {
@@ -163,7 +214,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
         }
       }
     }
-    return {
+    const report: BackupReport = {
       env,
       startedAt,
       endedAt: clock(),
@@ -171,15 +222,36 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
       ...(redis ? { redis } : {}),
       deleted,
       ...(retentionError ? { retentionError } : {}),
+      ...(offsiteResult ? { offsite: offsiteResult } : {}),
       heartbeat,
       ...(heartbeatError ? { heartbeatError } : {}),
       ok: stepsOk && heartbeat !== "failed",
     };
+    last.set(env, report);
+    return report;
   }
 
   return {
     timeZone: zone,
     configOf,
+    offsite,
+    lastReport: (env) => last.get(env),
+    async listOffsite(env, db) {
+      const ctx = offsite(env);
+      return ctx ? listOffsite(ctx, env, db) : [];
+    },
+    async checkOffsite(env) {
+      const ctx = offsite(env);
+      return ctx ? checkOffsite(ctx) : undefined;
+    },
+    async pin(env, id, pinned) {
+      const cfg = configOf(env);
+      const db = DUMP_ID.exec(id)?.[1];
+      if (db === undefined) throw new OpsError("bad_input", "that is not a dump id", `Give an id from /backup list ${env}, such as shop-20261123T025500Z.`);
+      const dump = await resolveDump(options.shellFor(cfg.host), env, cfg, db, id);
+      await updateSidecar(options.shellFor(cfg.host), dump.file.path, { pinned });
+      return dump.id;
+    },
     envs: () => Object.keys(backups),
     async list(env, db) {
       const cfg = configOf(env);
@@ -189,14 +261,15 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
       }
       return listBackups(options.shellFor(cfg.host), cfg, db === undefined ? names : [db], zone, clock());
     },
-    async run(env, progress = async () => {}) {
+    async run(env, progress = async () => {}, actor = "job:pre-backup") {
       const cfg = configOf(env);
       if (running.has(env)) {
         throw new OpsError("busy", `a backup of ${env} is already running`, "Wait for it to finish; /backup status shows the result.");
       }
       running.add(env);
       try {
-        return await runEnv(env, cfg, progress);
+        if (!journal) return await runEnv(env, cfg, progress);
+        return await journal.run("backup", env, actor, () => runEnv(env, cfg, progress), { outcome: (r) => ({ status: r.ok ? "succeeded" : "failed", summary: summarizeReport(r) }) });
       } finally {
         running.delete(env);
       }

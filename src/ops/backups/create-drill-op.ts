@@ -7,7 +7,7 @@ import type { Store } from "../../store/store.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { evaluateAlert } from "../health/evaluate-alert.js";
 import { getAlertStates, putAlertStates } from "../health/alert-state.js";
-import { finishOperation, startOperation } from "../operation-journal.js";
+import { createJournal } from "../journal/create-journal.js";
 import type { BackupOps } from "./create-backup-ops.js";
 import { drillDump } from "./drill-dump.js";
 import { updateSidecar, type DrillResult } from "./dump-sidecar.js";
@@ -47,6 +47,7 @@ export function drillLine(r: DrillReport): string {
 export function createDrillOp(options: DrillOpOptions): DrillOp {
   const { backups, store, notifier } = options;
   const clock = options.clock ?? (() => new Date());
+  const journal = createJournal({ store, clock });
   const policy = { failuresToOpen: 1, reminderMs: options.reminderMs ?? 4 * 3_600_000, flapWindow: 10, flapChanges: 100, stableChecks: 2 };
 
   async function alert(r: DrillReport): Promise<void> {
@@ -73,14 +74,14 @@ export function createDrillOp(options: DrillOpOptions): DrillOp {
         if (!db) continue;
         const dump = await resolveDump(host, env, cfg, name, "latest");
         const now = clock();
-        const op = await startOperation(store, "drill", `${env}/${name}`, actor, now);
+        const op = { id: await journal.begin("drill", `${env}/${name}`, actor) };
         await progress(`drilling ${dump.id} into a scratch database`);
         const password = db.password_env ? options.readSecret(db.password_env) : undefined;
         const res = await drillDump({ host, db, dump, drill: cfg.drill, password, ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}), zone: backups.timeZone, now, clock });
         const { scratch, ...result } = res;
         await updateSidecar(host, dump.file.path, { drill: result });
         const report: DrillReport = { ...result, env, db: name, dumpId: dump.id, dumpAgeMs: now.getTime() - dump.file.stampedAt.getTime(), scratch };
-        await finishOperation(store, op.id, report.ok ? "succeeded" : "failed", drillLine(report).slice(0, 500), clock());
+        await journal.finish(op.id, report.ok ? "succeeded" : "failed", drillLine(report));
         await notifier.notify({ status: report.ok ? "info" : "failure", title: `restore drill ${report.ok ? "passed" : "FAILED"}: ${env}/${name}`, lines: [drillLine(report)] }).catch(() => undefined);
         await alert(report);
         reports.push(report);

@@ -7,7 +7,7 @@ import type { Secret } from "../../core/secret.js";
 import type { Store } from "../../store/store.js";
 import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
-import { finishOperation, startOperation } from "../operation-journal.js";
+import { createJournal } from "../journal/create-journal.js";
 import { runSmokeChecks, type SmokeResult } from "../seed/smoke-checks.js";
 import type { BackupOps } from "./create-backup-ops.js";
 import { dumpDatabase } from "./dump-database.js";
@@ -16,6 +16,11 @@ import { dumpId } from "./list-backups.js";
 import { listDumps } from "./list-dumps.js";
 import { resolveDump, type ResolvedDump } from "./resolve-dump.js";
 import { restoreDatabase } from "./restore-database.js";
+import { fetchOffsiteDump, resolveOffsiteDump } from "./fetch-offsite-dump.js";
+import type { OffsiteSnapshot } from "./offsite-repository.js";
+
+/** Where a restore takes its dump from: the backup host's dump_dir, or the restic repository (`--from offsite`). */
+export type RestoreSource = "local" | "offsite";
 
 export interface RestorePlan {
   env: string;
@@ -27,6 +32,9 @@ export interface RestorePlan {
   project?: ComposeProject;
   smokeChecks: number;
   steps: string[];
+  from: RestoreSource;
+  /** The restic snapshot holding the dump (`from: "offsite"`). */
+  snapshot?: OffsiteSnapshot;
 }
 
 export interface RestoreOutcome {
@@ -55,9 +63,9 @@ export interface RestoreOpOptions {
 
 export interface RestoreOp {
   /** Check everything the restore needs and say what it would do; changes nothing. */
-  plan(env: string, db: string, ref: string): Promise<RestorePlan>;
+  plan(env: string, db: string, ref: string, from?: RestoreSource): Promise<RestorePlan>;
   /** Run it: safety dump → stop services → pg_restore → start → smoke checks; on failure put the safety dump back. */
-  run(input: { env: string; db: string; ref: string; actor: string; progress: ProgressFn }): Promise<RestoreOutcome>;
+  run(input: { env: string; db: string; ref: string; actor: string; progress: ProgressFn; from?: RestoreSource }): Promise<RestoreOutcome>;
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -66,6 +74,7 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
   const { backups, environments, store, log } = options;
   const clock = options.clock ?? (() => new Date());
+  const journal = createJournal({ store, clock });
   const running = new Set<string>();
 
   function password(db: BackupDatabase): Secret | undefined {
@@ -75,9 +84,13 @@ export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
     return s;
   }
 
-  async function plan(env: string, db: string, ref: string): Promise<RestorePlan> {
+  async function plan(env: string, db: string, ref: string, from: RestoreSource = "local"): Promise<RestorePlan> {
     const cfg = backups.configOf(env);
-    const dump = await resolveDump(options.shellFor(cfg.host), env, cfg, db, ref);
+    const restic = from === "offsite" ? backups.offsite(env) : undefined;
+    if (from === "offsite" && !restic) throw new OpsError("config", `${env} has no offsite repository`, `Configure backups.${env}.offsite, or restore a local dump (without --from offsite).`);
+    if (restic && !cfg.databases.some((d) => d.name === db)) throw new OpsError("not_found", `${env} has no database "${db}" in its backups`, `Databases of ${env}: ${cfg.databases.map((d) => d.name).join(", ") || "none"}.`);
+    const snapshot = restic ? await resolveOffsiteDump(restic, env, db, ref) : undefined;
+    const dump = snapshot ? { id: snapshot.dumpId, file: { path: snapshot.path, fileName: snapshot.path.slice(snapshot.path.lastIndexOf("/") + 1), stampedAt: snapshot.time, modifiedAt: snapshot.time, bytes: 0 } } : await resolveDump(options.shellFor(cfg.host), env, cfg, db, ref);
     const envCfg = Object.hasOwn(environments, env) ? environments[env] : undefined;
     if (cfg.app_services.length > 0 && !envCfg) {
       throw new OpsError("config", `backups.${env}.app_services names services, but there is no environment ${env} with their compose project`, `Add environments.${env} (host, compose_dir, project) or remove app_services.`);
@@ -88,12 +101,13 @@ export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
     const steps = [
       `safety dump of ${db} (pinned, kept ${Math.round(cfg.safety_keep / 86_400_000)} day(s))`,
       services.length > 0 && project ? `stop ${services.join(", ")} of ${project.name}` : "no app services configured to stop (backups.<env>.app_services)",
+      ...(snapshot ? [`restic restore of snapshot ${snapshot.id} (${dump.id}) from ${restic?.offsite.repository ?? "?"} into a temporary directory on ${cfg.host}`] : []),
       `pg_restore ${dump.id} into ${db} (one transaction)`,
       ...(services.length > 0 && project ? [`start ${services.join(", ")} of ${project.name}`] : []),
       smokeChecks > 0 ? `run ${smokeChecks} smoke check(s)` : "no smoke checks configured",
       "on any failure: restore the safety dump and start the services again",
     ];
-    return { env, db, dump, protected: envCfg?.protected ?? false, services, ...(project ? { project } : {}), smokeChecks, steps };
+    return { env, db, dump, protected: envCfg?.protected ?? false, services, ...(project ? { project } : {}), smokeChecks, steps, from, ...(snapshot ? { snapshot } : {}) };
   }
 
   async function execute(p: RestorePlan, actor: string, progress: ProgressFn): Promise<RestoreOutcome> {
@@ -104,11 +118,11 @@ export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
     const compose = envCfg && p.project && p.services.length > 0 ? options.composeFor(envCfg.host) : undefined;
     const pw = password(db);
     const started = clock();
-    const op = await startOperation(store, "restore", `${p.env}/${p.db}`, actor, started);
+    const op = { id: await journal.begin("restore", `${p.env}/${p.db}`, actor) };
     const pg = { host, db, database: db.name, password: pw, ...(cfg.pg_bin ? { pgBin: cfg.pg_bin } : {}), timeoutMs: cfg.dump_timeout };
     const finish = async (o: Omit<RestoreOutcome, "plan" | "durationMs" | "operationId">): Promise<RestoreOutcome> => {
       const summary = o.ok ? `restored ${p.dump.id}; safety dump ${o.safetyId}` : `failed: ${o.error ?? "?"}; ${o.rolledBack === true ? `safety dump ${o.safetyId} restored` : o.rolledBack === "failed" ? "safety dump restore FAILED" : "nothing changed"}`;
-      await finishOperation(store, op.id, o.ok ? "succeeded" : "failed", summary.slice(0, 500), clock());
+      await journal.finish(op.id, o.ok ? "succeeded" : "failed", summary);
       return { ...o, plan: p, durationMs: clock().getTime() - started.getTime(), operationId: op.id };
     };
     const stop = async (): Promise<void> => {
@@ -177,11 +191,20 @@ export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
 
   return {
     plan,
-    async run({ env, db, ref, actor, progress }) {
+    async run({ env, db, ref, actor, progress, from = "local" }) {
       if (running.has(env)) throw new OpsError("busy", `a restore of ${env} is already running`, "Wait for it to finish; its progress is in the channel.");
       running.add(env);
       try {
-        return await execute(await plan(env, db, ref), actor, progress);
+        const p = await plan(env, db, ref, from);
+        const restic = backups.offsite(env);
+        if (!p.snapshot || !restic) return await execute(p, actor, progress);
+        await progress(`fetching ${p.dump.id} from the offsite repository (restic restore of snapshot ${p.snapshot.id})`);
+        const fetched = await fetchOffsiteDump(restic, db, p.snapshot);
+        try {
+          return await execute({ ...p, dump: fetched.dump }, actor, progress);
+        } finally {
+          await fetched.cleanup();
+        }
       } finally {
         running.delete(env);
       }

@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { Environment, Environments } from "../../config/environments-config.js";
 import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Redactor } from "../../core/redact.js";
-import type { OperationRecord } from "../../store/state.js";
 import { createEnvLocks, type EnvLocks } from "../env-locks.js";
+import { createJournal } from "../journal/create-journal.js";
 import type { Store } from "../../store/store.js";
 import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
 import type { DockerClient } from "../adapters/docker-client.js";
@@ -78,6 +77,7 @@ export interface DeployOp {
 export function createDeployOp(options: DeployOpOptions): DeployOp {
   const { environments, store, redact } = options;
   const clock = options.clock ?? (() => new Date());
+  const journal = createJournal({ store, redact, clock });
   const fetchFn = options.fetch ?? fetch;
   const envLocks = options.envLocks ?? createEnvLocks(clock);
 
@@ -131,13 +131,6 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     }
   }
 
-  async function journal(id: string, patch: Partial<OperationRecord>): Promise<void> {
-    await store.update((s) => {
-      const op = s.operations.find((o) => o.id === id);
-      if (op) Object.assign(op, patch);
-    });
-  }
-
   async function run(request: DeployRequest): Promise<DeployOutcome> {
     const env = environment(request.env);
     const tag = validateRef(request.ref, env.ref_pattern);
@@ -150,15 +143,11 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       await request.progress(step).catch((err: unknown) => options.log?.warn({ err, env: request.env }, "could not post deploy progress"));
     };
     const target = options.targetFor(env.host);
-    const id = randomBytes(6).toString("hex");
+    const verb = request.kind === "rollback" ? "rollback" : "deploy";
+    // The journal entry exists before anything touches the host; its id is the deployment's id.
+    const id = await journal.begin(verb, request.env, actorKey(request.actor), `${verb} ${tag}`);
     const started = clock();
     const startedMs = Date.now();
-    const verb = request.kind === "rollback" ? "rollback" : "deploy";
-
-    // The journal entry exists before anything touches the host.
-    await store.update((s) => {
-      s.operations.push({ id, kind: verb, target: request.env, actor: actorKey(request.actor), status: "running", startedAt: started.toISOString(), summary: `${verb} ${tag}` });
-    });
 
     let previous: string | null = null;
     let tagChanged = false;
@@ -185,7 +174,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
         ...extra,
       };
       await recordDeployment(store, record);
-      await journal(id, { status: result, endedAt: ended.toISOString(), summary: redact(summary) });
+      await journal.finish(id, result, summary);
       return record;
     };
 
@@ -247,7 +236,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       options.log?.warn({ env: request.env, tag, step: failedStep, err }, `${verb} failed`);
       if (!tagChanged) {
         // Nothing changed on the host: the journal says why, the deploy history stays about real deploys.
-        await journal(id, { status: "failed", endedAt: clock().toISOString(), summary: `${verb} of ${tag} failed at ${failedStep}: ${message}` });
+        await journal.finish(id, "failed", `${verb} of ${tag} failed at ${failedStep}: ${message}`);
         throw err;
       }
       const logs = await target.compose

@@ -1,9 +1,9 @@
 import { Mutex } from "async-mutex";
 import type { ResolvedInfraEnv } from "../../config/infra-config.js";
 import { OpsError } from "../../core/errors.js";
+import { createJournal } from "../journal/create-journal.js";
 import { requireInfraEnv, type InfraDeps, type InfraRun } from "./infra-deps.js";
 import { describeDown, infraDown, type DownDescription, type DownResult } from "./infra-down.js";
-import { journaled } from "./infra-journal.js";
 import { infraStatus, type InfraStatus } from "./infra-status.js";
 import { infraUp, type UpResult } from "./infra-up.js";
 import { snapshotEnv, type SnapshotResult } from "./snapshot-env.js";
@@ -27,13 +27,13 @@ export interface InfraOps {
  */
 export function createInfraOps(deps: InfraDeps): InfraOps {
   const lock = new Mutex();
-  const clock = deps.clock ?? (() => new Date());
+  const journal = createJournal({ store: deps.store, ...(deps.clock ? { clock: deps.clock } : {}) });
 
   async function exclusive<T>(kind: string, env: ResolvedInfraEnv, actor: string, fn: () => Promise<T>, summarize: (r: T) => string): Promise<T> {
     if (lock.isLocked()) {
       throw new OpsError("busy", "another /infra operation is running", "Wait for it to finish, then try again (see /infra status).");
     }
-    return lock.runExclusive(() => journaled(deps.store, { kind, target: env.env, actor }, clock, fn, summarize));
+    return lock.runExclusive(() => journal.run(kind, env.env, actor, fn, { outcome: (r) => ({ status: "succeeded", summary: summarize(r) }) }));
   }
 
   return {

@@ -8,9 +8,10 @@ import { OpsError } from "../../core/errors.js";
 import type { PreviewRecord } from "../../store/state.js";
 import type { ContainerSummary } from "../adapters/docker-client.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
-import { finishOperation as finishJournalEntry, startOperation as startJournalEntry } from "../operation-journal.js";
+import { createJournal } from "../journal/create-journal.js";
 import { buildPreviewEnv, previewSecretScope } from "./build-preview-env.js";
 import { describeHealthFailure } from "./describe-health-failure.js";
+import { describeStartFailure } from "./describe-start-failure.js";
 import { acquireHostLock, type HostLock } from "./host-lock.js";
 import { pullImages } from "./pull-images.js";
 import { getPreviewNames, type PreviewNames } from "./preview-names.js";
@@ -105,12 +106,14 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     return () => active.delete(slug);
   }
 
+  const journal = createJournal({ store, redact, clock });
+
   async function startOperation(kind: string, target: string, actor: Actor): Promise<string> {
-    return (await startJournalEntry(store, kind, target, actorKey(actor), clock())).id;
+    return journal.begin(kind, target, actorKey(actor));
   }
 
   async function finishOperation(id: string, status: "succeeded" | "failed", summary: string): Promise<void> {
-    await finishJournalEntry(store, id, status, redact(summary), clock());
+    await journal.finish(id, status, summary);
   }
 
   function findRecord(slugOrBranch: string): PreviewRecord | undefined {
@@ -420,12 +423,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
 
   async function reconcile(): Promise<ReconcileReport> {
     const now = clock().toISOString();
-    const { interrupted, failedPreviews } = await store.update((s) => {
-      const ops = s.operations.filter((o) => o.status === "running" && o.kind.startsWith("preview.") && !active.has(o.target));
-      for (const o of ops) Object.assign(o, { status: "interrupted", endedAt: now, summary: "interrupted: opsdeck stopped while this ran" });
+    const interrupted = await journal.reconcileAtStart((o) => o.kind.startsWith("preview.") && !active.has(o.target));
+    const { failedPreviews } = await store.update((s) => {
       const half = s.previews.filter((p) => (p.status === "deploying" || p.status === "destroying") && !active.has(p.slug));
       for (const p of half) Object.assign(p, { status: "failed", updatedAt: now });
-      return { interrupted: ops.map((o) => ({ ...o })), failedPreviews: half.map((p) => ({ ...p })) };
+      return { failedPreviews: half.map((p) => ({ ...p })) };
     });
     if (interrupted.length > 0) log.warn({ operations: interrupted.map((o) => `${o.kind} ${o.target}`) }, "preview operations were interrupted");
     return { interrupted, failedPreviews };

@@ -1,7 +1,9 @@
 import type { RunbookStep } from "../../config/seed-config.js";
 import { HostCommandError } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
+import type { Store } from "../../store/store.js";
 import type { HostShell } from "../adapters/host-shell.js";
+import { createJournal } from "../journal/create-journal.js";
 import { createOutputTail } from "./output-tail.js";
 
 export interface StepRun {
@@ -21,10 +23,22 @@ export interface RunStepOptions {
   /** Called with the redacted tail while the command runs, at most once per `intervalMs`. */
   onOutput?: (tail: string) => Promise<void>;
   intervalMs?: number;
+  /** Journal the step (kind `runbook.step`, target `<runbook>/<step>`) in the operations journal. */
+  journal?: { store: Store; actor: string; target: string; clock?: () => Date };
 }
 
 /** Run one runbook step on its host, streaming its redacted output. Never throws for a failing command. */
 export async function runRunbookStep(host: HostShell, step: RunbookStep, options: RunStepOptions): Promise<StepRun> {
+  const j = options.journal;
+  if (!j) return runStep(host, step, options);
+  const journal = createJournal({ store: j.store, redact: options.redact, ...(j.clock ? { clock: j.clock } : {}) });
+  return journal.run("runbook.step", j.target, j.actor, () => runStep(host, step, options), {
+    summary: `${step.name} on ${step.host}`,
+    outcome: (r) => ({ status: r.ok ? "succeeded" : "failed", summary: `${step.name} on ${step.host}: ${r.error ?? `exit code ${r.code}`}` }),
+  });
+}
+
+async function runStep(host: HostShell, step: RunbookStep, options: RunStepOptions): Promise<StepRun> {
   const tail = createOutputTail(options.redact);
   const intervalMs = options.intervalMs ?? 1000;
   let timer: NodeJS.Timeout | undefined;

@@ -11,7 +11,7 @@ import type { EnvLocks } from "../env-locks.js";
 import { anonymiseSql, parseRuleCounts, type RuleCount } from "./anonymise-sql.js";
 import { copyDump, latestDumpPath, statDump, type DumpInfo } from "./copy-dump.js";
 import { acquireHostLock, hostLockPath } from "./host-lock.js";
-import { finishOperation, startOperation } from "../operation-journal.js";
+import { createJournal } from "../journal/create-journal.js";
 import { runPg, type PgConnection } from "./pg-command.js";
 import { resolveSeedTarget } from "./resolve-seed-target.js";
 import { runSmokeChecks, type SmokeResult } from "./smoke-checks.js";
@@ -62,6 +62,7 @@ type Phase = "before-stop" | "stopped" | "restoring" | "anonymising" | "restarti
 export function createSeedOps(options: SeedOpsOptions): SeedOps {
   const { seeds, environments, store, locks } = options;
   const clock = options.clock ?? (() => new Date());
+  const journal = createJournal({ store, clock });
 
   const resolve = (env: string | undefined): { env: string; seed: Seed } => resolveSeedTarget(env, seeds, environments);
 
@@ -90,7 +91,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
     const release = locks.acquire(env, `a seed by ${actor}`);
     try {
       const started = clock();
-      const op = await startOperation(store, "seed", env, actor, started);
+      const op = { id: await journal.begin("seed", env, actor) };
       let phase: Phase = "before-stop";
       let scrubbed = false;
       let left = `${env} was not changed.`;
@@ -154,7 +155,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
           const smoke = await runSmokeChecks(seed.smoke_checks, options.smokeTimeoutMs);
           const failedSmoke = smoke.filter((s) => !s.ok).length;
           const totals = results.map((r) => `${r.name}: ${r.rules.reduce((n, c) => n + c.rows, 0)} rows anonymised`).join("; ");
-          await finishOperation(store, op.id, "succeeded", `${totals}${failedSmoke > 0 ? `; ${failedSmoke} smoke check(s) failed` : ""}`.slice(0, 500), clock());
+          await journal.finish(op.id, "succeeded", `${totals}${failedSmoke > 0 ? `; ${failedSmoke} smoke check(s) failed` : ""}`);
           return { env, sourceEnv: seed.source_env, databases: results, smoke, durationMs: clock().getTime() - started.getTime(), operationId: op.id };
         } catch (err) {
           // Still holding the host lock: put the services back (or not) before anyone else starts.
@@ -165,7 +166,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
         }
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        await finishOperation(store, op.id, "failed", `${message} (${left})`.slice(0, 500), clock()).catch(() => undefined);
+        await journal.finish(op.id, "failed", `${message} (${left})`).catch(() => undefined);
         if (err instanceof OpsError) {
           throw new OpsError(err.code, `seed of ${env} failed: ${err.message}`, `${left} ${err.nextStep}`, err.details ? { cause: err, details: err.details } : { cause: err });
         }

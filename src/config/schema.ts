@@ -4,6 +4,7 @@ import { Duration } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
 import { Hetzner } from "./infra-config.js";
+import { GitHostConfig } from "./githost-config.js";
 import { Backups, checkJobsConfig, HealthChecks, Jobs } from "./jobs-config.js";
 import { checkSeedConfig, Runbooks, Seeds } from "./seed-config.js";
 import { SlackConfig } from "./slack-config.js";
@@ -153,6 +154,7 @@ export const Config = z
     chat: Chat.default({}),
     environments: Environments,
     hetzner: Hetzner.optional(),
+    githost: GitHostConfig.optional(),
     jobs: Jobs.default(Jobs.parse({})),
     backups: Backups,
     health_checks: HealthChecks,
@@ -176,6 +178,9 @@ export const Config = z
     for (const p of problems) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
     if (cfg.hetzner && cfg.dns.provider === "none" && Object.values(cfg.hetzner.envs).some((e) => e.hostname)) {
       ctx.addIssue({ code: "custom", path: ["hetzner", "envs"], message: "names a hostname but dns.provider is none; set dns.provider: cloudflare or remove the hostnames" });
+    }
+    if (cfg.githost && !cfg.previews?.enabled) {
+      ctx.addIssue({ code: "custom", path: ["githost"], message: "acts on previews, but previews are not configured or not enabled; add a previews: section or remove githost:" });
     }
     if (cfg.previews && cfg.previews.default_ttl > cfg.previews.max_ttl) {
       ctx.addIssue({ code: "custom", path: ["previews", "default_ttl"], message: "must not be longer than previews.max_ttl" });

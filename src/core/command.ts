@@ -3,7 +3,7 @@
  * Handlers and operations only ever see these types, never a platform SDK.
  */
 
-export type Platform = "console" | "slack" | "discord" | "telegram" | "job";
+export type Platform = "console" | "slack" | "discord" | "telegram" | "job" | "github" | "gitlab";
 
 /** Who asked. `id` is the platform's immutable id, never a display name. */
 export interface Actor {

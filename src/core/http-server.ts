@@ -1,6 +1,12 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Metrics } from "./metrics.js";
+
+/** A POST endpoint mounted on the server (Git-host webhooks); it reads the body and answers itself. */
+export interface HttpRoute {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
 
 export interface StartedHttpServer {
   server: Server;
@@ -8,10 +14,12 @@ export interface StartedHttpServer {
   close(): Promise<void>;
 }
 
-/** `/healthz` for the container HEALTHCHECK, `/metrics` for Prometheus. Chat webhooks mount later. */
-export async function startHttpServer(options: { host: string; port: number; metrics: Metrics; isHealthy?: () => boolean }): Promise<StartedHttpServer> {
+/** `/healthz` for the container HEALTHCHECK, `/metrics` for Prometheus, plus POST `routes` (Git-host webhooks). */
+export async function startHttpServer(options: { host: string; port: number; metrics: Metrics; isHealthy?: () => boolean; routes?: HttpRoute[] }): Promise<StartedHttpServer> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    const route = req.method === "POST" ? options.routes?.find((r) => r.path === url.pathname) : undefined;
+    if (route) return route.handle(req, res);
     if (req.method === "GET" && url.pathname === "/healthz") {
       const ok = options.isHealthy?.() ?? true;
       res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });

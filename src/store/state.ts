@@ -54,6 +54,17 @@ export interface HostKeyPin {
   firstSeenAt: string;
 }
 
+/** The comment opsdeck keeps on a pull/merge request (owned by src/ops/githost/comment-refs.ts). */
+export interface GitHostCommentRef {
+  platform: "github" | "gitlab";
+  repo: string;
+  /** PR number or MR iid. */
+  number: number;
+  branch: string;
+  commentId: number;
+  updatedAt: string;
+}
+
 export interface State {
   version: 1;
   previews: PreviewRecord[];
@@ -63,6 +74,8 @@ export interface State {
   hostKeys?: Record<string, HostKeyPin>;
   /** Highest Telegram `update_id` processed, per bot id; owned by src/bot/telegram/update-high-water.ts. */
   telegramHighWater?: Record<string, TelegramHighWaterMark>;
+  /** `<platform>:<repo>#<number>` → the preview comment on that PR/MR; owned by src/ops/githost/comment-refs.ts. */
+  gitHostComments?: Record<string, GitHostCommentRef>;
   /** Free-form collections owned by later features (deployments, approvals, alerts, job runs…). */
   [collection: string]: unknown;
 }

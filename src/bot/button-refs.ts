@@ -1,18 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Button, Reply } from "../core/command.js";
+import type { ButtonRef } from "../store/collections/button-refs.js";
 import type { State } from "../store/state.js";
 import type { Store } from "../store/store.js";
 
-/**
- * What a posted button does when clicked. `run` dispatches `command` (after asking first when
- * `confirm` is set); `confirmed` dispatches it without asking again; `cancel` dismisses a prompt.
- */
-export interface ButtonRef {
-  kind: "run" | "confirmed" | "cancel";
-  command: string;
-  confirm?: string;
-  expiresAt: string;
-}
+/** What a posted button does when clicked (schema: src/store/collections/button-refs.ts). */
+export type { ButtonRef } from "../store/collections/button-refs.js";
 
 export interface ButtonRefs {
   /** A short id (16 characters) for the button; the same button always gets the same id. */
@@ -27,23 +20,9 @@ export interface ButtonRefsOptions {
   clock?: () => Date;
 }
 
-const KEY = "buttonRefs";
-
-function isRef(v: unknown): v is ButtonRef {
-  if (!v || typeof v !== "object") return false;
-  const r = v as Record<string, unknown>;
-  return (r.kind === "run" || r.kind === "confirmed" || r.kind === "cancel") && typeof r.command === "string" && typeof r.expiresAt === "string";
-}
-
-/** Typed accessor for the `buttonRefs` collection (created on first write). */
+/** The `buttonRefs` collection (validated with the whole state file when the store opens). */
 export function buttonRefsIn(state: State): Record<string, ButtonRef> {
-  const raw = state[KEY];
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    const fresh: Record<string, ButtonRef> = {};
-    state[KEY] = fresh;
-    return fresh;
-  }
-  return raw as Record<string, ButtonRef>;
+  return state.buttonRefs;
 }
 
 /**
@@ -71,7 +50,7 @@ export function createButtonRefs(options: ButtonRefsOptions): ButtonRefs {
       if (options.store) {
         await options.store.update((s) => {
           const refs = buttonRefsIn(s);
-          for (const [k, v] of Object.entries(refs)) if (!isRef(v) || Date.parse(v.expiresAt) <= now) delete refs[k];
+          for (const [k, v] of Object.entries(refs)) if (Date.parse(v.expiresAt) <= now) delete refs[k];
           refs[id] = entry;
         });
       }
@@ -80,8 +59,8 @@ export function createButtonRefs(options: ButtonRefsOptions): ButtonRefs {
     get(id) {
       const inMemory = live(memory.get(id));
       if (inMemory || !options.store) return inMemory;
-      const stored = (options.store.read()[KEY] as Record<string, unknown> | undefined)?.[id];
-      if (!isRef(stored) || !live(stored)) return undefined;
+      const stored = Object.hasOwn(options.store.read().buttonRefs, id) ? options.store.read().buttonRefs[id] : undefined;
+      if (!stored || !live(stored)) return undefined;
       memory.set(id, stored);
       return stored;
     },

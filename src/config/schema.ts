@@ -131,6 +131,12 @@ export const Audit = z.strictObject({
   keep: z.number().int().min(1).max(100).default(5),
 });
 
+/** `data/state.json` bounds: finished operations (and decided approvals) older or beyond these are pruned. */
+export const StateBounds = z.strictObject({
+  keep_operations_days: z.number().int().min(1).max(3650).default(90),
+  max_operations: z.number().int().min(100).max(1_000_000).default(5000),
+});
+
 export const Chat = z.strictObject({
   slack: SlackConfig.optional(),
   discord: DiscordConfig.optional(),
@@ -151,6 +157,7 @@ export const Config = z
     dns: Dns.default({ provider: "none", proxied: false, ttl: 1, fail_on_error: true }),
     access: Access.default({ roles: {}, rules: {} }),
     audit: Audit.default({ max_bytes: 10 * 1024 * 1024, keep: 5 }),
+    state: StateBounds.default({ keep_operations_days: 90, max_operations: 5000 }),
     chat: Chat.default({}),
     environments: Environments,
     hetzner: Hetzner.optional(),

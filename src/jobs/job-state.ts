@@ -1,4 +1,5 @@
 import type { JobRun } from "../core/job-control.js";
+import type { JobFailureReport } from "../store/collections/jobs.js";
 import type { State } from "../store/state.js";
 
 export type { JobRun, JobRunResult } from "../core/job-control.js";
@@ -7,16 +8,14 @@ export const MAX_RUNS_PER_JOB = 20;
 /** Local dates remembered per daily job; enough to cover a long outage of the bot. */
 export const MAX_DAILY_KEYS = 14;
 
-/** `jobRuns` from the state (an empty list when the collection does not exist yet). */
+/** `jobRuns` from the state. */
 export function getJobRuns(state: State): JobRun[] {
-  const v = state["jobRuns"];
-  return Array.isArray(v) ? (v as JobRun[]) : [];
+  return state.jobRuns;
 }
 
 /** `dailyRunKeys`: job name → local dates (`YYYY-MM-DD`) it has run on. */
 export function getDailyRunKeys(state: State): Record<string, string[]> {
-  const v = state["dailyRunKeys"];
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, string[]>) : {};
+  return state.dailyRunKeys;
 }
 
 /** Mutators: call inside `store.update`. */
@@ -25,14 +24,14 @@ export function putJobRun(state: State, run: JobRun): void {
   runs.push(run);
   const mine = runs.filter((r) => r.name === run.name);
   const drop = new Set(mine.slice(0, Math.max(0, mine.length - MAX_RUNS_PER_JOB)).map((r) => r.id));
-  state["jobRuns"] = runs.filter((r) => !drop.has(r.id));
+  state.jobRuns = runs.filter((r) => !drop.has(r.id));
 }
 
 export function addDailyRunKey(state: State, job: string, key: string): void {
   const all = { ...getDailyRunKeys(state) };
   const keys = [...(all[job] ?? []).filter((k) => k !== key), key].sort();
   all[job] = keys.slice(-MAX_DAILY_KEYS);
-  state["dailyRunKeys"] = all;
+  state.dailyRunKeys = all;
 }
 
 /** The latest finished or running run of a job. */
@@ -42,19 +41,15 @@ export function lastRun(state: State, job: string): JobRun | undefined {
 }
 
 /** The last failure of each job that was posted to the alert channel (`jobFailureReports`). */
-export interface JobFailureReport {
-  summary: string;
-  at: string;
-}
+export type { JobFailureReport } from "../store/collections/jobs.js";
 
 export function getJobFailureReports(state: State): Record<string, JobFailureReport> {
-  const v = state["jobFailureReports"];
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, JobFailureReport>) : {};
+  return state.jobFailureReports;
 }
 
 export function setJobFailureReport(state: State, job: string, report: JobFailureReport | undefined): void {
   const all = { ...getJobFailureReports(state) };
   if (report) all[job] = report;
   else delete all[job];
-  state["jobFailureReports"] = all;
+  state.jobFailureReports = all;
 }

@@ -4,7 +4,9 @@ import { Mutex } from "async-mutex";
 import { Low } from "lowdb";
 import { StateError } from "../core/errors.js";
 import { DurableJsonFile, writeFileDurably } from "./durable-json-file.js";
-import { emptyState, type State } from "./state.js";
+import { loadState } from "./load-state.js";
+import { DEFAULT_PRUNE_POLICY, pruneState, type PrunePolicy } from "./prune-state.js";
+import { emptyState, STATE_VERSION, type State } from "./state.js";
 
 export interface Store {
   readonly path: string;
@@ -23,6 +25,10 @@ export interface StoreOptions {
   clock?: () => Date;
   /** The last good copy is refreshed after a successful write at most this often (default 10 min). */
   lastGoodEveryMs?: number;
+  /** Finished operations and decided approvals past these bounds are pruned (config `state:`). */
+  prune?: PrunePolicy;
+  /** Prune once every this many writes (default 100), and once at open. */
+  pruneEveryWrites?: number;
 }
 
 const FILE = "state.json";
@@ -47,11 +53,14 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   } catch {
     exists = false;
   }
+  let loaded: State = emptyState();
+  let migratedFrom: number | undefined;
   if (exists) {
     const text = await readFile(path, "utf8");
+    let raw: unknown;
     try {
-      const parsed: unknown = JSON.parse(text);
-      if (!parsed || typeof parsed !== "object" || !Array.isArray((parsed as State).previews)) throw new Error("not an opsdeck state file");
+      raw = JSON.parse(text);
+      if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Error("not an opsdeck state file");
     } catch (err) {
       const hasBackup = await stat(backupPath).then(() => true, () => false);
       throw new StateError(
@@ -61,17 +70,26 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
             : `No last good copy exists. Move it aside to start with empty state:\n  mv ${path} ${path}.corrupt`),
       );
     }
+    // Refuses a newer version or a collection of the wrong shape before anything is written.
+    const result = loadState(raw, path);
+    loaded = result.state;
+    if (result.from !== STATE_VERSION) {
+      // Keep the file as the older version wrote it, so going back to that release stays possible.
+      migratedFrom = result.from;
+      await writeFileDurably(`${path}.v${result.from}`, text);
+    }
     // The file parsed: keep it as the last good copy before anything writes.
     await writeFileDurably(backupPath, text);
   }
   // Without a last good copy yet, the first successful update makes one.
   let lastGoodAt = exists ? clock().getTime() : Number.NEGATIVE_INFINITY;
 
-  const db = new Low<State>(new DurableJsonFile<State>(path), emptyState());
-  await db.read();
-  const defaults = emptyState();
-  db.data = { ...defaults, ...db.data };
-  if (!exists) await db.write();
+  const db = new Low<State>(new DurableJsonFile<State>(path), loaded);
+  const policy = options.prune ?? DEFAULT_PRUNE_POLICY;
+  const pruneEvery = options.pruneEveryWrites ?? 100;
+  let writesSincePrune = 0;
+  const pruned = pruneState(db.data, policy, clock()) > 0;
+  if (!exists || migratedFrom !== undefined || pruned) await db.write();
 
   const mutex = new Mutex();
   return {
@@ -80,6 +98,11 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
     update: (fn) =>
       mutex.runExclusive(async () => {
         const result = await fn(db.data);
+        // Pruning in batches: one pass over the journal every `pruneEvery` writes, not per write.
+        if (++writesSincePrune >= pruneEvery) {
+          writesSincePrune = 0;
+          pruneState(db.data, policy, clock());
+        }
         await db.write();
         const now = clock().getTime();
         if (now - lastGoodAt >= lastGoodEveryMs) {

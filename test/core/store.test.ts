@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StateError } from "../../src/core/errors.js";
 import { lockDataDir } from "../../src/store/data-dir-lock.js";
-import type { State } from "../../src/store/state.js";
+import { emptyState, type OperationRecord, type State } from "../../src/store/state.js";
 import { openStore, type Store } from "../../src/store/store.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "opsdeck-store-"));
@@ -26,19 +26,20 @@ describe("store", () => {
   it("serialises concurrent read-modify-write updates, also across an await inside the update", async () => {
     const dir = tmp();
     const store = await openStore(dir);
-    // Each update reads the counter, yields (as an update that looks something up would), then
-    // writes counter + 1. Without serialisation every update reads the same value and 49 are lost.
+    // Each update reads the list, yields (as an update that looks something up would), then
+    // writes the list it read plus one entry. Without serialisation every update reads the same
+    // list and 49 entries are lost.
     await Promise.all(
-      Array.from({ length: 50 }, () =>
+      Array.from({ length: 50 }, (_, i) =>
         store.update(async (s) => {
-          const seen = typeof s["counter"] === "number" ? s["counter"] : 0;
+          const seen = [...s.deliveries];
           await new Promise((r) => setTimeout(r, 1));
-          s["counter"] = seen + 1;
+          s.deliveries = [...seen, { key: `k${i}`, at: new Date().toISOString() }];
         }),
       ),
     );
-    expect(store.read()["counter"]).toBe(50);
-    expect((await openStore(dir)).read()["counter"]).toBe(50);
+    expect(store.read().deliveries).toHaveLength(50);
+    expect((await openStore(dir)).read().deliveries).toHaveLength(50);
   });
 
   it("writes the state compactly and leaves no temporary files behind", async () => {
@@ -96,6 +97,61 @@ describe("store", () => {
     expect((err as Error).message).toContain(`cp ${join(dir, "state.json.last-good")} ${path}`);
     expect(readFileSync(path, "utf8")).toBe(truncated);
     expect(JSON.parse(readFileSync(join(dir, "state.json.last-good"), "utf8")).deliveries).toHaveLength(1);
+  });
+});
+
+describe("store pruning", () => {
+  const day = 86_400_000;
+  const op = (i: number, startedAt: number, status: OperationRecord["status"] = "succeeded"): OperationRecord => ({
+    id: `op-${i}`,
+    kind: "preview",
+    target: `p${i}`,
+    actor: "slack:T1:U1",
+    status,
+    startedAt: new Date(startedAt).toISOString(),
+    ...(status === "running" ? {} : { endedAt: new Date(startedAt + 1000).toISOString() }),
+  });
+
+  it("drops finished operations past the age and count bounds at open, keeps running ones and the newest finished", async () => {
+    const dir = tmp();
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    const operations = [
+      op(0, now - 200 * day, "running"), // open: never pruned, however old
+      op(1, now - 120 * day), // past 90 days
+      op(2, now - 100 * day, "failed"),
+      op(3, now - 100 * day, "interrupted"), // interrupted but not yet reported: kept
+      ...Array.from({ length: 10 }, (_, i) => op(10 + i, now - (10 - i) * day)),
+    ];
+    writeFileSync(join(dir, "state.json"), JSON.stringify({ ...emptyState(), operations }));
+    const store = await openStore(dir, { clock: () => new Date(now), prune: { keepOperationsDays: 90, maxOperations: 5 } });
+    expect(store.read().operations.map((o) => o.id)).toEqual(["op-0", "op-3", "op-15", "op-16", "op-17", "op-18", "op-19"]);
+    // Written back at open, so the file on disk is small from the start.
+    const onDisk = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as State;
+    expect(onDisk.operations).toHaveLength(7);
+  });
+
+  it("prunes in batches of writes, not on every update", async () => {
+    const dir = tmp();
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    const store = await openStore(dir, { clock: () => new Date(now), prune: { keepOperationsDays: 90, maxOperations: 3 }, pruneEveryWrites: 10 });
+    for (let i = 0; i < 9; i++) await store.update((s) => void s.operations.push(op(i, now - 1000 + i)));
+    expect(store.read().operations).toHaveLength(9); // no prune yet: 9 writes
+    await store.update((s) => void s.operations.push(op(9, now)));
+    expect(store.read().operations.map((o) => o.id)).toEqual(["op-7", "op-8", "op-9"]);
+  });
+
+  it("drops decided approvals past the age bound and keeps pending ones", async () => {
+    const dir = tmp();
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    const approval = (id: string, status: "pending" | "approved", at: number) => ({
+      id, kind: "deploy", env: "prod", ref: "sha-abc1234", currentTag: null, migrations: false, requester: "slack:T1:U1", requesterName: "ann",
+      channelId: "C1", createdAt: new Date(at).toISOString(), expiresAt: new Date(at + 1800_000).toISOString(), status, approvals: [], required: 1,
+      ...(status === "pending" ? {} : { decidedAt: new Date(at + 60_000).toISOString() }),
+    });
+    const approvals = [approval("00000001", "approved", now - 100 * day), approval("00000002", "pending", now - 100 * day), approval("00000003", "approved", now - day)];
+    writeFileSync(join(dir, "state.json"), JSON.stringify({ ...emptyState(), approvals }));
+    const store = await openStore(dir, { clock: () => new Date(now), prune: { keepOperationsDays: 90, maxOperations: 5 } });
+    expect(store.read().approvals.map((a) => a.id)).toEqual(["00000002", "00000003"]);
   });
 });
 

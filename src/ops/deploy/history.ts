@@ -1,40 +1,16 @@
+import type { DeploymentRecord } from "../../store/collections/deployments.js";
 import type { State } from "../../store/state.js";
 import type { Store } from "../../store/store.js";
 
-export type DeploymentKind = "deploy" | "rollback";
-export type DeploymentResult = "succeeded" | "failed";
-
-/** One deploy or rollback of an environment, newest last in `state.deployments`. */
-export interface DeploymentRecord {
-  id: string;
-  env: string;
-  kind: DeploymentKind;
-  tag: string;
-  /** The tag that was live before this one started (null when none was set). */
-  previousTag: string | null;
-  actor: string;
-  actorName: string;
-  /** Who approved it, for protected environments. */
-  approvedBy?: string[];
-  startedAt: string;
-  endedAt: string;
-  durationMs: number;
-  result: DeploymentResult;
-  /** The step that failed and why (redacted text). */
-  failure?: string;
-  /** True when a failed deploy was rolled back automatically to `previousTag`. */
-  rolledBack: boolean;
-  /** Whether the automatic roll back itself came up healthy. */
-  rollbackHealthy?: boolean;
-}
+/** One deploy or rollback of an environment, newest last in `state.deployments` (schema: src/store/collections/deployments.ts). */
+export type { DeploymentKind, DeploymentRecord, DeploymentResult } from "../../store/collections/deployments.js";
 
 /** Keep the history bounded: this many records per environment. */
 export const MAX_HISTORY_PER_ENV = 200;
 
-/** The `deployments` collection, created on first use. */
+/** The `deployments` collection. */
 export function deploymentsOf(state: State): DeploymentRecord[] {
-  if (!Array.isArray(state["deployments"])) state["deployments"] = [];
-  return state["deployments"] as DeploymentRecord[];
+  return state.deployments;
 }
 
 export async function recordDeployment(store: Store, record: DeploymentRecord): Promise<void> {
@@ -44,15 +20,14 @@ export async function recordDeployment(store: Store, record: DeploymentRecord): 
     const mine = all.filter((d) => d.env === record.env);
     if (mine.length > MAX_HISTORY_PER_ENV) {
       const drop = new Set(mine.slice(0, mine.length - MAX_HISTORY_PER_ENV));
-      s["deployments"] = all.filter((d) => !drop.has(d));
+      s.deployments = all.filter((d) => !drop.has(d));
     }
   });
 }
 
 /** The last `n` records of an environment, newest first. */
 export function historyOf(state: State, env: string, n = 10): DeploymentRecord[] {
-  const list = Array.isArray(state["deployments"]) ? (state["deployments"] as DeploymentRecord[]) : [];
-  return list.filter((d) => d.env === env).slice(-n).reverse();
+  return state.deployments.filter((d) => d.env === env).slice(-n).reverse();
 }
 
 /**

@@ -1,7 +1,7 @@
-import { z } from "zod";
-import { OpsError, StateError } from "../../core/errors.js";
+import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { DnsProvider, DnsRecordSpec } from "../adapters/dns-provider.js";
+import type { PendingDnsDeletion } from "../../store/collections/pending-dns-deletions.js";
 import type { State } from "../../store/state.js";
 import type { Store } from "../../store/store.js";
 
@@ -10,28 +10,11 @@ import type { Store } from "../../store/store.js";
  * silently: each is kept in state under `pendingDnsDeletions` and retried by the TTL sweep
  * (`retryPendingDeletions`) until the provider confirms it is gone — across bot restarts.
  */
-export const PENDING_DNS_DELETIONS = "pendingDnsDeletions";
+export { PendingDnsDeletion } from "../../store/collections/pending-dns-deletions.js";
 
-export const PendingDnsDeletion = z.object({
-  name: z.string(),
-  /** What the record belonged to, e.g. `preview feature-x` or `infra preprod`. */
-  owner: z.string(),
-  firstFailedAt: z.string(),
-  lastTriedAt: z.string(),
-  attempts: z.number().int(),
-  lastError: z.string(),
-});
-export type PendingDnsDeletion = z.infer<typeof PendingDnsDeletion>;
-
-/** Typed read of the collection; a malformed one stops with a clear error instead of being overwritten. */
+/** The collection (validated with the whole state file when the store opens). */
 export function pendingDnsDeletionsOf(state: State): PendingDnsDeletion[] {
-  const raw = state[PENDING_DNS_DELETIONS];
-  if (raw === undefined) return [];
-  const parsed = z.array(PendingDnsDeletion).safeParse(raw);
-  if (!parsed.success) {
-    throw new StateError(`state key "${PENDING_DNS_DELETIONS}" is malformed (${parsed.error.issues[0]?.message ?? "invalid"}); fix or remove it in state.json`);
-  }
-  return parsed.data;
+  return state.pendingDnsDeletions;
 }
 
 function errorText(err: unknown): string {
@@ -56,7 +39,7 @@ export async function addPendingDnsDeletion(store: Store, entry: { name: string;
     } else {
       list.push({ name: entry.name, owner: entry.owner, firstFailedAt: now, lastTriedAt: now, attempts: 1, lastError: errorText(entry.error) });
     }
-    state[PENDING_DNS_DELETIONS] = list;
+    state.pendingDnsDeletions = list;
   });
 }
 
@@ -64,7 +47,7 @@ export async function addPendingDnsDeletion(store: Store, entry: { name: string;
 export async function cancelPendingDnsDeletion(store: Store, name: string): Promise<void> {
   if (!pendingDnsDeletionsOf(store.read()).some((p) => p.name === name)) return;
   await store.update((state) => {
-    state[PENDING_DNS_DELETIONS] = pendingDnsDeletionsOf(state).filter((p) => p.name !== name);
+    state.pendingDnsDeletions = pendingDnsDeletionsOf(state).filter((p) => p.name !== name);
   });
 }
 

@@ -29,7 +29,7 @@ APP_VERSIONS=(v1 v2 v3)
 IMAGE_REV=2
 IMAGE_REV_LABEL=org.opsdeck.test-image-rev
 
-PACKAGES=(openssh-server docker.io docker-compose busybox-static postgresql redis-server util-linux iproute2)
+PACKAGES=(openssh-server docker.io docker-compose busybox-static postgresql redis-server util-linux iproute2 restic)
 
 T0=$(date +%s%N)
 step() { printf '[test-setup] %s\n' "$*"; }

@@ -27,9 +27,15 @@ export interface JobInfo {
   last: JobRun | undefined;
 }
 
+/** What a run by hand may narrow or watch: one environment (`/backup run <env>`), progress lines. */
+export interface JobInput {
+  env?: string;
+  progress?: (step: string) => Promise<void>;
+}
+
 export interface JobControl {
   /** Run a job now (recorded like a scheduled run, with `trigger` as who asked). */
-  runNow(name: string, trigger: string): Promise<JobRun>;
+  runNow(name: string, trigger: string, input?: JobInput): Promise<JobRun>;
   list(now?: Date): JobInfo[];
   jobInfo(name: string, now?: Date): JobInfo | undefined;
 }

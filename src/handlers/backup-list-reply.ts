@@ -3,6 +3,7 @@ import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import { dumpId, type DatabaseBackups } from "../ops/backups/list-backups.js";
 import type { RetainedDump } from "../ops/backups/plan-retention.js";
 import { formatBytes } from "../core/format-bytes.js";
+import type { OffsiteSnapshot } from "../ops/backups/offsite-repository.js";
 
 function drillMark(d: RetainedDump): string {
   const drill = d.sidecar?.drill;
@@ -25,9 +26,13 @@ export function dumpRow(d: RetainedDump, zone: string, now: Date): string {
 }
 
 /** `/backup list <env> [db]`: every dump per database, newest first. */
-export function backupListReply(env: string, dbs: DatabaseBackups[], zone: string, now: Date): Reply {
+export function backupListReply(env: string, dbs: DatabaseBackups[], zone: string, now: Date, offsite: OffsiteSnapshot[] = []): Reply {
   const total = dbs.reduce((n, d) => n + d.dumps.length, 0);
-  const blocks = dbs.map((db) => [`${db.name} (${db.dumps.length} dump(s))`, ...(db.dumps.length > 0 ? db.dumps.map((d) => `  ${dumpRow(d, zone, now)}`) : ["  no dump found"])].join("\n"));
+  const offsiteRows = (name: string): string[] => {
+    const mine = offsite.filter((s) => s.db === name);
+    return mine.length > 0 ? [`  offsite (${mine.length} snapshot(s)):`, ...mine.map((s) => `  ☁ ${s.dumpId.padEnd(32)}  ${formatLocalTime(s.time, zone)}  snapshot ${s.id}`)] : [];
+  };
+  const blocks = dbs.map((db) => [`${db.name} (${db.dumps.length} dump(s))`, ...(db.dumps.length > 0 ? db.dumps.map((d) => `  ${dumpRow(d, zone, now)}`) : ["  no dump found"]), ...offsiteRows(db.name)].join("\n"));
   return {
     status: "info",
     title: `backups of ${env}: ${total} dump(s)`,

@@ -2,7 +2,7 @@ import { actorKey, type Command, type ProgressFn, type Reply, type ReplyField } 
 import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
-import { PRE_BACKUP_JOB, type JobInfo } from "../core/job-control.js";
+import { PRE_BACKUP_JOB, type JobControl, type JobInfo } from "../core/job-control.js";
 import { reportFailures } from "../ops/backups/report-failures.js";
 import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.js";
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
@@ -27,6 +27,8 @@ export interface BackupHandlerOptions {
   desk?: () => ApprovalDesk | undefined;
   /** `/backup drill`, and the last drill per database in `/backup status`. */
   drill?: DrillOp;
+  /** `/backup run` goes through the scheduler's runNow (recorded as a job run, like a scheduled one) when the pre-backup job is scheduled. */
+  jobs?: JobControl;
 }
 
 function dumpLine(d: DumpStatus, env: EnvBackupStatus, zone: string): string {
@@ -42,6 +44,7 @@ function dumpLine(d: DumpStatus, env: EnvBackupStatus, zone: string): string {
 
 function runReply(r: BackupReport, zone: string): Reply {
   const fields: ReplyField[] = r.databases.map((d) => ({ label: d.name, value: d.ok ? `ok · ${formatBytes(d.bytes ?? 0)} · ${d.path ?? ""}` : `FAILED: ${d.error ?? ""}` }));
+  if (r.offsite) fields.push({ label: "offsite", value: r.offsite.ok ? `ok · ${r.offsite.snapshots ?? 0} snapshot(s) to ${r.offsite.repository}, ${r.offsite.forgotten ?? 0} forgotten` : `FAILED: ${r.offsite.error ?? ""}` });
   if (r.redis) fields.push({ label: "redis", value: r.redis.ok ? `ok · ${formatBytes(r.redis.bytes ?? 0)} · ${r.redis.path ?? ""}` : `FAILED: ${r.redis.error ?? ""}` });
   fields.push({ label: "retention", value: r.retentionError ? `FAILED: ${r.retentionError}` : `${r.deleted.length} old file(s) removed` });
   fields.push({ label: "heartbeat", value: r.heartbeatError ? `${r.heartbeat}: ${r.heartbeatError}` : r.heartbeat });
@@ -54,12 +57,12 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-const SUBS = ["status", "run", "list", "retention", "restore", "drill"] as const;
+const SUBS = ["status", "run", "list", "retention", "restore", "drill", "pin", "unpin"] as const;
 export const backupSpec: CommandSpec = {
   name: "backup",
   summary: "database backups: run, status, list dumps, retention dry run, restore (with approval for protected envs), restore drills",
   subcommands: SUBS,
-  usage: ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run]", "/backup drill <env> [db]"],
+  usage: ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run] [--from offsite]", "/backup drill <env> [db]", "/backup pin <env> <dump-id>", "/backup unpin <env> <dump-id>"],
   section: "backups",
 };
 const USAGE = backupSpec.usage;
@@ -106,16 +109,23 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     return arg;
   }
 
-  function parse(args: string[]): BackupArgs {
+  function parse(raw: string[]): BackupArgs {
+    // `--from offsite` is one flag with its value.
+    const args = raw.flatMap((a, i) => (a === "--from" && raw[i + 1] === "offsite" ? ["--from=offsite"] : raw[i - 1] === "--from" && a === "offsite" ? [] : [a]));
     const flags = new Set(args.filter((a) => a.startsWith("--")));
     const [first, ...positional] = args.filter((a) => !a.startsWith("--"));
     const sub = (first ?? "status") as Sub;
     if (!SUBS.includes(sub)) throw new OpsError("bad_input", `unknown /backup arguments`, `Use one of: ${USAGE.join(" · ")}.`);
-    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run"], drill: [] };
-    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3, drill: 2 };
+    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run", "--from=offsite"], drill: [], pin: [], unpin: [] };
+    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3, drill: 2, pin: 2, unpin: 2 };
     const bad = [...flags].find((f) => !allowed[sub].includes(f));
     if (bad !== undefined || positional.length > maxPositional[sub]) throw new OpsError("bad_input", `unknown /backup ${sub} arguments`, `Use ${USAGE.filter((u) => u.startsWith(`/backup ${sub}`)).join(" or ")}.`);
     const env = envArg(positional[0], sub !== "status", sub);
+    if (sub === "pin" || sub === "unpin") {
+      const id = positional[1];
+      if (id === undefined || !DUMP_ID.test(id)) throw new OpsError("bad_input", `/backup ${sub} needs a dump id`, `Use /backup ${sub} ${env ?? "<env>"} <dump-id>; /backup list ${env ?? "<env>"} shows the ids.`);
+      return { sub, ...(env !== undefined ? { env } : {}), ref: id, flags };
+    }
     const db = env !== undefined ? dbArg(env, positional[1]) : undefined;
     const ref = positional[2];
     if (sub === "restore") {
@@ -166,29 +176,40 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     const op = options.restore;
     if (!op) throw new OpsError("config", "restores are not enabled in this bot", "Ask an admin to configure backups for this environment.");
     const [env, db, ref] = [a.env as string, a.db as string, a.ref as string];
-    const plan = await op.plan(env, db, ref);
+    const from = a.flags.has("--from=offsite") ? "offsite" : "local";
+    const plan = await op.plan(env, db, ref, from);
     if (a.flags.has("--dry-run")) return restorePlanReply(plan, timeZone);
     if (plan.protected) {
+      if (from === "offsite") throw new OpsError("forbidden", `${env} is protected: a restore from offsite cannot go through the approval desk yet`, `Copy the dump back first (restic restore on ${ops.configOf(env).host}) or restore a local dump with approval.`);
       const desk = options.desk?.();
       if (!desk) throw new OpsError("config", `${env} is protected and this bot has no approval flow for it`, `Configure environments.${env}.approval, then ask again.`);
       // Bound to the exact dump (never "latest": a newer dump may appear before someone approves).
       return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone) });
     }
     await progress(`restore of ${plan.dump.id} into ${env}/${db} started`);
-    return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress }), timeZone);
+    return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress, from }), timeZone);
   }
 
   return defineParsedHandler<BackupArgs>(backupSpec, {
     parse,
     permission(a) {
-      const readOnly = a.sub !== "run" && a.sub !== "drill" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
+      const readOnly = a.sub !== "run" && a.sub !== "drill" && a.sub !== "pin" && a.sub !== "unpin" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
       return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
     async run(command, progress, a) {
       if (a.sub === "run") {
         const name = a.env as string;
         await progress(`backup of ${name} started`);
-        return runReply(await ops.run(name, progress, actorKey(command.actor)), timeZone);
+        if (!options.jobs?.jobInfo(PRE_BACKUP_JOB)) return runReply(await ops.run(name, progress, actorKey(command.actor)), timeZone);
+        // One path: the scheduler's runNow records it as a job run (trigger = who asked), like a scheduled run.
+        const run = await options.jobs.runNow(PRE_BACKUP_JOB, actorKey(command.actor), { env: name, progress });
+        const report = ops.lastReport(name);
+        if (!report || report.startedAt.getTime() < Date.parse(run.start) - 1000) throw new OpsError("remote_failed", `backup of ${name} failed: ${run.summary ?? "no report"}`, "Fix the cause and run /backup run again; /jobs shows the run.");
+        return runReply(report, timeZone);
+      }
+      if (a.sub === "pin" || a.sub === "unpin") {
+        const id = await ops.pin(a.env as string, a.ref as string, a.sub === "pin");
+        return { status: "success", title: `${id} ${a.sub === "pin" ? "pinned: retention keeps it until /backup unpin" : "unpinned: retention may delete it again"}`, lines: [] };
       }
       if (a.sub === "restore") return restore(command, a, progress);
       if (a.sub === "drill") {
@@ -202,7 +223,7 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
           ...(failed.length > 0 ? { nextStep: "The dump did not restore as expected: check the problems above, take a new dump (/backup run) and drill again." } : {}),
         };
       }
-      if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock());
+      if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock(), await ops.listOffsite(a.env as string, a.db));
       if (a.sub === "retention") {
         if (!a.flags.has("--dry-run")) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);
         const env = a.env as string;

@@ -14,12 +14,13 @@ export function createPreBackupJob(options: { backups: BackupOps; time: string }
     name: PRE_BACKUP_JOB,
     description: "pg_dump every database, Redis BGSAVE, retention, seed copies, heartbeat",
     schedule: { kind: "daily", time: options.time },
-    async run() {
+    async run(ctx) {
       const reports: BackupReport[] = [];
       const failures: string[] = [];
-      for (const env of options.backups.envs()) {
+      const only = ctx.input?.env;
+      for (const env of only !== undefined ? [only] : options.backups.envs()) {
         try {
-          const r = await options.backups.run(env);
+          const r = await options.backups.run(env, ctx.input?.progress, ctx.trigger === "schedule" ? undefined : ctx.trigger);
           reports.push(r);
           failures.push(...reportFailures(r));
         } catch (err) {

@@ -63,7 +63,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
   const { jobs, store, notifier, redact, log } = options;
   const zone = jobs.time_zone;
   const clock = options.clock ?? (() => new Date());
-  const backups = createBackupOps({ backups: options.backups, store, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, timeZone: zone, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const backups = createBackupOps({ backups: options.backups, store, shellFor: options.shellFor, readSecret: options.readSecret, log, clock, timeZone: zone, alerts: { store, notifier, reminderMs: jobs.health_alerts.reminder_every }, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const restore = options.restore
     ? createRestoreOp({ backups, environments: options.restore.environments, shellFor: options.shellFor, composeFor: options.restore.composeFor, readSecret: options.readSecret, store, log, clock })
     : undefined;
@@ -115,7 +115,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     monitor,
     handlers: [
       createJobsHandler({ scheduler, timeZone: zone }),
-      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, drill: drills, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
+      createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, drill: drills, jobs: scheduler, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
       createStatusHandler({ monitor, timeZone: zone, clock }),
     ],
   };

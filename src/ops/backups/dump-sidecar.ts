@@ -27,6 +27,8 @@ export const DumpSidecar = z.object({
   safety: z.boolean().optional(),
   keepUntil: z.string().optional(),
   drill: DrillResult.optional(),
+  /** How long pg_dump took (the pre-backup's slow-dump alert compares against the median). */
+  dumpMs: z.number().optional(),
 });
 export type DumpSidecar = z.infer<typeof DumpSidecar>;
 

@@ -6,6 +6,7 @@ export function reportFailures(r: BackupReport): string[] {
     ...r.databases.filter((d) => !d.ok).map((d) => `${r.env}/${d.name}: ${d.error ?? "failed"}`),
     ...(r.redis && !r.redis.ok ? [`${r.env}/redis: ${r.redis.error ?? "failed"}`] : []),
     ...(r.retentionError ? [`${r.env}: retention: ${r.retentionError}`] : []),
+    ...(r.offsite && !r.offsite.ok ? [`${r.env}: offsite: ${r.offsite.error ?? "failed"}`] : []),
     ...(r.heartbeatError ? [`${r.env}: ${r.heartbeatError}`] : []),
   ];
 }

@@ -6,6 +6,7 @@ import { createRouter, type Router } from "../../src/bot/router.js";
 import { createAuditLog } from "../../src/core/audit-log.js";
 import { createAuthorize } from "../../src/core/authorize.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
+import { OpsError } from "../../src/core/errors.js";
 import { splitCommand } from "../../src/core/validate.js";
 import { createLogger, type Logger } from "../../src/core/logger.js";
 import { createMetrics, type Metrics } from "../../src/core/metrics.js";
@@ -69,7 +70,15 @@ export async function createHarness(options: { handlers: Handler[]; access?: Acc
     },
     async send(text, actor = consoleActor) {
       const messages: Reply[] = [];
-      const { name, args } = splitCommand(text);
+      // As every chat adapter does: text that cannot be split (a refused character) is a failure reply.
+      let split: { name: string; args: string[] };
+      try {
+        split = splitCommand(text);
+      } catch (err) {
+        if (!(err instanceof OpsError)) throw err;
+        return { final: { status: "failure", title: err.message, nextStep: err.nextStep, visibility: "actor" }, messages };
+      }
+      const { name, args } = split;
       const command: Command = {
         name,
         args,

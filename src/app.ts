@@ -246,7 +246,8 @@ export async function createApp(options: AppOptions): Promise<App> {
           }
         : {}),
     });
-    handlers.push(...jobs.handlers);
+    // Without backups: the router answers /backup with "not configured here" (the registry's section).
+    handlers.push(...jobs.handlers.filter((h) => h.name !== "backup" || Object.keys(config.backups).length > 0));
 
     // Deploys, approvals, rollback
     const envNames = Object.keys(config.environments);
@@ -277,7 +278,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         }),
       );
     }
-    handlers.push(createRunbookHandler({ runbooks: config.runbooks, shellFor, redact, audit, store }));
+    if (Object.keys(config.runbooks).length > 0) handlers.push(createRunbookHandler({ runbooks: config.runbooks, shellFor, redact, audit, store }));
 
     // Hetzner servers
     if (config.hetzner) {

@@ -9,6 +9,8 @@ import type { Metrics } from "../core/metrics.js";
 import type { Redactor } from "../core/redact.js";
 import { commandInputRefusal, escapeEcho, showDisallowedChars } from "../core/validate.js";
 import type { Handler } from "../handlers/handler.js";
+import { notConfiguredMessage, type CommandSpec } from "../core/command-spec.js";
+import { COMMAND_SPECS } from "../handlers/registry.js";
 import { refuseTypedSecret } from "./refuse-typed-secret.js";
 import { createRefusalTally, type RefusalKind } from "../core/refusal-tally.js";
 import { createDeliveryLedger } from "../store/delivery-ledger.js";
@@ -16,6 +18,8 @@ import type { Store } from "../store/store.js";
 
 export interface RouterOptions {
   handlers: Handler[];
+  /** Every declared command (default: the registry). A declared one without a handler is "not configured here". */
+  specs?: readonly CommandSpec[];
   authorize: AuthorizeFn;
   audit: AuditLog;
   log: Logger;
@@ -43,12 +47,20 @@ function redactReply(redact: Redactor, reply: Reply): Reply {
   return redact.value(reply);
 }
 
-export function helpReply(handlers: Handler[]): Reply {
+/** `/help`: the handlers' own declarations, then the declared commands this config leaves off. */
+export function helpReply(handlers: Handler[], specs: readonly CommandSpec[] = COMMAND_SPECS): Reply {
+  const names = new Set(handlers.map((h) => h.name));
+  const help = specs.find((s) => s.name === "help");
+  const off = specs.filter((s) => !names.has(s.name) && s.name !== "help");
   return {
     status: "info",
     title: "opsdeck commands",
-    lines: [...handlers.map((h) => `/${h.name} — ${h.summary}`), "/help — this list"],
-    code: handlers.flatMap((h) => h.usage).join("\n"),
+    lines: [
+      ...handlers.map((h) => `/${h.name} — ${h.summary}`),
+      `/help — ${help?.summary ?? "this list"}`,
+      ...off.map((s) => `/${s.name} — not configured here (add ${s.section ?? s.name}: to the config)`),
+    ],
+    code: [...handlers.flatMap((h) => h.usage), ...(help?.usage ?? ["/help"])].join("\n"),
   };
 }
 
@@ -64,6 +76,9 @@ export function createRouter(options: RouterOptions): Router {
   const clock = options.clock ?? (() => new Date());
   const dedupeMs = Math.max(options.dedupeMs ?? MIN_DEDUPE_MS, MIN_DEDUPE_MS);
   const byName = new Map(handlers.map((h) => [h.name, h]));
+  const specs = options.specs ?? COMMAND_SPECS;
+  const helpNames = new Set(["help", ...(specs.find((s) => s.name === "help")?.aliases ?? [])]);
+  const declared = (name: string): CommandSpec | undefined => specs.find((s) => s.name === name || s.aliases?.includes(name));
   const perMinute = options.commandsPerMinute ?? 0;
   const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
 
@@ -123,18 +138,20 @@ export function createRouter(options: RouterOptions): Router {
       }
       refuseTypedSecret(redact, command);
       if (badInput) throw badInput;
-      if (command.name === "help" || command.name === "opsdeck") {
+      if (helpNames.has(command.name)) {
         decision = "allowed";
-        reply = helpReply(handlers);
+        reply = helpReply(handlers, specs);
       } else {
         const handler = byName.get(command.name);
         if (!handler) {
-          const names = [...byName.keys(), "help"];
+          const spec = declared(command.name);
+          if (spec) throw new OpsError("config", notConfiguredMessage(spec), "Ask an admin to add that section to opsdeck.yaml and restart opsdeck.");
+          const names = [...new Set([...byName.keys(), ...specs.map((s) => s.name)])];
           const near = command.name ? closest(command.name, names) : undefined;
           throw new OpsError("unknown_command", `unknown command "/${escapeEcho(command.name, 40)}"`, near ? `Did you mean /${near}? Type /help for the list.` : "Type /help for the list.");
         }
-        // Parse once: what is authorised is what runs (handlers without `prepare` parse in both).
-        const prepared = handler.prepare?.(command.args) ?? { permission: handler.permission(command.args), run: (c: Command, p: typeof progress) => handler.run(c, p) };
+        // Parse once: what is authorised is what runs.
+        const prepared = handler.prepare(command.args);
         const permission = prepared.permission;
         const verdict = authorize(command.actor, permission);
         if (!verdict.allowed) {

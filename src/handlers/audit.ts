@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../core/audit-log.js";
 import { OpsError } from "../core/errors.js";
 import { readAuditEntries } from "../core/read-audit.js";
+import type { CommandSpec } from "../core/command-spec.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 import { parseFlags } from "./parse-flags.js";
 
@@ -17,6 +18,13 @@ function line(e: AuditEntry): string {
   const detail = e.detail ? `  — ${e.detail}` : "";
   return `${e.time.replace("T", " ").slice(0, 19)}  ${e.actor}  /${e.command} ${e.args.join(" ")}  ${e.decision}/${e.result}${detail}`;
 }
+
+export const auditSpec: CommandSpec = {
+  name: "audit",
+  summary: "show the newest audit log entries (admins)",
+  subcommands: [],
+  usage: ["/audit [n] [--env <env>]"],
+};
 
 export interface AuditArgs {
   n: number;
@@ -39,10 +47,7 @@ export function parseAuditArgs(args: string[]): AuditArgs {
  * keeps it to admins). `--env` keeps entries whose arguments name that environment.
  */
 export function createAuditHandler(options: AuditHandlerOptions): Handler {
-  return defineParsedHandler<AuditArgs>({
-    name: "audit",
-    summary: "show the newest audit log entries (admins)",
-    usage: ["/audit [n] [--env <env>]"],
+  return defineParsedHandler<AuditArgs>(auditSpec, {
     parse: parseAuditArgs,
     // An unknown --env is refused by the run, after authorisation, so it lists env names to admins only.
     permission: (args) => ({ key: "audit", readOnly: false, ...(args.env !== undefined && options.environments.includes(args.env) ? { env: args.env } : {}) }),

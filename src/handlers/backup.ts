@@ -60,7 +60,7 @@ function runReply(r: BackupReport, zone: string): Reply {
 const SUBS = ["status", "run", "list", "retention", "restore", "drill", "pin", "unpin"] as const;
 export const backupSpec: CommandSpec = {
   name: "backup",
-  summary: "database backups: run, status, list dumps, retention dry run, restore (with approval for protected envs), restore drills",
+  summary: "database backups: status, run, list, retention preview, restore (approval if protected), drills",
   subcommands: SUBS,
   usage: ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run] [--from offsite]", "/backup drill <env> [db]", "/backup pin <env> <dump-id>", "/backup unpin <env> <dump-id>"],
   section: "backups",

@@ -10,6 +10,7 @@ import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { historyOf, type DeploymentRecord } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
+import type { CommandSpec } from "../core/command-spec.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
 import { parseFlags } from "./parse-flags.js";
 
@@ -21,7 +22,13 @@ export interface DeployHandlerOptions {
   notifier: Notifier;
 }
 
-const USAGE = ["/deploy <env> <ref> [--dry-run]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]"];
+export const deploySpec: CommandSpec = {
+  name: "deploy",
+  summary: "deploy an image tag to an environment (protected ones need an approval)",
+  subcommands: ["approve", "reject", "history"],
+  usage: ["/deploy <env> <ref> [--dry-run]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]"],
+  section: "environments",
+};
 
 /** `/deploy` arguments, parsed once for both authorisation and the run. */
 export type DeployArgs =
@@ -96,10 +103,7 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     return reply;
   }
 
-  return defineParsedHandler<DeployArgs>({
-    name: "deploy",
-    summary: "deploy an image tag to an environment (protected ones need an approval)",
-    usage: USAGE,
+  return defineParsedHandler<DeployArgs>(deploySpec, {
     parse: parseDeployArgs,
     permission(args): Permission {
       if (args.sub === "decide") {

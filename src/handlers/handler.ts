@@ -1,4 +1,6 @@
 import type { Command, Permission, ProgressFn, Reply } from "../core/command.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { refuseRepeatedFlags } from "./parse-flags.js";
 
 export type { Permission };
 
@@ -14,22 +16,21 @@ export interface Handler {
   /** One line for `/help`. */
   readonly summary: string;
   /** Usage lines, e.g. `/preview <branch> [--ttl 3d] [--sha <commit>]`. */
-  readonly usage: string[];
-  /** Decide what the command needs; may throw `OpsError("bad_input")` for unparsable args. */
-  permission(args: string[]): Permission;
-  /** Run it; report long steps through `progress`. Throw `OpsError` for expected failures. */
-  run(command: Command, progress: ProgressFn): Promise<Reply>;
+  readonly usage: readonly string[];
+  /** The declaration it was built from (registered handlers; test fixtures may have none). */
+  readonly spec?: CommandSpec;
   /**
-   * Parse the arguments once (handlers built with `defineParsedHandler`). The router prefers it
-   * over `permission` + `run`, so what is authorised is exactly what runs.
+   * Parse the arguments once; throws `OpsError("bad_input")` for anything unparsable. The router
+   * authorises `permission` and then calls `run`, which works from the same parsed value.
    */
-  prepare?(args: string[]): PreparedCommand;
+  prepare(args: string[]): PreparedCommand;
+  /** `prepare(args).permission`, for callers that only ask. */
+  permission(args: string[]): Permission;
+  /** `prepare(command.args).run(…)`, for callers that wrap handlers. */
+  run(command: Command, progress: ProgressFn): Promise<Reply>;
 }
 
 export interface ParsedHandlerDefinition<P> {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string[];
   /** Parse and validate the arguments; throw `OpsError("bad_input")` for anything unparsable. */
   parse(args: string[]): P;
   permission(parsed: P): Permission;
@@ -37,19 +38,21 @@ export interface ParsedHandlerDefinition<P> {
 }
 
 /**
- * A handler whose permission and run both work from one parsed value. A stopgap until the
- * command registry parses for every handler; `permission(args)` and `run(command)` stay for
- * callers that wrap handlers, and go through the same `parse`.
+ * A handler from its declaration and one parse: permission and run both work from the value
+ * `parse` returned, so what is authorised is exactly what runs. A flag given twice is refused
+ * for every handler before `parse` sees it.
  */
-export function defineParsedHandler<P>(def: ParsedHandlerDefinition<P>): Handler {
+export function defineParsedHandler<P>(spec: CommandSpec, def: ParsedHandlerDefinition<P>): Handler {
   const prepare = (args: string[]): PreparedCommand => {
+    refuseRepeatedFlags(args);
     const parsed = def.parse(args);
     return { permission: def.permission(parsed), run: (command, progress) => def.run(command, progress, parsed) };
   };
   return {
-    name: def.name,
-    summary: def.summary,
-    usage: def.usage,
+    name: spec.name,
+    summary: spec.summary,
+    usage: spec.usage,
+    spec,
     prepare,
     permission: (args) => prepare(args).permission,
     run: (command, progress) => prepare(command.args).run(command, progress),

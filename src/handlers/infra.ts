@@ -12,7 +12,8 @@ import type { InfraStatus } from "../ops/infra/infra-status.js";
 import type { UpResult } from "../ops/infra/infra-up.js";
 import type { SnapshotResult } from "../ops/infra/snapshot-env.js";
 import type { InfraDownApproval } from "../ops/infra/create-infra-down-approval.js";
-import type { Handler, Permission } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface InfraHandlerOptions extends InfraDeps {
   access: Access;
@@ -29,7 +30,14 @@ interface ParsedArgs {
   byButton: boolean;
 }
 
-const USAGE = ["/infra status", "/infra snapshot <env>", "/infra up <env>", "/infra down <env>"];
+export const infraSpec: CommandSpec = {
+  name: "infra",
+  summary: "Hetzner preview servers: status, golden snapshots, up and down",
+  subcommands: ["status", "snapshot", "up", "down"],
+  usage: ["/infra status", "/infra snapshot <env>", "/infra up <env>", "/infra down <env> [--yes]"],
+  section: "hetzner",
+};
+const USAGE = infraSpec.usage;
 const BUTTON_FLAG = "--approved-by-button";
 
 function parseArgs(args: string[]): ParsedArgs {
@@ -118,11 +126,6 @@ function downReply(env: string, r: DownResult): Reply {
 export function createInfraHandler(options: InfraHandlerOptions): Handler {
   const ops = options.ops ?? createInfraOps(options);
 
-  function permission(args: string[]): Permission {
-    const parsed = parseArgs(args);
-    if (parsed.sub === "status") return { key: "infra status", readOnly: true };
-    return { key: `infra ${parsed.sub}`, readOnly: false, env: ops.env(parsed.env ?? "").env };
-  }
 
   async function down(command: Command, env: string, parsed: ParsedArgs, progress: ProgressFn): Promise<Reply> {
     const actor = command.actor;
@@ -150,18 +153,19 @@ export function createInfraHandler(options: InfraHandlerOptions): Handler {
     return downReply(env, await ops.down(env, { ...run, approved: true }));
   }
 
-  return {
-    name: "infra",
-    summary: "Hetzner preview servers: status, golden snapshots, up and down",
-    usage: USAGE,
-    permission,
-    async run(command, progress) {
-      const parsed = parseArgs(command.args);
+  return defineParsedHandler<ParsedArgs>(infraSpec, {
+    // The environment is resolved in the parse: an unknown one is refused before authorisation.
+    parse: (args) => {
+      const parsed = parseArgs(args);
+      return parsed.sub === "status" ? parsed : { ...parsed, env: ops.env(parsed.env ?? "").env };
+    },
+    permission: (parsed) => (parsed.sub === "status" ? { key: "infra status", readOnly: true } : { key: `infra ${parsed.sub}`, readOnly: false, env: parsed.env ?? "" }),
+    async run(command, progress, parsed) {
       if (parsed.sub === "status") {
         await progress("Asking Hetzner for servers and snapshots…");
         return statusReply(await ops.status());
       }
-      const env = ops.env(parsed.env ?? "").env;
+      const env = parsed.env ?? "";
       // First message before any remote call: platforms want an answer within 3 s.
       await progress(`/infra ${parsed.sub} ${env}: starting…`);
       const run = { actor: actorKey(command.actor), progress };
@@ -169,5 +173,5 @@ export function createInfraHandler(options: InfraHandlerOptions): Handler {
       if (parsed.sub === "up") return upReply(env, await ops.up(env, run));
       return down(command, env, parsed, progress);
     },
-  };
+  });
 }

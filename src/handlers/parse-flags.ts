@@ -35,3 +35,18 @@ export function parseFlags(args: string[], flags: Record<string, "bool" | "value
   }
   return { positional, bool, values };
 }
+
+/**
+ * Refuse a flag given twice (`--to a --to b`, `--yes --yes`, `--ttl=1d --ttl 2d`): with two
+ * values there is no single one both the authorisation and the run could agree on. Stops at `--`.
+ */
+export function refuseRepeatedFlags(args: string[]): void {
+  const seen = new Set<string>();
+  for (const a of args) {
+    if (a === "--") return;
+    if (!a.startsWith("--")) continue;
+    const name = a.split("=")[0] ?? a;
+    if (seen.has(name)) throw new OpsError("bad_input", `${escapeEcho(name, 30)} is given more than once`, `Give ${escapeEcho(name, 30)} once.`);
+    seen.add(name);
+  }
+}

@@ -8,7 +8,8 @@ import { escapeEcho } from "../core/validate.js";
 import type { ListedPreview, PreviewListing, PreviewOps, StartedPreview } from "../ops/previews/preview-types.js";
 import { noSuchPreview } from "../ops/previews/preview-exists.js";
 import { parseTtl } from "../ops/previews/slug.js";
-import type { Handler, Permission } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface PreviewHandlerOptions {
   ops: PreviewOps;
@@ -22,12 +23,14 @@ type Parsed =
   | { sub: "destroy"; target: string; yes: boolean }
   | { sub: "extend"; target: string; duration: string };
 
-const USAGE = [
-  "/preview <branch> [--ttl 3d] [--sha <commit>]",
-  "/preview list",
-  "/preview destroy <branch|slug> [--yes]",
-  "/preview extend <branch|slug> <duration>",
-];
+export const previewSpec: CommandSpec = {
+  name: "preview",
+  summary: "preview environments per branch: deploy, list, extend, destroy",
+  subcommands: ["list", "destroy", "extend"],
+  usage: ["/preview <branch> [--ttl 3d] [--sha <commit>]", "/preview list", "/preview destroy <branch|slug> [--yes]", "/preview extend <branch|slug> <duration>"],
+  section: "previews",
+};
+const USAGE = previewSpec.usage;
 
 function usageError(message: string): OpsError {
   return new OpsError("bad_input", message, `Usage: ${USAGE.join("  |  ")}`);
@@ -158,8 +161,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
   const { ops, config } = options;
   const clock = options.clock ?? (() => new Date());
 
-  async function run(command: Command, progress: ProgressFn): Promise<Reply> {
-    const parsed = parsePreviewArgs(command.args);
+  async function run(command: Command, progress: ProgressFn, parsed: Parsed): Promise<Reply> {
     switch (parsed.sub) {
       case "list":
         return listReply(await ops.list(), clock());
@@ -212,16 +214,13 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
     }
   }
 
-  return {
-    name: "preview",
-    summary: "preview environments per branch: deploy, list, extend, destroy",
-    usage: USAGE,
-    permission(args: string[]): Permission {
-      const parsed = parsePreviewArgs(args);
+  return defineParsedHandler<Parsed>(previewSpec, {
+    parse: parsePreviewArgs,
+    permission(parsed) {
       if (parsed.sub === "list") return { key: "preview list", readOnly: true };
       if (parsed.sub === "deploy") return { key: "preview", readOnly: false };
       return { key: `preview ${parsed.sub}`, readOnly: false };
     },
     run,
-  };
+  });
 }

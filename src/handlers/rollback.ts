@@ -11,6 +11,7 @@ import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { currentTagFromHistory, historyOf, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
+import type { CommandSpec } from "../core/command-spec.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
 import { parseFlags } from "./parse-flags.js";
 
@@ -27,6 +28,14 @@ export function parseRollbackArgs(args: string[]): RollbackArgs {
   const to = values.get("--to");
   return { env, ...(to !== undefined ? { to } : {}) };
 }
+
+export const rollbackSpec: CommandSpec = {
+  name: "rollback",
+  summary: "roll an environment back to the previous good tag (or one from history)",
+  subcommands: [],
+  usage: ["/rollback <env> [--to <ref>]"],
+  section: "environments",
+};
 
 export interface RollbackHandlerOptions {
   environments: Environments;
@@ -80,10 +89,7 @@ export function createRollbackHandler(options: RollbackHandlerOptions): Handler 
     return reply;
   }
 
-  return defineParsedHandler<RollbackArgs>({
-    name: "rollback",
-    summary: "roll an environment back to the previous good tag (or one from history)",
-    usage: ["/rollback <env> [--to <ref>]"],
+  return defineParsedHandler<RollbackArgs>(rollbackSpec, {
     parse: parseRollbackArgs,
     permission(args): Permission {
       // An unknown name is refused by the run; until then the plain `rollback` rule applies.

@@ -2,11 +2,20 @@ import ms from "ms";
 import { actorKey, type Command, type ProgressFn, type Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import type { SeedOps, SeedReport } from "../ops/seed/create-seed-ops.js";
-import type { Handler, Permission } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface SeedHandlerOptions {
   ops: SeedOps;
 }
+
+export const seedSpec: CommandSpec = {
+  name: "seed",
+  summary: "restore a test environment from the latest anonymised production dumps",
+  subcommands: [],
+  usage: ["/seed <env>"],
+  section: "seed",
+};
 
 function parseArgs(args: string[]): string | undefined {
   if (args.length > 1) throw new OpsError("bad_input", "/seed takes one environment name", "Type /seed <env>, e.g. /seed preprod.");
@@ -41,20 +50,13 @@ export function seedReply(report: SeedReport): Reply {
 /** `/seed <env>`: replace a non-protected environment's databases with anonymised copies of its source's latest dumps. */
 export function createSeedHandler(options: SeedHandlerOptions): Handler {
   const { ops } = options;
-  return {
-    name: "seed",
-    summary: "restore a test environment from the latest anonymised production dumps",
-    usage: ["/seed <env>"],
-    permission(args: string[]): Permission {
-      // Resolving here refuses protected, unknown and malformed names before authorisation runs anything.
-      const { env } = ops.resolve(parseArgs(args));
-      return { key: "seed", readOnly: false, env };
-    },
-    async run(command: Command, progress: ProgressFn): Promise<Reply> {
-      const env = parseArgs(command.args);
-      const { env: name } = ops.resolve(env);
-      const report = await ops.run(name, actorKey(command.actor), progress);
+  return defineParsedHandler<string>(seedSpec, {
+    // Resolving here refuses protected, unknown and malformed names before authorisation runs anything.
+    parse: (args) => ops.resolve(parseArgs(args)).env,
+    permission: (env) => ({ key: "seed", readOnly: false, env }),
+    async run(command: Command, progress: ProgressFn, env): Promise<Reply> {
+      const report = await ops.run(env, actorKey(command.actor), progress);
       return seedReply(report);
     },
-  };
+  });
 }

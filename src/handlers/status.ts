@@ -3,13 +3,21 @@ import { OpsError } from "../core/errors.js";
 import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import type { AlertState } from "../ops/health/alert-state.js";
 import type { HealthMonitor } from "../ops/health/create-health-monitor.js";
-import type { Handler } from "./handler.js";
+import type { CommandSpec } from "../core/command-spec.js";
+import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface StatusHandlerOptions {
   monitor: Pick<HealthMonitor, "states" | "checkIds">;
   timeZone: string;
   clock?: () => Date;
 }
+
+export const statusSpec: CommandSpec = {
+  name: "status",
+  summary: "current state of every health check",
+  subcommands: [],
+  usage: ["/status"],
+};
 
 function describe(s: AlertState, now: Date, zone: string): string {
   const parts = [`${s.status === "ok" ? "ok" : s.severity === "warning" ? "WARNING" : "FAILING"} for ${formatDuration(now.getTime() - Date.parse(s.since))}`, s.detail];
@@ -22,14 +30,12 @@ function describe(s: AlertState, now: Date, zone: string): string {
 /** `/status`: the current state of every health check, as the health-alerts job last saw it. */
 export function createStatusHandler(options: StatusHandlerOptions): Handler {
   const clock = options.clock ?? (() => new Date());
-  return {
-    name: "status",
-    summary: "current state of every health check",
-    usage: ["/status"],
-    permission(args) {
+  return defineParsedHandler<null>(statusSpec, {
+    parse(args) {
       if (args.length > 0) throw new OpsError("bad_input", "/status takes no arguments", "Type /status on its own.");
-      return { key: "status", readOnly: true };
+      return null;
     },
+    permission: () => ({ key: "status", readOnly: true }),
     async run(): Promise<Reply> {
       const now = clock();
       const states = new Map(options.monitor.states().map((s) => [s.id, s]));
@@ -46,5 +52,5 @@ export function createStatusHandler(options: StatusHandlerOptions): Handler {
         fields,
       };
     },
-  };
+  });
 }

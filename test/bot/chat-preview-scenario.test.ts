@@ -47,6 +47,7 @@ async function previewRouter(): Promise<Harness> {
     name: "preview",
     summary: "preview",
     usage: [],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => (inner as Handler).permission(args),
     run: (command, progress) => (inner as Handler).run(command, progress),
   };

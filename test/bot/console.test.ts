@@ -20,6 +20,7 @@ function boxHandler(created: string[]): Handler {
     name: "box",
     summary: "make and remove boxes",
     usage: ["/box <name>", "/box remove <name> [--yes]"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "box", readOnly: false }),
     async run(cmd, progress) {
       if (cmd.args[0] === "remove") {
@@ -97,6 +98,7 @@ describe("console adapter", () => {
       name: "slow",
       summary: "takes its time",
       usage: ["/slow"],
+      prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
       permission: () => ({ key: "slow", readOnly: true }),
       async run(_cmd, progress) {
         await progress("slow step 1");

@@ -37,6 +37,7 @@ function testHandler(runs: Run[], mark: () => void = () => {}): Handler {
     name: "preview",
     summary: "preview environments",
     usage: ["/preview <branch>", "/preview status <branch>", "/preview destroy <branch> --yes"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "destroy" ? "preview destroy" : "preview", readOnly: args[0] === "status" }),
     async run(command, progress) {
       mark();

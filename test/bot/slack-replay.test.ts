@@ -39,6 +39,7 @@ describe("Slack request timestamps and replays (real Bolt HTTPReceiver)", () => 
     name: "status",
     summary: "records what ran",
     usage: ["/status <text>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "status", readOnly: true }),
     async run(command: Command): Promise<Reply> {
       runs.push(command.args.join(" "));
@@ -226,6 +227,7 @@ describe("router delivery memory", () => {
         name: "status",
         summary: "counts runs",
         usage: ["/status"],
+        prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
         permission: () => ({ key: "status", readOnly: true }),
         run: async () => {
           runs += 1;

@@ -60,6 +60,7 @@ describe("Slack adapter in Socket Mode (real Bolt SocketModeReceiver)", () => {
     name: "preview",
     summary: "preview environments",
     usage: ["/preview <branch>", "/preview destroy <branch>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "destroy" ? "preview destroy" : "preview", readOnly: false }),
     async run(command: Command, progress: ProgressFn): Promise<Reply> {
       runs.push({ args: command.args, actorId: command.actor.id });

@@ -61,6 +61,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     name: "preview",
     summary: "preview environments",
     usage: ["/preview <branch>", "/preview destroy <branch>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "destroy" ? "preview destroy" : "preview", readOnly: false }),
     async run(command: Command, progress: ProgressFn): Promise<Reply> {
       runs.push({ command: command.name, args: command.args, actorId: command.actor.id, at: Date.now() });
@@ -91,6 +92,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     name: "status",
     summary: "echo for tests",
     usage: ["/status <text>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "status", readOnly: true }),
     async run(command: Command): Promise<Reply> {
       runs.push({ command: command.name, args: command.args, actorId: command.actor.id, at: Date.now() });
@@ -102,6 +104,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     name: "deploy",
     summary: "fails on purpose",
     usage: ["/deploy <env>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "deploy", readOnly: true }),
     async run(command: Command): Promise<Reply> {
       runs.push({ command: command.name, args: command.args, actorId: command.actor.id, at: Date.now() });
@@ -113,6 +116,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     name: "rollback",
     summary: "progresses, then fails",
     usage: ["/rollback <env>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "rollback", readOnly: true }),
     async run(command: Command, progress: ProgressFn): Promise<Reply> {
       runs.push({ command: command.name, args: command.args, actorId: command.actor.id, at: Date.now() });
@@ -125,6 +129,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     name: "jobs",
     summary: "many progress steps",
     usage: ["/jobs run <name>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "jobs", readOnly: true }),
     async run(command: Command, progress: ProgressFn): Promise<Reply> {
       runs.push({ command: command.name, args: command.args, actorId: command.actor.id, at: Date.now() });

@@ -34,6 +34,7 @@ function testHandler(runs: Run[]): Handler {
     name: "preview",
     summary: "preview environments",
     usage: ["/preview <branch>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "destroy" ? "preview destroy" : "preview", readOnly: args[0] === "status" }),
     async run(command, progress) {
       runs.push({ actor: actorKey(command.actor), args: command.args });

@@ -30,6 +30,7 @@ async function start(dir: string, clock: () => Date, runs: string[]) {
     name: "echo",
     summary: "echo",
     usage: ["/echo <word>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "echo", readOnly: false }),
     async run(cmd) {
       runs.push(cmd.deliveryId ?? "");

@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Handler } from "../../src/handlers/handler.js";
 import { OpsError } from "../../src/core/errors.js";
-import { createHarness } from "../support/router-harness.js";
+import type { Command, Reply } from "../../src/core/command.js";
+import { consoleActor, createHarness } from "../support/router-harness.js";
 
 function echoHandler(runs: string[]): Handler {
   return {
     name: "echo",
     summary: "echo the arguments",
     usage: ["/echo <words…>", "/echo list"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "list" ? "echo list" : "echo", readOnly: args[0] === "list" }),
     async run(cmd, progress) {
       runs.push(cmd.args.join(" "));
@@ -71,6 +73,7 @@ describe("router", () => {
       name: "ship",
       summary: "ship to an env",
       usage: ["/ship <env>"],
+      prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
       permission: (args) => ({ key: "ship", readOnly: false, env: args[0] ?? "" }),
       async run(cmd) {
         runs.push(cmd.args.join(" "));
@@ -142,11 +145,19 @@ describe("router", () => {
     expect(runs).toEqual(["0", "1", "2", "other"]);
   });
 
-  it("refuses multi-line and over-long input before any handler runs", async () => {
+  it("refuses a line break or a control character in the arguments itself, before any handler runs", async () => {
+    // Built field by field and handed to the router: no splitter in front of it decides this.
     const runs: string[] = [];
     const h = await createHarness({ handlers: [echoHandler(runs)] });
-    await expect(h.send("/echo a\nb")).rejects.toThrow(/line break/);
-    await expect(h.send(`/echo ${"x".repeat(3000)}`)).rejects.toThrow(/limit is 2000/);
+    const sent: Reply[] = [];
+    const raw = (args: string[]): Command => ({ name: "echo", args, text: `/echo ${args.join(" ")}`, actor: consoleActor, channelId: "test", respond: async (r) => void sent.push(r), update: async (r) => void sent.push(r) });
+    const lineBreak = await h.router.dispatch(raw(["a\nb"]));
+    expect(lineBreak).toMatchObject({ status: "failure", visibility: "actor" });
+    expect(lineBreak.title).toMatch(/line break|U\+000A/);
+    const control = await h.router.dispatch(raw(["a\u202eb"]));
+    expect(control.status).toBe("failure");
+    expect(control.title).toContain("U+202E");
     expect(runs).toEqual([]);
+    expect(sent.map((r) => r.status)).toEqual(["failure", "failure"]);
   });
 });

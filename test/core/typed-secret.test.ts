@@ -16,6 +16,7 @@ function echoingHandler(runs: string[][]): Handler {
     name: "deploy",
     summary: "deploy",
     usage: ["/deploy <env> <ref>"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: () => ({ key: "deploy", readOnly: false }),
     async run(command) {
       runs.push(command.args);

@@ -27,6 +27,7 @@ async function world(clock: () => Date) {
     name: "echo",
     summary: "echo",
     usage: ["/echo <words…>", "/echo list"],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => ({ key: args[0] === "list" ? "echo list" : "echo", readOnly: args[0] === "list" }),
     async run(cmd) {
       runs.push(cmd.args.join(" "));

@@ -50,6 +50,7 @@ export async function makeFrontEndRig(o: { shell: SshHostShell; docker: DockerCl
         name: "preview",
         summary: "preview environments",
         usage: [],
+        prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
         permission: (args) => handler().permission(args),
         run: (command, progress) => handler().run(command, progress),
       },

@@ -36,6 +36,7 @@ describe("jobs wiring", () => {
       name,
       summary: name,
       usage: [],
+      prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
       permission: (args) => (wiring?.handlers.find((h) => h.name === name) as Handler).permission(args),
       run: (cmd, progress) => (wiring?.handlers.find((h) => h.name === name) as Handler).run(cmd, progress),
     });

@@ -91,6 +91,7 @@ export async function makeRig(o: RigOptions): Promise<PreviewRig> {
     name: "preview",
     summary: "preview",
     usage: [],
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     permission: (args) => (inner as Handler).permission(args),
     run: (command, progress) => (inner as Handler).run(command, progress),
   };

@@ -1,11 +1,18 @@
 import type { BlockAction, SlashCommand } from "@slack/bolt";
 import type { Actor, Command } from "../../core/command.js";
+import type { CommandSpec } from "../../core/command-spec.js";
 import { splitCommand } from "../../core/validate.js";
+import { COMMAND_SPECS } from "../../handlers/registry.js";
 import type { SlackReplier } from "./create-slack-replier.js";
 import { unescapeSlack } from "./slack-text.js";
 
-/** Slash commands the app registers (and the manifest declares). `/opsdeck` is the help. */
-export const SLACK_COMMANDS = ["preview", "deploy", "seed", "backup", "rollback", "runbook", "infra", "jobs", "status", "audit", "opsdeck"] as const;
+/** Slack's name for a declared command: help goes by its alias `/opsdeck`, so it does not clash with other apps' `/help`. */
+export function slackCommandName(spec: CommandSpec): string {
+  return spec.name === "help" ? (spec.aliases?.[0] ?? spec.name) : spec.name;
+}
+
+/** Slash commands the app listens for and `config/slack-manifest.yaml` declares: the registry. */
+export const SLACK_COMMANDS: readonly string[] = COMMAND_SPECS.map(slackCommandName);
 
 /**
  * The actor is `<team id>/<user id>`: both immutable, and the team keeps ids from two workspaces

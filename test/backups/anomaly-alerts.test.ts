@@ -45,9 +45,10 @@ beforeAll(async () => {
   const readSecret = (n: string): Secret | undefined => (Object.hasOwn(secrets, n) ? new Secret(secrets[n] as string) : undefined);
   const lazyStore: Store = { get path() { return h.store.path; }, read: () => h.store.read(), update: (fn) => h.store.update(fn) };
   const notifier = { notify: async (r: Reply) => void alerts.push(r) };
-  const log = captureLog([pg.password]).log;
+  const captured = captureLog([pg.password]);
+  const log = captured.log;
   ops = createBackupOps({ backups, shellFor: () => shell, readSecret, log, alerts: { store: lazyStore, notifier } });
-  const scheduler = createScheduler({ jobs: [createPreBackupJob({ backups: ops, time: "02:55" })], store: lazyStore, notifier, redact: (t) => t, log, timeZone: "UTC" });
+  const scheduler = createScheduler({ jobs: [createPreBackupJob({ backups: ops, time: "02:55" })], store: lazyStore, notifier, redact: captured.redact, log, timeZone: "UTC" });
   h = await createHarness({ handlers: [createBackupHandler({ ops, timeZone: "UTC", jobs: scheduler, jobInfo: (n) => scheduler.jobInfo(n) })] });
   for (const db of ["shrink", "grow", "steady", "sent"]) await asTestUser(["mkdir", "-p", join(root, db)]);
 }, 180_000);

@@ -139,4 +139,12 @@ describe("offsite failures", () => {
     for (const pw of [RESTIC_PW, "not-the-password-123"]) expect(everything).not.toContain(pw);
     expect(everything).toMatch(/RESTIC_PASSWORD_WRONG/);
   }, 120_000);
+
+  it("restic check (the drill job's weekly step) reads the data subset: passes on the repository, fails on a damaged pack", async () => {
+    expect(await ops.checkOffsite("local")).toMatch(/restic check of .* \(read 5% of the data\) passed/);
+    const dataDir = join(root, "repo", "data");
+    const packs = readdirSync(dataDir).flatMap((d) => readdirSync(join(dataDir, d)).map((f) => join(dataDir, d, f)));
+    for (const p of packs) writeFileSync(p, "damaged");
+    await expect(ops.checkOffsite("local")).rejects.toThrow(/restic check failed/);
+  }, 120_000);
 });

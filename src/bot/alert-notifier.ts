@@ -60,5 +60,16 @@ export function createAlertNotifier(targets: AlertTarget[], options: AlertNotifi
       const safe = options.redact.value(reply);
       await Promise.allSettled(targets.map((t) => deliver(t, safe)));
     },
+    async edit(ref, reply): Promise<boolean> {
+      const target = targets.find((t) => t.platform === ref.platform && t.edit);
+      if (!target?.edit) return false;
+      try {
+        await target.edit(ref, options.redact.value(reply));
+        return true;
+      } catch (err) {
+        log.warn({ platform: ref.platform, channel: ref.channel, err: { message: (err as Error).message } }, `could not edit message ${ref.id} on ${ref.platform}`);
+        return false;
+      }
+    },
   };
 }

@@ -70,6 +70,21 @@ export interface Command {
   respond(reply: Reply): Promise<void>;
   /** Edit the message posted by the last `respond` (progress, final result). */
   update(reply: Reply): Promise<void>;
+  /**
+   * Where the replies of this command went (the message `update` edits), once one was posted;
+   * `undefined` when the platform cannot edit it later (ephemeral, response_url, console).
+   */
+  messageRef?: () => MessageRef | undefined;
+}
+
+/**
+ * A posted chat message that can be edited later, also after a restart (persisted on approval
+ * requests). Slack: channel id + `ts`; Discord: channel id + message id; Telegram: chat id + message_id.
+ */
+export interface MessageRef {
+  platform: Platform;
+  channel: string;
+  id: string;
 }
 
 /** What every front end calls with a `Command`: the router's `dispatch`. */

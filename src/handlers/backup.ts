@@ -184,7 +184,7 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
       const desk = options.desk?.();
       if (!desk) throw new OpsError("config", `${env} is protected and this bot has no approval flow for it`, `Configure environments.${env}.approval, then ask again.`);
       // Bound to the exact dump (never "latest": a newer dump may appear before someone approves).
-      return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone) });
+      return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone) }, progress);
     }
     await progress(`restore of ${plan.dump.id} into ${env}/${db} started`);
     return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress, from }), timeZone);

@@ -95,7 +95,7 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     }
     if (env.protected) {
       const currentTag = await deploy.currentTag(name);
-      return desk.request(command, { kind: "deploy", env: name, ref: tag, currentTag, migrations: env.migration_command !== undefined });
+      return desk.request(command, { kind: "deploy", env: name, ref: tag, currentTag, migrations: env.migration_command !== undefined }, progress);
     }
     const outcome = await deploy.run({ env: name, ref: tag, kind: "deploy", actor: command.actor, progress });
     const reply = deployOutcomeReply(outcome);

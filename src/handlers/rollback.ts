@@ -77,7 +77,7 @@ export function createRollbackHandler(options: RollbackHandlerOptions): Handler 
       const roles = rolesOf(access, command.actor);
       const emergency = env.approval.emergency_rollback_roles.some((r) => roles.includes(r));
       if (!emergency) {
-        return desk.request(command, { kind: "rollback", env: name, ref: target, currentTag: current, migrations: false });
+        return desk.request(command, { kind: "rollback", env: name, ref: target, currentTag: current, migrations: false }, progress);
       }
       await notifier
         .notify({ status: "warning", title: `emergency rollback of ${name} to ${target} by ${command.actor.name}`, lines: [`${actorKey(command.actor)} holds an emergency rollback role; no approval was asked.`, `from ${current ?? "(none)"}`] })

@@ -73,7 +73,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const run = (build: () => Command, replier: SlackReplier): void => {
     let command: Command;
     try {
-      command = build();
+      command = { ...build(), messageRef: () => replier.ref() };
     } catch (err) {
       const reply: Reply =
         err instanceof OpsError

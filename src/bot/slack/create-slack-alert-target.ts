@@ -31,5 +31,9 @@ export function createSlackAlertTarget(options: SlackAlertTargetOptions): AlertT
       const msg = renderSlackReply(reply);
       await client.chat.postMessage({ channel: options.channel, text: msg.text, blocks: msg.blocks });
     },
+    async edit(ref, reply): Promise<void> {
+      const msg = renderSlackReply(reply);
+      await client.chat.update({ channel: ref.channel, ts: ref.id, text: msg.text, blocks: msg.blocks });
+    },
   };
 }

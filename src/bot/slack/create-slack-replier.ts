@@ -1,5 +1,5 @@
 import type { RespondArguments, RespondFn, webApi } from "@slack/bolt";
-import type { Reply } from "../../core/command.js";
+import type { MessageRef, Reply } from "../../core/command.js";
 import type { Redactor } from "../../core/redact.js";
 import { renderSlackReply, type SlackMessage } from "./render-slack-reply.js";
 
@@ -18,6 +18,8 @@ export interface SlackReplyTarget {
 export interface SlackReplier {
   respond(reply: Reply): Promise<void>;
   update(reply: Reply): Promise<void>;
+  /** The shared message `update` edits (channel + ts), once posted through the Web API. */
+  ref(): MessageRef | undefined;
 }
 
 /** What was posted last, so `update` edits that same message. */
@@ -115,5 +117,7 @@ export function createSlackReplier(target: SlackReplyTarget, redact: Redactor): 
     await edit(posted, render(reply));
   }
 
-  return { respond, update };
+  const ref = (): MessageRef | undefined => (posted?.via === "api" ? { platform: "slack", channel, id: posted.ts } : undefined);
+
+  return { respond, update, ref };
 }

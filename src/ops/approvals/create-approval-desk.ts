@@ -1,6 +1,6 @@
 import type { Environments } from "../../config/environments-config.js";
 import type { AuditLog } from "../../core/audit-log.js";
-import { actorKey, type Actor, type Command, type Platform, type ProgressFn, type Reply } from "../../core/command.js";
+import { actorKey, type Actor, type Command, type MessageRef, type Platform, type ProgressFn, type Reply } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Notifier } from "../../core/notifier.js";
@@ -27,15 +27,23 @@ export interface ApprovalDeskOptions {
 /**
  * The chat side of approvals: posts requests with buttons (to the channel and the alert channel),
  * applies clicks, audits and announces every decision, edits the request message as it is
- * decided, and runs approved work. The message handle lives in memory only: after a restart the
- * buttons still work (state is persisted) and results go to the clicker and the alert channel.
+ * decided, and runs approved work. The request message's reference (platform, channel, id) is
+ * persisted on the record: while the process lives the requester's command edits it; after a
+ * restart the notifier's `edit` (the platform's alert target) does.
  */
 export interface ApprovalDesk {
-  request(command: Command, input: Omit<ApprovalRequestInput, "requester" | "channelId" | "policy">): Promise<Reply>;
+  /**
+   * Open a request; the returned reply is the request message. With `progress`, a first message is
+   * posted before the record is written, so its reference is persisted with the request (the
+   * router's final reply edits that same message).
+   */
+  request(command: Command, input: Omit<ApprovalRequestInput, "requester" | "channelId" | "policy">, progress?: ProgressFn): Promise<Reply>;
   decide(command: Command, id: string, decision: Decision, progress: ProgressFn): Promise<Reply>;
-  /** Expire overdue requests, update their messages and announce it; for a periodic job. */
+  /** Expire overdue requests, update their messages and announce it; the app's one periodic timer calls it. */
   expireDue(): Promise<ApprovalRecord[]>;
 }
+
+const PLATFORMS: ReadonlySet<string> = new Set<Platform>(["console", "slack", "discord", "telegram", "job", "github", "gitlab"]);
 
 function actorFromKey(key: string, name: string): Actor {
   const i = key.indexOf(":");
@@ -54,10 +62,20 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
     return cfg.approval;
   };
 
+  const storedRef = (id: string): MessageRef | undefined => {
+    const m = approvals.get(id)?.message;
+    return m && PLATFORMS.has(m.platform) ? { platform: m.platform as Platform, channel: m.channel, id: m.id } : undefined;
+  };
+
   const editRequest = async (id: string, reply: Reply): Promise<void> => {
     const edit = messages.get(id);
-    if (!edit) return;
-    await edit(redact.value(reply)).catch((err: unknown) => log?.warn({ err, id }, "could not edit the approval request message"));
+    if (edit) {
+      await edit(redact.value(reply)).catch((err: unknown) => log?.warn({ err, id }, "could not edit the approval request message"));
+      return;
+    }
+    // After a restart: the persisted reference, edited through the platform's bot.
+    const ref = storedRef(id);
+    if (ref && notifier.edit && !(await notifier.edit(ref, reply))) log?.warn({ id, platform: ref.platform }, "could not edit the approval request message");
   };
 
   const announce = async (reply: Reply): Promise<void> => {
@@ -80,18 +98,14 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       .catch((err: unknown) => log?.error({ err }, "audit write failed"));
   };
 
-  const scheduleExpiry = (record: ApprovalRecord): void => {
-    const delay = Date.parse(record.expiresAt) - clock().getTime();
-    // Timers longer than ~24.8 days overflow; the periodic job covers those.
-    if (delay > 0 && delay < 2 ** 31 - 1) setTimeout(() => void desk.expireDue().catch(() => undefined), delay + 500).unref();
-  };
-
   const desk: ApprovalDesk = {
-    async request(command, input) {
+    async request(command, input, progress) {
       const policy = policyOf(input.env);
+      if (progress && !command.messageRef?.()) await progress(`asking for a second person's approval to ${input.kind} ${input.ref} to ${input.env}…`);
       const record = await approvals.request({ ...input, requester: command.actor, channelId: command.channelId, policy });
       messages.set(record.id, (reply) => command.update(reply));
-      scheduleExpiry(record);
+      const ref = command.messageRef?.();
+      if (ref) await approvals.attachMessage(record.id, ref);
       const reply = approvalRequestReply(record);
       await announce(reply);
       await auditDecision(command.actor, record, "allowed", "info", `requested approval for ${record.kind} of ${record.ref} to ${record.env}`);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Access } from "../../config/schema.js";
 import type { ApprovalPolicy } from "../../config/environments-config.js";
 import { rolesOf } from "../../core/authorize.js";
-import { actorKey, type Actor } from "../../core/command.js";
+import { actorKey, type Actor, type MessageRef } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import type { Store } from "../../store/store.js";
 import { APPROVAL_ID, approvalsOf, type ApprovalKind, type ApprovalRecord } from "./approval-record.js";
@@ -40,6 +40,8 @@ export interface Approvals {
   expireDue(): Promise<ApprovalRecord[]>;
   get(id: string): ApprovalRecord | undefined;
   pending(): ApprovalRecord[];
+  /** Persist where the request message was posted, so it can be edited after a restart. */
+  attachMessage(id: string, message: MessageRef): Promise<void>;
 }
 
 export interface ApprovalsOptions {
@@ -155,6 +157,13 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
           }
         }
         return changed;
+      });
+    },
+
+    async attachMessage(id, message) {
+      await store.update((s) => {
+        const record = approvalsOf(s).find((a) => a.id === id);
+        if (record) record.message = { platform: message.platform, channel: message.channel, id: message.id };
       });
     },
 

@@ -37,5 +37,7 @@ export const ApprovalRecord = record({
   decidedBy: z.string().optional(),
   decidedByName: z.string().optional(),
   decidedAt: z.string().optional(),
+  /** The request message in chat (platform, channel, message id / Slack ts), edited as it is decided, also after a restart. */
+  message: z.object({ platform: z.string(), channel: z.string(), id: z.string() }).optional(),
 });
 export type ApprovalRecord = Omit<Known<z.infer<typeof ApprovalRecord>>, "approvals"> & { approvals: ApprovalVote[] };

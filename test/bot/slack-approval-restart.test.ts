@@ -1,0 +1,103 @@
+// A pending approval survives a restart and its ORIGINAL Slack message is still edited: the whole
+// app (createApp) is built twice over the same data dir, each time with the real Slack HTTP adapter
+// (Bolt's HTTPReceiver) against the loopback fake Web API; the request message's channel and ts
+// are persisted on the approval record, and the second process edits it with chat.update.
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { DestinationStream } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp, type App } from "../../src/app.js";
+import { createSlackAdapter, type SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { SlackConfig } from "../../src/config/slack-config.js";
+import { Secret } from "../../src/core/secret.js";
+import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js";
+
+const TEAM = "T0RESTART";
+const SIGNING_SECRET = randomBytes(16).toString("hex");
+const BOT_TOKEN = `xoxb-1234-5678-${randomBytes(12).toString("hex")}`;
+const quiet = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as DestinationStream; // a Writable is a valid pino destination
+
+describe("Slack: a pending approval across a restart", () => {
+  const dir = mkdtempSync(join(tmpdir(), "opsdeck-approval-restart-"));
+  let fake: FakeSlackApi;
+  const yaml = `data_dir: ${dir}/data
+log_level: warn
+http: { enabled: false }
+hosts:
+  local: { type: local, command_timeout: 10s }
+dns: { provider: none }
+access:
+  roles: { deployer: ["slack:${TEAM}/UALICE"], approver: ["slack:${TEAM}/UBOB"] }
+  rules: { deploy: [deployer] }
+environments:
+  prod: { host: local, compose_dir: ${dir}/prod, project: restart-prod, lock_dir: ${dir}/prod, protected: true, approval: { approvers: [approver] } }
+`;
+
+  async function start(): Promise<{ app: App; adapter: SlackAdapter; endpoint: string; stop(): Promise<void> }> {
+    const app = await createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination: quiet });
+    const config = SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", alert_channel: "CALERTS", api_url: fake.apiUrl });
+    const adapter = createSlackAdapter({ config, secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) }, dispatch: app.router.dispatch, log: app.log, redact: app.redact });
+    await adapter.start();
+    app.alertTargets.push(adapter.alertTarget);
+    return {
+      app,
+      adapter,
+      endpoint: `http://127.0.0.1:${adapter.port() ?? 0}/slack/events`,
+      async stop() {
+        await adapter.stop();
+        await app.close();
+      },
+    };
+  }
+
+  async function post(endpoint: string, body: string): Promise<void> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = `v0=${createHmac("sha256", SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature }, body });
+    expect(res.status).toBe(200);
+  }
+
+  const slash = (command: string, text: string, user: string): string =>
+    new URLSearchParams({ team_id: TEAM, team_domain: "test", channel_id: "CDEPLOY", channel_name: "deploys", user_id: user, user_name: user.toLowerCase(), command, text, api_app_id: "A0TEST", response_url: fake.responseUrl(`r-${randomBytes(4).toString("hex")}`), trigger_id: `${Date.now()}.1` }).toString();
+
+  beforeAll(async () => {
+    mkdirSync(join(dir, "prod"), { recursive: true });
+    fake = await startFakeSlackApi({ botToken: BOT_TOKEN, teamId: TEAM });
+  });
+
+  afterAll(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("after a restart, approval by a second person edits the original request message (chat.update with the stored channel and ts)", async () => {
+    const first = await start();
+    await post(first.endpoint, slash("/deploy", "prod sha-abc1234", "UALICE"));
+    const request = await fake.waitFor("chat.update", (c) => /approval needed/.test(String(c.args["text"])));
+    const posted = fake.callsOf("chat.postMessage").find((c) => c.args["channel"] === "CDEPLOY");
+    const ts = (posted?.result as { ts?: string } | undefined)?.ts;
+    expect(ts).toMatch(/^\d+\.\d+$/);
+    expect(request.args).toMatchObject({ channel: "CDEPLOY", ts });
+    const [record] = first.app.store.read().approvals;
+    expect(record).toMatchObject({ kind: "deploy", env: "prod", status: "pending", message: { platform: "slack", channel: "CDEPLOY", id: ts } });
+    await first.stop();
+
+    // The second process: nothing carries over but the data dir.
+    const second = await start();
+    try {
+      const before = fake.callsOf("chat.update").length;
+      await post(second.endpoint, slash("/deploy", `approve ${record?.id ?? ""}`, "UBOB"));
+      const edited = await fake.waitFor("chat.update", (c) => c.args["ts"] === ts && fake.callsOf("chat.update").indexOf(c) >= before && /approved/.test(String(c.args["text"])));
+      expect(edited.args).toMatchObject({ channel: "CDEPLOY", ts });
+      expect(String(edited.args["text"])).toMatch(/deploy sha-abc1234 to prod: approved by ubob/);
+      expect(second.app.store.read().approvals[0]).toMatchObject({ status: "approved", decidedBy: `slack:${TEAM}/UBOB` });
+      expect(fake.unexpected).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { Semaphore } from "async-mutex";
 import type { Actor, ProgressFn } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import type { Notifier } from "../core/notifier.js";
@@ -27,7 +28,8 @@ export function expiredPreviewsFrom(ops: Pick<PreviewOps, "list" | "destroy">): 
 }
 
 export interface TtlCleanupOptions {
-  previews: ExpiredPreviews;
+  /** The preview operations of each preview host (one, or several swept in parallel). */
+  previews: ExpiredPreviews | readonly ExpiredPreviews[];
   /** The preview host and the directory whose filesystem is checked before pruning. */
   host: HostShell;
   diskPath: string;
@@ -40,6 +42,9 @@ export interface TtlCleanupOptions {
   /** Extra `--filter` values for the prune (e.g. `label=…`); none in production. */
   extraPruneFilters?: string[];
 }
+
+/** Destroys at once per host: the preview ops hold at most 3 host locks per process anyway. */
+export const SWEEP_CONCURRENCY = 3;
 
 const JOB_ACTOR: Actor = { platform: "job", id: TTL_CLEANUP_JOB, name: TTL_CLEANUP_JOB };
 
@@ -55,25 +60,32 @@ function untilFilter(ms: number): string {
  * and their data are untouched (an image in use by any container is never pruned).
  */
 export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
-  const { previews, host, notifier } = options;
+  const { host, notifier } = options;
+  const sources: readonly ExpiredPreviews[] = Array.isArray(options.previews) ? options.previews : [options.previews as ExpiredPreviews];
   const diskUse = options.diskUsePercent ?? (async () => (await getHostResources(host, options.diskPath)).diskUsePercent);
   return {
     name: TTL_CLEANUP_JOB,
     description: "destroy expired previews; prune old images when the disk is full",
     schedule: { kind: "cron", cron: options.cron },
     async run({ now }) {
-      const expired = await previews.listExpired(now);
       const destroyed: string[] = [];
       const failed: string[] = [];
-      for (const { slug } of expired) {
-        try {
-          await previews.destroy(slug, JOB_ACTOR, async () => {});
-          destroyed.push(slug);
-          await notifier.notify({ status: "info", title: `preview ${slug} expired and was destroyed`, lines: ["Its containers, volumes, DNS record and directory were removed by ttl-cleanup."] });
-        } catch (err) {
-          failed.push(`${slug}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
+      // One sweep per preview host at once; within a host at most SWEEP_CONCURRENCY destroys at a
+      // time (each holds the preview's flock and SSH sessions). A preview whose lock is held by
+      // someone else fails at once (`flock -n`) and is left for the next sweep; the others go on.
+      await Promise.all(sources.map(async (source) => {
+        const expired = await source.listExpired(now);
+        const slots = new Semaphore(SWEEP_CONCURRENCY);
+        await Promise.all(expired.map(({ slug }) => slots.runExclusive(async () => {
+          try {
+            await source.destroy(slug, JOB_ACTOR, async () => {});
+            destroyed.push(slug);
+            await notifier.notify({ status: "info", title: `preview ${slug} expired and was destroyed`, lines: ["Its containers, volumes, DNS record and directory were removed by ttl-cleanup."] });
+          } catch (err) {
+            failed.push(`${slug}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        })));
+      }));
       let prune = "";
       const percent = await diskUse();
       if (percent > options.thresholdPercent) {

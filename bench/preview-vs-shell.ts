@@ -1,0 +1,152 @@
+// Benchmark: `/preview` → healthy and `destroy` → clean through the RUNNING bot (a long-lived console
+// bot process driven over its stdin/stdout, as a person types), against seed 001's shell pipeline
+// (one bash script over ssh, 2 s health polling) and the local floor (one `docker-compose up -d` plus
+// the first passing healthcheck, seen in `docker events`). Interleaved pairs; prints each pair's
+// ratios and the medians. With `--base <dir>` a second opsdeck tree (e.g. a worktree of the commit
+// before a change) runs in the same rounds, for before/after figures from one run.
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR]
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadTestEnv, repoRoot } from "../test/support/test-env.js";
+
+const argv = process.argv.slice(2);
+const baseIdx = argv.indexOf("--base");
+const baseTree = baseIdx >= 0 ? argv[baseIdx + 1] : undefined;
+const runs = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--base") ?? 5);
+const env = loadTestEnv();
+const template = `${repoRoot}test/fixtures/preview-templates/healthy.yml`;
+const tag = `${process.pid}`;
+const remoteRoot = `${env.previewsDir}/pvs-${tag}`;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const sshArgs = ["-i", env.sshKeyPath, "-p", String(env.sshPort), "-o", `UserKnownHostsFile=${env.knownHostsPath}`, "-o", "BatchMode=yes", `${env.sshUser}@${env.sshHost}`];
+
+function ssh(script: string, input?: string): void {
+  const r = spawnSync("ssh", [...sshArgs, script], { input: input ?? "", encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ssh failed (${r.status}): ${r.stderr}`);
+}
+
+function rendered(slug: string): string {
+  return readFileSync(template, "utf8")
+    .replaceAll("{{image}}", env.images.busybox)
+    .replaceAll("{{url}}", `https://preview-${slug}.preview.test`)
+    .replaceAll("{{slug}}", slug)
+    .replaceAll("{{network}}", `preview-${slug}`);
+}
+
+/** Seed 001's deploy.sh steps (§6, minus the registry pull: no registry is reachable here), run on the host. */
+const SHELL_DEPLOY = String.raw`set -eu
+SLUG="$1"; DIR="$2"; mkdir -p "$DIR"; exec 201>"$DIR.lock"; flock -w 60 201
+printf 'DB_PASSWORD=%s\n' "$(head -c 24 /dev/urandom | base64)" > "$DIR/.env"; chmod 600 "$DIR/.env"
+cat > "$DIR/docker-compose.yml"; cd "$DIR"
+docker-compose -p "preview-$SLUG" config > /dev/null
+docker-compose -p "preview-$SLUG" up -d --force-recreate --remove-orphans 2>/dev/null
+for i in $(seq 1 60); do
+  H=$(docker inspect --format='{{.State.Health.Status}}' "preview-$SLUG"_app_1 2>/dev/null || echo starting)
+  [ "$H" = healthy ] && exit 0; sleep 2
+done; exit 1`;
+const SHELL_DESTROY = String.raw`set -eu
+SLUG="$1"; DIR="$2"; flock -n "$DIR.lock" true 2>/dev/null || true; cd "$DIR"
+docker-compose -p "preview-$SLUG" down -v --remove-orphans 2>/dev/null || true
+cd /; rm -rf "$DIR" "$DIR.lock"`;
+
+function shellRun(script: string, slug: string, input?: string): number {
+  const t0 = performance.now();
+  ssh(`bash -c '${script.replaceAll("'", `'"'"'`)}' sh ${slug} ${remoteRoot}/shell/${slug}`, input);
+  return performance.now() - t0;
+}
+
+/** Floor: the files are already on the host; time one `up -d` until Docker reports the app healthy. */
+async function floor(slug: string): Promise<number> {
+  const dir = `${remoteRoot}/floor/${slug}`;
+  ssh(`mkdir -p ${dir} && printf 'DB_PASSWORD=x\\n' > ${dir}/.env && cat > ${dir}/docker-compose.yml`, rendered(slug));
+  const events = spawn("docker", ["events", "--filter", `label=opsdeck.preview=${slug}`, "--filter", "event=health_status", "--format", "{{.Status}}"], { stdio: ["ignore", "pipe", "ignore"] });
+  await new Promise((r) => setTimeout(r, 150)); // the subscription is open before `up`
+  const healthy = new Promise<number>((resolve) => events.stdout.on("data", (d: Buffer) => d.toString().includes("healthy") && !d.toString().includes("unhealthy") && resolve(performance.now())));
+  const t0 = performance.now();
+  ssh(`cd ${dir} && docker-compose -p preview-${slug} up -d 2>/dev/null`);
+  const t1 = await healthy;
+  events.kill();
+  ssh(`cd ${dir} && docker-compose -p preview-${slug} down -v -t 0 2>/dev/null; rm -rf ${dir}`);
+  return t1 - t0;
+}
+
+interface Bot { name: string; child: ChildProcess; out: string; dataDir: string }
+
+function startBot(name: string, tree: string): Bot {
+  const dataDir = mkdtempSync(join(tmpdir(), `opsdeck-pvs-${name}-`));
+  const cfg = join(dataDir, "opsdeck.yaml");
+  writeFileSync(cfg, `data_dir: ${dataDir}/data
+log_level: error
+commands_per_minute: 0
+http: { enabled: false }
+hosts:
+  preview1: { type: ssh, address: ${env.sshHost}, port: ${env.sshPort}, user: ${env.sshUser}, key_path: ${env.sshKeyPath}, command_timeout: 60s, docker_socket: ${env.dockerSocket} }
+previews:
+  host: preview1
+  base_dir: ${remoteRoot}/${name}
+  domain: preview.test
+  template: ${template}
+  image: "${env.images.busybox}"
+  quota: 50
+  min_free_disk_mb: 0
+  min_free_memory_mb: 0
+  health_timeout: 60s
+dns: { provider: none }
+access: { roles: { admin: ["console:local"] } }
+`);
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--config", cfg], { cwd: tree, stdio: ["pipe", "pipe", "pipe"] });
+  const bot: Bot = { name, child, out: "", dataDir };
+  child.stdout?.on("data", (d: Buffer) => (bot.out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (bot.out += d.toString()));
+  return bot;
+}
+
+/** Type a command; resolve with the time until a final reply matching `done` (✖ fails the bench). */
+async function type(bot: Bot, text: string, done: RegExp): Promise<number> {
+  const from = bot.out.length;
+  const t0 = performance.now();
+  bot.child.stdin?.write(`${text}\n`);
+  for (;;) {
+    const seen = bot.out.slice(from);
+    if (done.test(seen)) return performance.now() - t0;
+    if (/^✖/m.test(seen)) throw new Error(`${bot.name}: ${text} failed:\n${seen}`);
+    if (bot.child.exitCode !== null) throw new Error(`${bot.name} exited:\n${bot.out}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const bots = [startBot("opsdeck", repoRoot), ...(baseTree ? [startBot("before", baseTree)] : [])];
+const names = ["floor", "shell", ...bots.map((b) => b.name)];
+const up: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+const down: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+try {
+  // Warm-up: connect and pin the host key, so round 1 does not carry the first SSH connection.
+  for (const b of bots) await type(b, "/preview list", /Previews|No previews|preview/i);
+  console.log(`runs: ${runs}, loopback SSH host ${env.sshHost}:${env.sshPort}, compose v1, busybox with a 1 s healthcheck (${template.replace(repoRoot, "")})`);
+  console.log(`opsdeck: long-lived console bot (tsx) driven over stdin; shell: seed 001 deploy/destroy steps as one bash script over ssh, 2 s polling${baseTree ? `; before: ${baseTree}` : ""}`);
+  for (let i = 0; i < runs; i++) {
+    const slug = (n: string): string => `pvs-${n.slice(0, 2)}-${tag}-${i}`;
+    const order = i % 2 === 0 ? bots : [...bots].reverse();
+    up.floor!.push(await floor(slug("fl")));
+    const shellFirst = i % 2 === 0;
+    if (shellFirst) up.shell!.push(shellRun(SHELL_DEPLOY, slug("sh"), rendered(slug("sh"))));
+    for (const b of order) up[b.name]!.push(await type(b, `/preview ${slug(b.name)}`, /^✔ Preview .* is up/m));
+    if (!shellFirst) up.shell!.push(shellRun(SHELL_DEPLOY, slug("sh"), rendered(slug("sh"))));
+    if (shellFirst) down.shell!.push(shellRun(SHELL_DESTROY, slug("sh")));
+    for (const b of order) down[b.name]!.push(await type(b, `/preview destroy ${slug(b.name)} --yes`, /^✔ Preview .* destroyed/m));
+    if (!shellFirst) down.shell!.push(shellRun(SHELL_DESTROY, slug("sh")));
+    const line = bots.map((b) => `${b.name} up ${s(up[b.name]![i]!)} (${(up[b.name]![i]! / up.shell![i]!).toFixed(2)}× shell, ${(up[b.name]![i]! / up.floor![i]!).toFixed(2)}× floor), destroy ${s(down[b.name]![i]!)} (${(down[b.name]![i]! / down.shell![i]!).toFixed(2)}× shell)`).join("; ");
+    console.log(`pair ${i + 1}: floor ${s(up.floor![i]!)}, shell up ${s(up.shell![i]!)} destroy ${s(down.shell![i]!)}; ${line}`);
+  }
+  const m = (r: Record<string, number[]>, n: string): number => median(r[n]!);
+  console.log(`medians: floor ${s(m(up, "floor"))}; shell up ${s(m(up, "shell"))}, destroy ${s(m(down, "shell"))}`);
+  for (const b of bots) {
+    console.log(`  ${b.name}: /preview → healthy ${s(m(up, b.name))} = ${(m(up, b.name) / m(up, "shell")).toFixed(2)}× shell (goal ≤ 0.50), ${(m(up, b.name) / m(up, "floor")).toFixed(2)}× floor (goal ≤ 1.40); destroy → clean ${s(m(down, b.name))} = ${(m(down, b.name) / m(down, "shell")).toFixed(2)}× shell (goal ≤ 0.30)`);
+  }
+} finally {
+  for (const b of bots) b.child.kill();
+  ssh(`rm -rf ${remoteRoot}`);
+}

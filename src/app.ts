@@ -30,7 +30,7 @@ import { createDockerClientForHost, createHostShell } from "./ops/adapters/creat
 import { createHostKeyPins } from "./ops/adapters/host-key-pins.js";
 import type { DockerClient } from "./ops/adapters/docker-client.js";
 import type { HostShell } from "./ops/adapters/host-shell.js";
-import { createApprovalDesk } from "./ops/approvals/create-approval-desk.js";
+import { createApprovalDesk, type ApprovalDeskOptions } from "./ops/approvals/create-approval-desk.js";
 import { createApprovals } from "./ops/approvals/create-approvals.js";
 import { createDeployOp } from "./ops/deploy/create-deploy-op.js";
 import { createDeployRunners } from "./ops/deploy/deploy-runners.js";
@@ -43,7 +43,9 @@ import { createQueueingDns } from "./ops/dns/create-queueing-dns.js";
 import { retryPendingDeletions } from "./ops/dns/pending-deletions.js";
 import { createEnvLocks } from "./ops/env-locks.js";
 import { createHetznerFromConfig } from "./ops/infra/create-hetzner-from-config.js";
-import { createInfraDownApproval, infraDownPolicyFrom } from "./ops/infra/create-infra-down-approval.js";
+import { createInfraDownApproval, infraDownPolicyOf } from "./ops/infra/create-infra-down-approval.js";
+import { createInfraOps } from "./ops/infra/create-infra-ops.js";
+import { createInfraDownRunner } from "./ops/infra/infra-down-runner.js";
 import { requireInfraEnv } from "./ops/infra/infra-deps.js";
 import type { GitHostActions } from "./ops/githost/create-githost-actions.js";
 import { createPreviewOps, type PreviewOps } from "./ops/previews/create-preview-ops.js";
@@ -253,7 +255,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     const envNames = Object.keys(config.environments);
     let desk: ApprovalDesk | undefined;
     const approvals = createApprovals({ store, access: config.access });
-    if (envNames.length > 0) {
+    // Every gated action goes through the one desk; features register their kind's runner (and policy) here.
+    const runners: ApprovalDeskOptions["runners"] = {};
+    const policies: NonNullable<ApprovalDeskOptions["policies"]> = {};
+    // With only Hetzner configured, /deploy still exists for `/deploy approve|reject <id>`.
+    if (envNames.length > 0 || config.hetzner) {
       const deploy = createDeployOp({
         environments: config.environments,
         targetFor: (h) => ({ host: shellFor(h), compose: composeFor(h), docker: dockerFor(h) }),
@@ -264,7 +270,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         // A failed pre-deploy backup stops the deploy before the tag changes.
         backupFor: preDeployBackup(jobs.backups),
       });
-      desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners: { ...createDeployRunners(deploy), ...(jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {}) } });
+      Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
+      desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies });
       handlers.push(createDeployHandler({ environments: config.environments, deploy, desk: desk, store, notifier }));
       handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
     }
@@ -284,15 +291,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (config.hetzner) {
       const hetznerConfig = config.hetzner;
       const hetzner = createHetznerFromConfig(hetznerConfig, { log, redact, readEnv: (n) => readSecret(n)?.reveal() });
-      const infraDownApproval = createInfraDownApproval({
-        approvals,
-        access: config.access,
-        policyFor: infraDownPolicyFrom(config.environments),
-        serverNameFor: (e) => requireInfraEnv(hetznerConfig, e).serverName,
-      });
-      handlers.push(
-        createInfraHandler({ hetzner, dns: rawDns, store, config: hetznerConfig, dnsRecord: { proxied: config.dns.proxied, ttl: config.dns.ttl }, log, access: config.access, approvals: infraDownApproval }),
-      );
+      const infraDeps = { hetzner, dns: rawDns, store, config: hetznerConfig, dnsRecord: { proxied: config.dns.proxied, ttl: config.dns.ttl }, log };
+      const infraOps = createInfraOps(infraDeps);
+      const serverNameFor = (e: string): string => requireInfraEnv(hetznerConfig, e).serverName;
+      const policyOf = infraDownPolicyOf(config.environments);
+      runners["infra-down"] = createInfraDownRunner(infraOps, serverNameFor);
+      policies["infra-down"] = policyOf;
+      const infraDownApproval = desk ? createInfraDownApproval({ desk, approvals, access: config.access, policyOf, serverNameFor }) : undefined;
+      handlers.push(createInfraHandler({ ...infraDeps, access: config.access, ops: infraOps, ...(infraDownApproval ? { approvals: infraDownApproval } : {}) }));
     }
 
     const router = createRouter({ handlers, authorize: createAuthorize(config.access), audit, log, metrics, redact, store, commandsPerMinute: config.commands_per_minute });

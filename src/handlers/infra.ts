@@ -7,7 +7,7 @@ import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { createInfraOps, type InfraOps } from "../ops/infra/create-infra-ops.js";
 import type { InfraDeps } from "../ops/infra/infra-deps.js";
-import type { DownDescription, DownResult } from "../ops/infra/infra-down.js";
+import { downReply } from "../ops/infra/infra-down-reply.js";
 import type { InfraStatus } from "../ops/infra/infra-status.js";
 import type { UpResult } from "../ops/infra/infra-up.js";
 import type { SnapshotResult } from "../ops/infra/snapshot-env.js";
@@ -27,7 +27,6 @@ interface ParsedArgs {
   sub: Sub;
   env?: string;
   yes: boolean;
-  byButton: boolean;
 }
 
 export const infraSpec: CommandSpec = {
@@ -38,7 +37,6 @@ export const infraSpec: CommandSpec = {
   section: "hetzner",
 };
 const USAGE = infraSpec.usage;
-const BUTTON_FLAG = "--approved-by-button";
 
 function parseArgs(args: string[]): ParsedArgs {
   const [rawSub = "status", rawEnv, ...rest] = args;
@@ -48,20 +46,18 @@ function parseArgs(args: string[]): ParsedArgs {
   }
   if (sub === "status") {
     if (args.length > 1) throw new OpsError("bad_input", "/infra status takes no arguments", "Type /infra status.");
-    return { sub, yes: false, byButton: false };
+    return { sub, yes: false };
   }
   if (rawEnv === undefined) throw new OpsError("bad_input", `/infra ${sub} needs an environment`, `Type /infra ${sub} <env>.`);
   if (rawEnv.startsWith("-")) {
     throw new OpsError("bad_input", `expected an environment after /infra ${sub}, got the option "${escapeEcho(rawEnv, 30)}"`, `Type /infra ${sub} <env>${sub === "down" ? " --yes" : ""}.`);
   }
   let yes = false;
-  let byButton = false;
   for (const flag of rest) {
     if (sub === "down" && flag === "--yes") yes = true;
-    else if (sub === "down" && flag === BUTTON_FLAG) byButton = true;
     else throw new OpsError("bad_input", `unexpected argument "${escapeEcho(flag, 30)}" for /infra ${sub}`, `Usage: ${USAGE.find((u) => u.includes(sub)) ?? USAGE[0]}${sub === "down" ? " [--yes]" : ""}`);
   }
-  return { sub, env: rawEnv, yes, byButton };
+  return { sub, env: rawEnv, yes };
 }
 
 function money(m: { gross: number; currency: string } | null): string {
@@ -104,24 +100,14 @@ function upReply(env: string, r: UpResult): Reply {
   return { status: "success", title: `${env} is up`, lines };
 }
 
-function downReply(env: string, r: DownResult): Reply {
-  const lines = [`Snapshot ${r.snapshot.snapshot.id} kept${r.snapshot.pruned.length > 0 ? ` (${r.snapshot.pruned.length} older deleted)` : ""}; ${r.server.name} deleted.`];
-  if (r.dns.state === "removed") lines.push("DNS record removed.");
-  if (r.dns.state === "queued") {
-    return { status: "warning", title: `${env} is down; its DNS record is still there`, lines: [...lines, `Removing ${r.dns.hostname} failed (${r.dns.error}); it is queued and retried by the next cleanup sweep.`] };
-  }
-  return { status: "success", title: `${env} is down`, lines: [...lines, `/infra up ${env} brings it back.`] };
-}
-
 /**
  * `/infra status|snapshot <env>|up <env>|down <env>`. Who may run each is decided by the router
  * from `access.rules` (`infra`, or `infra up`, …; admins always).
  *
- * `down` is destructive. With an `approvals` hook, `/infra down <env>` opens an approval request
- * and only a click on its button (`/infra down <env> --approved-by-button`) that the hook accepts
- * runs it. Without the hook (today), the simple mode: only admins may take an env down, and only
- * with a confirmation — `--yes`, or the button posted by `/infra down <env>`. A typed
- * `--approved-by-button` is just that confirmation, granting nothing `--yes` would not.
+ * `down` is destructive. With an `approvals` hook, `/infra down <env>` opens a request on the
+ * approval desk; it is decided with `/deploy approve|reject <id>` (its buttons) like every other
+ * approval, and the desk runs the approved down. Without the hook, the simple mode: only admins
+ * may take an env down, and only with a confirmation — `--yes`, which its button sends.
  */
 export function createInfraHandler(options: InfraHandlerOptions): Handler {
   const ops = options.ops ?? createInfraOps(options);
@@ -132,22 +118,18 @@ export function createInfraHandler(options: InfraHandlerOptions): Handler {
     const run = { actor: actorKey(actor), progress };
     if (options.approvals) {
       if (parsed.yes) throw new OpsError("forbidden", "/infra down needs an approval; --yes does not replace it", `Type /infra down ${env} to ask for one.`);
-      if (!parsed.byButton) return options.approvals.request({ env, requester: actor, channelId: command.channelId, description: await ops.describeDown(env) });
-      if (!(await options.approvals.approve({ env, actor }))) {
-        return { status: "info", title: `Approval for /infra down ${env} recorded`, lines: ["It runs once the request is fully approved."] };
-      }
-      return downReply(env, await ops.down(env, { ...run, approved: true }));
+      return options.approvals.request({ command, env, description: await ops.describeDown(env), progress });
     }
     const isAdmin = actor.platform === "job" || rolesOf(options.access, actor).includes("admin");
     if (!isAdmin) throw new OpsError("forbidden", "/infra down is limited to admins until two-person approval is available", "Ask an admin to take the environment down.");
-    if (!parsed.yes && !parsed.byButton) {
+    if (!parsed.yes) {
       const d = await ops.describeDown(env);
       if (!d.actionable) throw new OpsError("not_found", d.title, "See /infra status.");
       return {
         status: "warning",
         title: d.title,
         lines: [...d.lines, `Confirm with the button or type /infra down ${env} --yes.`],
-        buttons: [{ command: `/infra down ${env} ${BUTTON_FLAG}`, label: "Approve: snapshot and delete", style: "danger", confirm: `Snapshot and delete the ${env} server?` }],
+        buttons: [{ command: `/infra down ${env} --yes`, label: "Approve: snapshot and delete", style: "danger", confirm: `Snapshot and delete the ${env} server?` }],
       };
     }
     return downReply(env, await ops.down(env, { ...run, approved: true }));

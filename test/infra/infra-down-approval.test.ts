@@ -1,6 +1,7 @@
-// /infra down with the real approval step: the real router, infra handler and operations, the
-// real persisted approvals (createApprovals over a lowdb store in a temp dir) and
-// createInfraDownApproval, against the loopback Hetzner and Cloudflare fakes of infra-world.
+// /infra down with the real approval step: the real router, infra and deploy handlers and
+// operations, the real persisted approvals (createApprovals over a lowdb store in a temp dir), the
+// approval desk and createInfraDownApproval, against the loopback Hetzner and Cloudflare fakes of
+// infra-world. Decisions are the same `/deploy approve <id>` every approval uses.
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,9 +13,13 @@ import { createAuthorize } from "../../src/core/authorize.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { splitCommand } from "../../src/core/validate.js";
+import { createDeployHandler } from "../../src/handlers/deploy.js";
 import { createInfraHandler } from "../../src/handlers/infra.js";
 import { approvalsOf, type ApprovalRecord } from "../../src/ops/approvals/approval-record.js";
+import { createApprovalDesk } from "../../src/ops/approvals/create-approval-desk.js";
 import { createApprovals } from "../../src/ops/approvals/create-approvals.js";
+import { createDeployOp } from "../../src/ops/deploy/create-deploy-op.js";
+import { createInfraDownRunner } from "../../src/ops/infra/infra-down-runner.js";
 import { createInfraDownApproval, DEFAULT_INFRA_DOWN_POLICY, infraDownPolicyFrom } from "../../src/ops/infra/create-infra-down-approval.js";
 import { createInfraOps } from "../../src/ops/infra/create-infra-ops.js";
 import type { InfraDeps } from "../../src/ops/infra/infra-deps.js";
@@ -28,7 +33,6 @@ const access: Access = {
   roles: { admin: ["console:local", "slack:T1/U2", "discord:333"], deployer: ["slack:T1/U1"] },
   rules: { infra: ["deployer"] },
 };
-const BUTTON = "/infra down preprod --approved-by-button";
 
 interface Stack {
   router: Router;
@@ -47,15 +51,17 @@ const clock = (): Date => now;
 function createStack(store: Store, overrides: { policyFor?: (env: string) => ApprovalPolicy | undefined; serverNameFor?: (env: string) => string } = {}): Stack {
   const deps: InfraDeps = { ...w.deps, store };
   const approvals = createApprovals({ store, access, clock });
-  const hook = createInfraDownApproval({
-    approvals,
-    access,
-    policyFor: overrides.policyFor ?? (() => undefined),
-    serverNameFor: overrides.serverNameFor ?? ((env) => createInfraOps(deps).env(env).serverName),
-    clock,
-  });
-  const handler = createInfraHandler({ ...deps, access, ops: createInfraOps(deps), approvals: hook });
-  const router = createRouter({ handlers: [handler], authorize: createAuthorize(access), audit: createAuditLog(w.auditPath, w.captured.redact), log: w.captured.log, metrics: createMetrics(), redact: w.captured.redact, store });
+  const ops = createInfraOps(deps);
+  const serverNameFor = overrides.serverNameFor ?? ((env: string) => ops.env(env).serverName);
+  const policyOf = (env: string): ApprovalPolicy => (overrides.policyFor ?? (() => undefined))(env) ?? DEFAULT_INFRA_DOWN_POLICY;
+  const environments = Environments.parse({});
+  const notifier = { notify: async () => undefined };
+  const audit = createAuditLog(w.auditPath, w.captured.redact);
+  const desk = createApprovalDesk({ approvals, environments, notifier, audit, redact: w.captured.redact, log: w.captured.log, clock, runners: { "infra-down": createInfraDownRunner(ops, serverNameFor) }, policies: { "infra-down": policyOf } });
+  const hook = createInfraDownApproval({ desk, approvals, access, policyOf, serverNameFor, clock });
+  const deploy = createDeployOp({ environments, targetFor: () => { throw new Error("no deploy targets in this test"); }, store, redact: w.captured.redact });
+  const handlers = [createInfraHandler({ ...deps, access, ops, approvals: hook }), createDeployHandler({ environments, deploy, desk, store, notifier })];
+  const router = createRouter({ handlers, authorize: createAuthorize(access), audit: createAuditLog(w.auditPath, w.captured.redact), log: w.captured.log, metrics: createMetrics(), redact: w.captured.redact, store });
   return {
     router,
     store,
@@ -68,6 +74,8 @@ function createStack(store: Store, overrides: { policyFor?: (env: string) => App
 }
 
 const infraDowns = (store: Store): ApprovalRecord[] => approvalsOf(structuredClone(store.read())).filter((a) => a.kind === "infra-down");
+/** What the Approve button of the newest infra-down request sends. */
+const approveButton = (store: Store): string => `/deploy approve ${infraDowns(store).at(-1)?.id ?? "none"}`;
 /** Hetzner calls that change something (snapshot, delete), since `from`. */
 const writesSince = (from: number): string[] => w.hetznerFake.seen.slice(from).filter((s) => !s.startsWith("GET"));
 
@@ -96,7 +104,8 @@ describe("/infra down needs a second person's approval", () => {
     const ask = await s.send("/infra down preprod", adminA);
     expect(ask.status).toBe("warning");
     expect(ask.title).toBe("approval needed: /infra down preprod (snapshot, then delete opsdeck-preview-preprod)");
-    expect(ask.buttons).toEqual([expect.objectContaining({ command: BUTTON, style: "danger" })]);
+    const [asked] = infraDowns(s.store);
+    expect(ask.buttons).toEqual([expect.objectContaining({ command: `/deploy approve ${asked?.id}`, style: "danger" }), expect.objectContaining({ command: `/deploy reject ${asked?.id}` })]);
     expect(ask.lines?.join("\n")).toMatch(/Golden snapshot[\s\S]*Needs 1 approval\(s\) from someone with the role admin \(3 holder\(s\)\), other than the requester; expires 2026-11-23T10:30:00\.000Z/);
     const [record] = infraDowns(s.store);
     expect(record).toMatchObject({ env: "preprod", ref: "opsdeck-preview-preprod", requester: "console:local", status: "pending", required: 1 });
@@ -107,25 +116,25 @@ describe("/infra down needs a second person's approval", () => {
     expect(yes.title).toMatch(/needs an approval; --yes does not replace it/);
 
     // the requester's own click
-    const own = await s.send(BUTTON, adminA);
+    const own = await s.send(approveButton(s.store), adminA);
     expect(own.status).toBe("failure");
     expect(own.title).toMatch(/you requested the infra-down of opsdeck-preview-preprod to preprod, so you cannot approve it/);
 
     // allowed to run /infra, but not an approver
-    const dora = await s.send(BUTTON, deployer);
+    const dora = await s.send(approveButton(s.store), deployer);
     expect(dora.status).toBe("failure");
     expect(dora.title).toMatch(/needs one of the roles: admin/);
 
     // not a known user at all: the router stops it
-    const eve = await s.send(BUTTON, stranger);
-    expect(eve.title).toMatch(/^not allowed: slack:T1\/U9 holds no role/);
+    const eve = await s.send(approveButton(s.store), stranger);
+    expect(eve.title).toMatch(/^not allowed: slack:T1\/U9 is not a known user/);
 
     expect(writesSince(start)).toEqual([]);
     expect(w.hetznerFake.servers()).toHaveLength(1);
     expect(infraDowns(s.store)[0]).toMatchObject({ status: "pending", approvals: [] });
 
     // B approves: snapshot, then delete
-    const done = await s.send(BUTTON, adminB);
+    const done = await s.send(approveButton(s.store), adminB);
     expect(done.status).toBe("success");
     expect(done.title).toBe("preprod is down");
     expect(writesSince(start)).toEqual([`POST /v1/servers/${server?.id}/actions/create_image`, `DELETE /v1/servers/${server?.id}`]);
@@ -137,17 +146,16 @@ describe("/infra down needs a second person's approval", () => {
     // the same button again: nothing left to approve, nothing called
     const afterDone = w.hetznerFake.seen.length;
     for (const actor of [adminB, adminC]) {
-      const again = await s.send(BUTTON, actor);
+      const again = await s.send(approveButton(s.store), actor);
       expect(again.status).toBe("failure");
-      expect(again.title).toMatch(/no open approval request for \/infra down preprod/);
-      expect(again.nextStep).toBe("Type /infra down preprod to ask for a new one.");
+      expect(again.title).toMatch(/was already approved by bea/);
     }
     expect(w.hetznerFake.seen.length).toBe(afterDone);
   });
 
   it("two approvers clicking at once: one takes it down, the other is told it was already approved", async () => {
     await s.send("/infra down preprod", adminA);
-    const clicks = await Promise.all([s.send(BUTTON, adminB), s.send(BUTTON, adminC)]);
+    const clicks = await Promise.all([s.send(approveButton(s.store), adminB), s.send(approveButton(s.store), adminC)]);
     expect(clicks.map((r) => r.status).sort()).toEqual(["failure", "success"]);
     expect(clicks.find((r) => r.status === "failure")?.title).toMatch(/already approved by|no open approval request/);
     expect(w.hetznerFake.actions().filter((a) => a.command === "delete_server")).toHaveLength(1);
@@ -161,12 +169,12 @@ describe("/infra down needs a second person's approval", () => {
     expect(second.fields).toEqual(first.fields);
     expect(infraDowns(s.store)).toHaveLength(1);
     // dora asked too, but the request is A's: B's click completes it
-    expect((await s.send(BUTTON, adminB)).status).toBe("success");
+    expect((await s.send(approveButton(s.store), adminB)).status).toBe("success");
   });
 
   it("no server: no request is opened", async () => {
     expect((await s.send("/infra down preprod", adminA)).status).toBe("warning");
-    expect((await s.send(BUTTON, adminB)).status).toBe("success");
+    expect((await s.send(approveButton(s.store), adminB)).status).toBe("success");
     const none = await s.send("/infra down preprod", adminA);
     expect(none.status).toBe("failure");
     expect(none.title).toBe("No server to take down for preprod");
@@ -181,9 +189,9 @@ describe("persistence and expiry", () => {
 
     const restarted = createStack(await openStore(dirname(w.auditPath)));
     // A's own click is still refused after the restart: the requester is persisted too.
-    expect((await restarted.send(BUTTON, adminA)).title).toMatch(/you requested the infra-down/);
+    expect((await restarted.send(approveButton(restarted.store), adminA)).title).toMatch(/you requested the infra-down/);
     expect(w.hetznerFake.servers()).toHaveLength(1);
-    const done = await restarted.send(BUTTON, adminB);
+    const done = await restarted.send(approveButton(restarted.store), adminB);
     expect(done.status).toBe("success");
     expect(w.hetznerFake.servers()).toEqual([]);
     // what is on disk now, read by a third start
@@ -194,18 +202,18 @@ describe("persistence and expiry", () => {
   it("an expired request is refused and closed; a new one can be asked for", async () => {
     await s.send("/infra down preprod", adminA);
     now = new Date(now.getTime() + 30 * 60_000);
-    const late = await s.send(BUTTON, adminB);
+    const late = await s.send(approveButton(s.store), adminB);
     expect(late.status).toBe("failure");
     expect(late.title).toMatch(/^approval request [0-9a-f]{8} for \/infra down preprod expired at 2026-11-23T10:30:00\.000Z; nothing was run$/);
     expect(w.hetznerFake.servers()).toHaveLength(1);
     expect(infraDowns(s.store)).toEqual([expect.objectContaining({ status: "expired" })]);
     // and it stays refused
-    expect((await s.send(BUTTON, adminB)).title).toMatch(/no open approval request/);
+    expect((await s.send(approveButton(s.store), adminB)).title).toMatch(/was already expired/);
 
     const again = await s.send("/infra down preprod", adminA);
     expect(again.lines?.join(" ")).not.toMatch(/already open/);
     expect(infraDowns(s.store).map((r) => r.status)).toEqual(["expired", "pending"]);
-    expect((await s.send(BUTTON, adminB)).status).toBe("success");
+    expect((await s.send(approveButton(s.store), adminB)).status).toBe("success");
   });
 
   it("a request overdue but not yet marked expired is not reused by a new ask", async () => {
@@ -214,13 +222,13 @@ describe("persistence and expiry", () => {
     const fresh = await s.send("/infra down preprod", adminA);
     expect(fresh.lines?.join(" ")).not.toMatch(/already open/);
     expect(fresh.lines?.join(" ")).toContain("expires 2026-11-23T11:01:00.000Z");
-    expect((await s.send(BUTTON, adminB)).status).toBe("success");
+    expect((await s.send(approveButton(s.store), adminB)).status).toBe("success");
   });
 
   it("a request bound to one server name is refused once the env maps to another", async () => {
     await s.send("/infra down preprod", adminA);
     const renamed = createStack(await openStore(dirname(w.auditPath)), { serverNameFor: (env) => `other-prefix-${env}` });
-    const click = await renamed.send(BUTTON, adminB);
+    const click = await renamed.send(approveButton(renamed.store), adminB);
     expect(click.status).toBe("failure");
     expect(click.title).toMatch(/was for deleting opsdeck-preview-preprod, but preprod now maps to other-prefix-preprod; nothing was run/);
     expect(w.hetznerFake.servers()).toHaveLength(1);
@@ -249,13 +257,13 @@ describe("the env's own approval policy", () => {
     const ask = await strict.send("/infra down preprod", adminA);
     expect(ask.lines?.join(" ")).toMatch(/Needs 2 approval\(s\) from someone with the role deployer or admin \(4 holder\(s\)\).*expires 2026-11-23T10:10:00\.000Z/);
 
-    const first = await strict.send(BUTTON, deployer);
-    expect(first).toMatchObject({ status: "info", title: "Approval for /infra down preprod recorded" });
+    const first = await strict.send(approveButton(strict.store), deployer);
+    expect(first).toMatchObject({ status: "info", title: "approval recorded (1 of 2)" });
     expect(w.hetznerFake.servers()).toHaveLength(1);
-    expect((await strict.send(BUTTON, deployer)).title).toMatch(/you already approved request/);
+    expect((await strict.send(approveButton(strict.store), deployer)).title).toMatch(/you already approved request/);
     expect(w.hetznerFake.servers()).toHaveLength(1);
 
-    expect((await strict.send(BUTTON, adminB)).status).toBe("success");
+    expect((await strict.send(approveButton(strict.store), adminB)).status).toBe("success");
     expect(w.hetznerFake.servers()).toEqual([]);
     expect(infraDowns(strict.store)[0]?.approvals.map((v) => v.actor)).toEqual(["slack:T1/U1", "slack:T1/U2"]);
   });

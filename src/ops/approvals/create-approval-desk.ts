@@ -1,4 +1,4 @@
-import type { Environments } from "../../config/environments-config.js";
+import type { ApprovalPolicy, Environments } from "../../config/environments-config.js";
 import type { AuditLog } from "../../core/audit-log.js";
 import { actorKey, type Actor, type Command, type MessageRef, type Platform, type ProgressFn, type Reply } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
@@ -22,7 +22,12 @@ export interface ApprovalDeskOptions {
   clock?: () => Date;
   /** What to run once a request of each kind is approved (deploy, rollback; other features add theirs). */
   runners: Partial<Record<ApprovalKind, ApprovedRunFn>>;
+  /** The policy of kinds whose env is not a deploy environment (infra-down); default: `environments[env].approval`. */
+  policies?: Partial<Record<ApprovalKind, (env: string) => ApprovalPolicy>>;
 }
+
+/** What a feature asks the desk for; `replyFor` shapes its own request message (default: `approvalRequestReply`). */
+export type DeskRequestInput = Omit<ApprovalRequestInput, "requester" | "channelId" | "policy"> & { replyFor?: (record: ApprovalRecord) => Reply };
 
 /**
  * The chat side of approvals: posts requests with buttons (to the channel and the alert channel),
@@ -37,13 +42,21 @@ export interface ApprovalDesk {
    * posted before the record is written, so its reference is persisted with the request (the
    * router's final reply edits that same message).
    */
-  request(command: Command, input: Omit<ApprovalRequestInput, "requester" | "channelId" | "policy">, progress?: ProgressFn): Promise<Reply>;
+  request(command: Command, input: DeskRequestInput, progress?: ProgressFn): Promise<Reply>;
   decide(command: Command, id: string, decision: Decision, progress: ProgressFn): Promise<Reply>;
   /** Expire overdue requests, update their messages and announce it; the app's one periodic timer calls it. */
   expireDue(): Promise<ApprovalRecord[]>;
 }
 
 const PLATFORMS: ReadonlySet<string> = new Set<Platform>(["console", "slack", "discord", "telegram", "job", "github", "gitlab"]);
+
+/** The command that asks for the same thing again. */
+function askAgain(record: ApprovalRecord): string {
+  if (record.kind === "rollback") return `rollback ${record.env} --to ${record.ref}`;
+  if (record.kind === "restore") return `backup restore ${record.env} ${record.ref.replace(/-\d{8}T\d{6}Z$/, "")} ${record.ref}`;
+  if (record.kind === "infra-down") return `infra down ${record.env}`;
+  return `deploy ${record.env} ${record.ref}`;
+}
 
 function actorFromKey(key: string, name: string): Actor {
   const i = key.indexOf(":");
@@ -56,7 +69,9 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
   /** id → edit the request message (the requester's command). */
   const messages = new Map<string, (reply: Reply) => Promise<void>>();
 
-  const policyOf = (env: string) => {
+  const policyOf = (env: string, kind?: ApprovalKind): ApprovalPolicy => {
+    const own = kind ? options.policies?.[kind] : undefined;
+    if (own) return own(env);
     const cfg = Object.hasOwn(environments, env) ? environments[env] : undefined;
     if (!cfg) throw new OpsError("config", `environment ${env} of this request is no longer configured`, "Nothing was run; ask for a new request.");
     return cfg.approval;
@@ -99,14 +114,14 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
   };
 
   const desk: ApprovalDesk = {
-    async request(command, input, progress) {
-      const policy = policyOf(input.env);
+    async request(command, { replyFor, ...input }, progress) {
+      const policy = policyOf(input.env, input.kind);
       if (progress && !command.messageRef?.()) await progress(`asking for a second person's approval to ${input.kind} ${input.ref} to ${input.env}…`);
       const record = await approvals.request({ ...input, requester: command.actor, channelId: command.channelId, policy });
       messages.set(record.id, (reply) => command.update(reply));
       const ref = command.messageRef?.();
       if (ref) await approvals.attachMessage(record.id, ref);
-      const reply = approvalRequestReply(record);
+      const reply = replyFor ? replyFor(record) : approvalRequestReply(record);
       await announce(reply);
       await auditDecision(command.actor, record, "allowed", "info", `requested approval for ${record.kind} of ${record.ref} to ${record.env}`);
       return reply;
@@ -118,17 +133,13 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       }
       const known = approvals.get(id);
       if (!known) throw new OpsError("not_found", `no approval request ${id}`, "Check the id on the request message; decided requests are kept for 30 days.");
-      // A request this desk cannot run (e.g. infra-down, decided by its own button) must not be used up here.
+      // A request nothing in this bot runs must not be used up here.
       if (decision === "approve" && !options.runners[known.kind]) {
-        throw new OpsError(
-          "bad_input",
-          `request ${id} is a ${known.kind} request; /deploy approve does not run it`,
-          known.kind === "infra-down" ? `Use its button: /infra down ${known.env} --approved-by-button` : "Use the button on the request.",
-        );
+        throw new OpsError("config", `request ${id} is a ${known.kind} request, and nothing in this bot runs those`, "Enable the feature that handles it, or reject the request.");
       }
       let outcome;
       try {
-        outcome = await approvals.decide(id, command.actor, decision, policyOf(known.env));
+        outcome = await approvals.decide(id, command.actor, decision, policyOf(known.env, known.kind));
       } catch (err) {
         if (err instanceof OpsError && err.code === "forbidden") {
           await auditDecision(command.actor, known, "denied", "denied", `${decision} refused: ${err.message}`);
@@ -142,7 +153,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
         messages.delete(id);
         await auditDecision(command.actor, record, "allowed", "failure", `${decision} refused: request expired`);
         await announce({ status: "warning", title: `approval request ${id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
-        throw new OpsError("conflict", `approval request ${id} expired at ${record.expiresAt}; nothing was run`, `Ask again: /${record.kind === "rollback" ? `rollback ${record.env} --to ${record.ref}` : record.kind === "restore" ? `backup restore ${record.env} ${record.ref.replace(/-\d{8}T\d{6}Z$/, "")} ${record.ref}` : `deploy ${record.env} ${record.ref}`}`);
+        throw new OpsError("conflict", `approval request ${id}${record.kind === "infra-down" ? ` for /infra down ${record.env}` : ""} expired at ${record.expiresAt}; nothing was run`, `Ask again: /${askAgain(record)}`);
       }
       if (outcome.kind === "rejected") {
         const note = `Rejected by ${command.actor.name}; nothing was run.`;

@@ -1,0 +1,181 @@
+// Benchmark (issue 14 item 3): flat per-command cost after a year of state. Fills a data dir with
+// 100k finished operations (incl. 20k previews created and destroyed), 600 deployments, 2k decided
+// approvals and 1M audit lines in rotated files; starts the bot (createApp + the Slack HTTP adapter
+// from the config, Web API = the loopback fake) in a child process per run; fires 50 signed `/help`
+// slash commands at once; reports ack p99, command start-to-first-reply p99 (arrival on the fake's
+// response_url), state file size after start-up pruning, start-up time (createApp + adapters, and
+// spawn-to-ready). Usage: npx tsx bench/state-scale.ts [tree…] (default: this tree); several trees
+// run interleaved, e.g. `npx tsx bench/state-scale.ts . /tmp/od-store-base` (git worktree of the old code).
+import { spawn } from "node:child_process";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
+import { startFakeSlackApi } from "../test/fakes/fake-slack-api.js";
+
+const BURST = 50;
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const TEAM = "TBENCH";
+const USER = "UBENCH";
+const DAY = 86_400_000;
+
+async function fillHistory(dir: string): Promise<void> {
+  const now = Date.now();
+  const yearAgo = now - 365 * DAY;
+  const at = (i: number, n: number): number => yearAgo + Math.floor((i / n) * 365 * DAY);
+  const operations: unknown[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const t = at(i, 100_000);
+    const preview = i < 40_000; // 20k previews: one create and one destroy each
+    operations.push({
+      id: randomUUID(), kind: preview ? (i % 2 ? "preview-destroy" : "preview-create") : i % 3 ? "deploy" : "job:ttl-cleanup",
+      target: preview ? `feature-${Math.floor(i / 2)}` : "staging", actor: `slack:${TEAM}/${USER}`, status: i % 17 ? "succeeded" : "failed",
+      startedAt: new Date(t).toISOString(), endedAt: new Date(t + 30_000).toISOString(), summary: preview ? `up at https://preview-feature-${Math.floor(i / 2)}.preview.example.com` : "done in 31 s",
+    });
+  }
+  const deployments = Array.from({ length: 600 }, (_, i) => ({
+    id: `d-${i}`, env: ["staging", "preprod", "prod"][i % 3], kind: "deploy", tag: `sha-${(1_000_000 + i).toString(16)}`, previousTag: null, actor: `slack:${TEAM}/${USER}`,
+    actorName: "bench", startedAt: new Date(at(i, 600)).toISOString(), endedAt: new Date(at(i, 600) + 90_000).toISOString(), durationMs: 90_000, result: "succeeded", rolledBack: false,
+  }));
+  const approvals = Array.from({ length: 2000 }, (_, i) => ({
+    id: (0x10000000 + i).toString(16), kind: "deploy", env: "prod", ref: `sha-${(1_000_000 + i).toString(16)}`, currentTag: null, migrations: false, requester: `slack:${TEAM}/${USER}`,
+    requesterName: "bench", channelId: "CBENCH", createdAt: new Date(at(i, 2000)).toISOString(), expiresAt: new Date(at(i, 2000) + 1_800_000).toISOString(), status: "approved",
+    approvals: [{ actor: `slack:${TEAM}/U2`, name: "two", at: new Date(at(i, 2000) + 60_000).toISOString() }], required: 1, decidedAt: new Date(at(i, 2000) + 60_000).toISOString(),
+  }));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "state.json"), JSON.stringify({ version: 1, previews: [], operations, deliveries: [], deployments, approvals }));
+  // 1M audit lines: audit.jsonl plus 4 rotated files of 200k lines each.
+  for (let f = 0; f < 5; f++) {
+    const out = createWriteStream(join(dir, f === 0 ? "audit.jsonl" : `audit.jsonl.${f}`));
+    for (let i = 0; i < 200_000; i++) {
+      const line = `${JSON.stringify({ time: new Date(at(i + f * 200_000, 1_000_000)).toISOString(), actor: `slack:${TEAM}/${USER}`, actorName: "bench", command: "preview", args: ["list"], decision: "allowed", result: "info", durationMs: 12 })}\n`;
+      if (!out.write(line)) await once(out, "drain");
+    }
+    out.end();
+    await once(out, "close");
+  }
+}
+
+/** A data dir for one run: state.json and audit.jsonl copied, rotated audit files hard-linked (never written). */
+function cloneData(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) {
+    if (f === "state.json" || f === "audit.jsonl") copyFileSync(join(from, f), join(to, f));
+    else if (f.startsWith("audit.jsonl.")) linkSync(join(from, f), join(to, f));
+  }
+}
+
+const CHILD = String.raw`
+const t0 = performance.now();
+const tree = process.env.BENCH_TREE;
+const { loadConfig } = await import(tree + "/src/config/load-config.ts");
+const { createApp } = await import(tree + "/src/app.ts");
+const { startChatAdapters } = await import(tree + "/src/bot/start-chat-adapters.ts");
+const tImported = performance.now();
+const loaded = loadConfig(process.env.BENCH_CONFIG);
+const app = await createApp({ loaded, logDestination: { write() {} } });
+const chat = await startChatAdapters({ chat: loaded.config.chat, dispatch: app.router.dispatch, log: app.log, redact: app.redact, store: app.store, alertTargets: app.alertTargets });
+await app.reportStartup();
+const tReady = performance.now();
+console.log("READY " + JSON.stringify({ importMs: tImported - t0, startMs: tReady - tImported }));
+process.stdin.on("data", async () => { await chat.stop(); await app.close(); process.exit(0); });
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+
+async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
+  const data = join(work, `data-${randomBytes(4).toString("hex")}`);
+  cloneData(seed, data);
+  const port = await freePort();
+  const config = join(work, `opsdeck-${randomBytes(4).toString("hex")}.yaml`);
+  writeFileSync(config, [
+    `data_dir: ${data}`, "commands_per_minute: 0", "log_level: warn", "http: { enabled: false }", "console: { enabled: false }", "hosts: { local: { type: local } }",
+    "audit: { max_bytes: 536870912, keep: 5 }", `access: { roles: { admin: ["slack:${TEAM}/${USER}"] } }`,
+    `chat: { slack: { enabled: true, mode: http, host: 127.0.0.1, port: ${port}, path: /slack/events, api_url: "${fakeApi.apiUrl}" } }`, "",
+  ].join("\n"));
+  const spawned = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", CHILD], {
+    cwd: tree, stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, BENCH_TREE: tree, BENCH_CONFIG: config, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
+  });
+  let out = "";
+  const ready = await new Promise<{ importMs: number; startMs: number }>((res, rej) => {
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) res(JSON.parse(m[1]!) as { importMs: number; startMs: number });
+    });
+    child.on("exit", (code) => rej(new Error(`bot exited ${code}: ${out}`)));
+  });
+  const spawnToReadyMs = performance.now() - spawned;
+  const endpoint = `http://127.0.0.1:${port}/slack/events`;
+  try {
+    return await burst(endpoint, fakeApi, secrets, data, ready, spawnToReadyMs);
+  } finally {
+    child.stdin!.write("stop\n");
+    if (child.exitCode === null) await once(child, "exit");
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function burst(endpoint: string, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }, data: string, ready: { startMs: number }, spawnToReadyMs: number) {
+  const run = randomBytes(3).toString("hex");
+  const acks: number[] = [];
+  const burstStart = Date.now();
+  const before = new Set(fakeApi.calls);
+  await Promise.all(Array.from({ length: BURST }, async (_, i) => {
+    const id = `${run}-${i}`; // response_url id
+    const body = new URLSearchParams({ team_id: TEAM, team_domain: "bench", channel_id: "CBENCH", user_id: USER, user_name: "bench", command: "/status", text: "", api_app_id: "ABENCH", response_url: fakeApi.responseUrl(id), trigger_id: `${Date.now()}.${randomBytes(6).toString("hex")}` }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const sig = `v0=${createHmac("sha256", secrets.signing).update(`v0:${ts}:${body}`).digest("hex")}`;
+    const sent = Date.now();
+    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": sig }, body });
+    await res.text();
+    acks.push(Date.now() - sent);
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  }));
+  // Replies arrive as chat.postMessage (in channel) or on the response_url; all 50 were sent within
+  // a few ms, so the n-th reply's latency is its arrival minus the burst's start.
+  const isReply = (c: (typeof fakeApi.calls)[number]): boolean => !before.has(c) && (c.method === "response_url" || ((c.method === "chat.postMessage" || c.method === "chat.postEphemeral") && c.args["channel"] === "CBENCH"));
+  const deadline = Date.now() + 30_000;
+  while (fakeApi.calls.filter(isReply).length < BURST && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const replies = fakeApi.calls.filter(isReply).slice(0, BURST).map((c) => c.at - burstStart);
+  if (replies.length < BURST) throw new Error(`only ${replies.length} of ${BURST} replies arrived`);
+  const stateBytes = statSync(join(data, "state.json")).size;
+  return { ackP99: pct(acks, 99), replyP99: pct(replies, 99), stateBytes, startMs: ready.startMs, spawnToReadyMs };
+}
+
+const trees = (process.argv.slice(2).length ? process.argv.slice(2) : ["."]).map((t) => resolve(t));
+const work = mkdtempSync(join(tmpdir(), "opsdeck-state-scale-"));
+try {
+  const seed = join(work, "seed");
+  const t = performance.now();
+  await fillHistory(seed);
+  console.log(`filled: state.json ${(statSync(join(seed, "state.json")).size / 1e6).toFixed(1)} MB, audit ${(readdirSync(seed).filter((f) => f.startsWith("audit")).reduce((n, f) => n + statSync(join(seed, f)).size, 0) / 1e6).toFixed(0)} MB (1M lines) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const secrets = { token: `xoxb-1111-2222-${randomBytes(12).toString("hex")}`, signing: randomBytes(16).toString("hex") };
+  const fakeApi = await startFakeSlackApi({ botToken: secrets.token, teamId: TEAM });
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const tree of trees) {
+        const x = await runOnce(tree, seed, work, fakeApi, secrets);
+        console.log(`${tree}  round ${r + 1}: ack p99 ${x.ackP99} ms · first reply p99 ${x.replyP99} ms · state ${(x.stateBytes / 1e6).toFixed(2)} MB · start-up ${x.startMs.toFixed(0)} ms (spawn→ready ${x.spawnToReadyMs.toFixed(0)} ms)`);
+      }
+    }
+    if (fakeApi.unexpected.length) console.log("unexpected Slack API calls:", fakeApi.unexpected.slice(0, 5));
+  } finally {
+    await fakeApi.close();
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -59,14 +59,46 @@ export const ApprovalPolicy = z.strictObject({
 });
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 
+const ProjectName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be a compose project name such as shop-prod");
+const ComposeFile = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a file name inside compose_dir such as docker-compose.yml");
+const GroupName = configName("must be a group name such as core or workers");
+/** A per-node `.env` value: printable ASCII, no line breaks (it becomes one `NAME=value` line). */
+const NodeVarValue = z.string().max(500).regex(/^[\x20-\x7e]*$/, "must be printable ASCII without line breaks");
+
+/** One host of a node group; compose dir/project/file default to the environment's. */
+export const EnvNode = z.strictObject({
+  host: HostName,
+  compose_dir: AbsPath.optional(),
+  project: ProjectName.optional(),
+  compose_file: ComposeFile.optional(),
+  /** Written to this host's `.env` next to the tag (e.g. WORKER_HOSTNAME, KTRDR_API_URL). */
+  vars: z.record(envVarName("WORKER_HOSTNAME"), NodeVarValue).default({}),
+});
+export type EnvNode = z.infer<typeof EnvNode>;
+
+/**
+ * A named group of hosts deployed together. Hosts run in parallel, at most `parallel` at once
+ * (default: all of them), or one at a time with `rolling: true`. `on_failure` defaults to
+ * `rollback_all` for protected environments and `rollback_group` otherwise.
+ */
+export const NodeGroup = z.strictObject({
+  hosts: z.array(EnvNode).min(1, "must list at least one host"),
+  parallel: z.number().int().min(1).max(64).optional(),
+  rolling: z.boolean().default(false),
+  on_failure: z.enum(["rollback_group", "rollback_all", "stop"]).optional(),
+  /** This group runs the environment's migration_command (on its first host only). */
+  migrate: z.boolean().default(false),
+});
+export type NodeGroup = z.infer<typeof NodeGroup>;
+
 export const Environment = z.strictObject({
   /** Host name from `hosts`. */
   host: HostName,
   /** Directory on the host with the compose file and `.env`. */
   compose_dir: AbsPath,
   /** Compose project name (`-p`). */
-  project: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be a compose project name such as shop-prod"),
-  compose_file: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a file name inside compose_dir such as docker-compose.yml").default("docker-compose.yml"),
+  project: ProjectName,
+  compose_file: ComposeFile.default("docker-compose.yml"),
   /** Variable in `<compose_dir>/.env` carrying the image tag; other lines of `.env` are kept as they are. */
   tag_variable: EnvVarName.default("IMAGE_TAG"),
   /** Fetched from the bot's machine after `up -d`; any 2xx/3xx counts as up. */
@@ -84,11 +116,51 @@ export const Environment = z.strictObject({
   approval: ApprovalPolicy.default({ approvers: [], required: 1, expiry: 30 * 60_000, emergency_rollback_roles: [] }),
   /** Overrides the default ref pattern (`sha-<7..40 hex>` or a semver tag). */
   ref_pattern: RefPattern.optional(),
+  /**
+   * Node groups: the environment over several hosts. Without it the environment is one group of
+   * one host (`host`, `compose_dir`, `project`). With it, `host` is the primary host: it holds the
+   * environment's lock file and serves seeds and backups.
+   */
+  nodes: z.record(GroupName, NodeGroup).optional(),
+  /** The order groups deploy in (default: as listed under nodes). */
+  order: z.array(GroupName).optional(),
+}).superRefine((env, ctx) => {
+  for (const issue of checkNodeGroups(env)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 export type Environment = z.infer<typeof Environment>;
 
+/** Problems of `nodes:` / `order:` within one environment; each names the key. */
+function checkNodeGroups(env: { nodes?: Record<string, NodeGroup> | undefined; order?: string[] | undefined; migration_command?: string[] | undefined; tag_variable: string }): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  if (!env.nodes) {
+    if (env.order) problems.push({ path: ["order"], message: "needs nodes: (order lists node groups)" });
+    return problems;
+  }
+  const groups = Object.keys(env.nodes);
+  if (groups.length === 0) problems.push({ path: ["nodes"], message: "must declare at least one group, or leave nodes out" });
+  const order = env.order ?? groups;
+  order.forEach((g, i) => {
+    if (!groups.includes(g)) problems.push({ path: ["order", i], message: `names group "${g}", which is not declared under nodes (declared: ${groups.join(", ")})` });
+    else if (order.indexOf(g) !== i) problems.push({ path: ["order", i], message: `lists group "${g}" twice` });
+  });
+  for (const g of groups) if (!order.includes(g)) problems.push({ path: ["nodes", g], message: `group "${g}" is missing from order (${order.join(", ")}); add it or remove the group` });
+  const seen = new Map<string, string>();
+  for (const [g, group] of Object.entries(env.nodes)) {
+    group.hosts.forEach((n, i) => {
+      const other = seen.get(n.host);
+      if (other !== undefined) problems.push({ path: ["nodes", g, "hosts", i, "host"], message: other === g ? `lists host "${n.host}" twice in group ${g}` : `host "${n.host}" is already in group ${other}; a node belongs to one group` });
+      else seen.set(n.host, g);
+      if (Object.hasOwn(n.vars, env.tag_variable)) problems.push({ path: ["nodes", g, "hosts", i, "vars", env.tag_variable], message: `must not set the tag variable ${env.tag_variable}; the deploy writes it` });
+    });
+  }
+  const migrating = groups.filter((g) => env.nodes?.[g]?.migrate);
+  if (migrating.length > 1) problems.push({ path: ["nodes", migrating[1] ?? "", "migrate"], message: `only one group may run the migration (already: ${migrating[0]})` });
+  if (env.migration_command && migrating.length === 0) problems.push({ path: ["nodes"], message: "migration_command is set but no group has migrate: true; mark the group that runs it" });
+  return problems;
+}
+
 /** Words `/deploy` reads as sub-commands cannot name an environment. */
-export const RESERVED_ENV_NAMES = ["approve", "reject", "history", "help"];
+export const RESERVED_ENV_NAMES = ["approve", "reject", "history", "status", "help"];
 
 export const Environments = z
   .record(EnvironmentName.refine((n) => !RESERVED_ENV_NAMES.includes(n), `must not be one of ${RESERVED_ENV_NAMES.join(", ")} (they are /deploy sub-commands)`), Environment)
@@ -104,6 +176,11 @@ export function checkEnvironmentHosts(environments: Environments, hostNames: str
   for (const [name, env] of Object.entries(environments)) {
     if (!hostNames.includes(env.host)) {
       problems.push({ path: ["environments", name, "host"], message: `names host "${env.host}", which is not declared under hosts (declared: ${hostNames.join(", ")})` });
+    }
+    for (const [g, group] of Object.entries(env.nodes ?? {})) {
+      group.hosts.forEach((n, i) => {
+        if (!hostNames.includes(n.host)) problems.push({ path: ["environments", name, "nodes", g, "hosts", i, "host"], message: `names host "${n.host}", which is not declared under hosts (declared: ${hostNames.join(", ")})` });
+      });
     }
   }
   return problems;

@@ -9,6 +9,9 @@ import { renderPlan } from "../ops/deploy/deploy-plan.js";
 import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { historyOf, type DeploymentRecord } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
+import { describeGroups, isMultiNode, selectGroups, type NodeScope } from "../ops/deploy/env-nodes.js";
+import { nodeResultLines } from "../ops/deploy/node-result-lines.js";
+import type { NodeStatus } from "../ops/deploy/node-status.js";
 import type { Store } from "../store/store.js";
 import type { CommandSpec } from "../core/command-spec.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
@@ -25,8 +28,8 @@ export interface DeployHandlerOptions {
 export const deploySpec: CommandSpec = {
   name: "deploy",
   summary: "deploy an image tag to an environment (protected ones need an approval)",
-  subcommands: ["approve", "reject", "history"],
-  usage: ["/deploy <env> <ref> [--dry-run]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]"],
+  subcommands: ["approve", "reject", "history", "status"],
+  usage: ["/deploy <env> <ref> [--dry-run] [--group <name>] [--node <host>]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]", "/deploy status <env>"],
   section: "environments",
 };
 
@@ -34,7 +37,8 @@ export const deploySpec: CommandSpec = {
 export type DeployArgs =
   | { sub: "decide"; decision: "approve" | "reject"; id: string }
   | { sub: "history"; env: string; n: number }
-  | { sub: "deploy"; env: string; ref: string | undefined; dryRun: boolean };
+  | { sub: "status"; env: string }
+  | { sub: "deploy"; env: string; ref: string | undefined; dryRun: boolean; scope: NodeScope };
 
 export function parseDeployArgs(args: string[]): DeployArgs {
   const [sub, ...rest] = args;
@@ -50,10 +54,17 @@ export function parseDeployArgs(args: string[]): DeployArgs {
     if (!Number.isInteger(n) || n < 1 || n > 50) throw new OpsError("bad_input", "n must be a whole number from 1 to 50", "Example: /deploy history staging 20");
     return { sub, env, n };
   }
-  const { positional, bool } = parseFlags(args, { "--dry-run": "bool" });
+  if (sub === "status") {
+    const [env, ...extra] = parseFlags(rest, {}).positional;
+    if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy status <env>", "Example: /deploy status preprod");
+    return { sub, env };
+  }
+  const { positional, bool, values } = parseFlags(args, { "--dry-run": "bool", "--group": "value", "--node": "value" });
   const [env, ref, ...extra] = positional;
-  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy <env> <ref> [--dry-run]", "Example: /deploy staging sha-1a2b3c4 --dry-run");
-  return { sub: "deploy", env, ref, dryRun: bool.has("--dry-run") };
+  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy <env> <ref> [--dry-run] [--group <name>] [--node <host>]", "Example: /deploy staging sha-1a2b3c4 --dry-run");
+  const group = values.get("--group");
+  const node = values.get("--node");
+  return { sub: "deploy", env, ref, dryRun: bool.has("--dry-run"), scope: { ...(group !== undefined ? { group } : {}), ...(node !== undefined ? { node } : {}) } };
 }
 
 function historyLine(d: DeploymentRecord): string {
@@ -62,7 +73,21 @@ function historyLine(d: DeploymentRecord): string {
   const what = d.kind === "rollback" ? `rollback to ${d.tag}` : d.tag;
   const rolled = d.rolledBack ? ` (rolled back to ${d.previousTag}${d.rollbackHealthy ? "" : ", not healthy"})` : "";
   const approved = d.approvedBy?.length ? `, approved by ${d.approvedBy.join(", ")}` : "";
-  return `${when}  ${what}  ${d.result}${rolled}  ${secs}  by ${d.actorName}${approved}`;
+  const scope = d.scope ? `  (${d.scope})` : "";
+  const head = `${when}  ${what}  ${d.result}${rolled}  ${secs}  by ${d.actorName}${approved}${scope}`;
+  return d.nodes ? [head, ...nodeResultLines(d.nodes, "    ")].join("\n") : head;
+}
+
+function statusReply(name: string, nodes: NodeStatus[]): Reply {
+  const bad = nodes.filter((n) => n.health !== "healthy");
+  return {
+    status: bad.length > 0 ? "warning" : "info",
+    title: bad.length > 0 ? `${name}: ${bad.length} of ${nodes.length} node(s) not healthy` : `${name}: all ${nodes.length} node(s) healthy`,
+    fields: nodes.map((n) => ({
+      label: `${n.group}/${n.node}`,
+      value: `tag ${n.tag ?? "(none)"} · ${n.health} · ${n.containers.length > 0 ? n.containers.map((c) => `${c.name} ${c.state}${c.health !== "none" ? ` (${c.health})` : ""}`).join(", ") : "no containers"}`,
+    })),
+  };
 }
 
 /** `/deploy`: deploy a tag, decide approval requests, show history. */
@@ -84,6 +109,11 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     const { env: name, ref } = args;
     const env = deploy.environment(name);
     const tag = validateRef(ref, env.ref_pattern);
+    const scoped = args.scope.group !== undefined || args.scope.node !== undefined;
+    const groups = selectGroups(name, env, args.scope);
+    if (args.dryRun && isMultiNode(env)) {
+      return { status: "info", title: `plan: deploy ${tag} to ${name} (dry run, nothing was changed)`, lines: groups.map((g) => `${g.name} (${g.rolling ? "rolling" : `up to ${g.limit} at once`}, on failure ${g.onFailure}): ${g.nodes.map((n) => `${n.host} [${n.env.project} in ${n.env.compose_dir}${n.migrate ? ", migrates" : ""}]`).join(", ")}`) };
+    }
     if (args.dryRun) {
       const plan = await deploy.plan(name, tag);
       return {
@@ -94,10 +124,12 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
       };
     }
     if (env.protected) {
+      if (scoped) throw new OpsError("bad_input", `${name} is protected: it is deployed as a whole, through one approval`, `Run /deploy ${name} ${tag} without --group/--node.`);
       const currentTag = await deploy.currentTag(name);
-      return desk.request(command, { kind: "deploy", env: name, ref: tag, currentTag, migrations: env.migration_command !== undefined }, progress);
+      const details = isMultiNode(env) ? [{ label: "nodes", value: describeGroups(groups) }] : undefined;
+      return desk.request(command, { kind: "deploy", env: name, ref: tag, currentTag, migrations: env.migration_command !== undefined, ...(details ? { details } : {}) }, progress);
     }
-    const outcome = await deploy.run({ env: name, ref: tag, kind: "deploy", actor: command.actor, progress });
+    const outcome = await deploy.run({ env: name, ref: tag, kind: "deploy", actor: command.actor, progress, ...(scoped ? { scope: args.scope } : {}) });
     const reply = deployOutcomeReply(outcome);
     if (outcome.record.result === "failed") await notifier.notify(reply).catch(() => undefined);
     return reply;
@@ -114,11 +146,13 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
       }
       const env = envIfKnown(args.env);
       if (args.sub === "history") return { key: "deploy history", readOnly: true, ...(env ? { env } : {}) };
+      if (args.sub === "status") return { key: "deploy status", readOnly: true, ...(env ? { env } : {}) };
       return { key: "deploy", readOnly: false, ...(env ? { env } : {}) };
     },
     async run(command, progress, args) {
       if (args.sub === "decide") return desk.decide(command, args.id, args.decision, progress);
       if (args.sub === "history") return history(args.env, args.n);
+      if (args.sub === "status") return statusReply(args.env, await deploy.status(args.env));
       return deployCommand(command, progress, args);
     },
   });

@@ -8,7 +8,8 @@ import { escapeEcho } from "../core/validate.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
 import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
-import { currentTagFromHistory, historyOf, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
+import { isMultiNode } from "../ops/deploy/env-nodes.js";
+import { currentTagFromHistory, historyOf, previousGoodNodeTag, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
 import type { CommandSpec } from "../core/command-spec.js";
@@ -19,21 +20,24 @@ import { parseFlags } from "./parse-flags.js";
 export interface RollbackArgs {
   env: string;
   to?: string;
+  /** Environments with node groups: only this group. */
+  group?: string;
 }
 
 export function parseRollbackArgs(args: string[]): RollbackArgs {
-  const { positional, values } = parseFlags(args, { "--to": "value" });
+  const { positional, values } = parseFlags(args, { "--to": "value", "--group": "value" });
   const [env, ...extra] = positional;
-  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
+  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>] [--group <name>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
   const to = values.get("--to");
-  return { env, ...(to !== undefined ? { to } : {}) };
+  const group = values.get("--group");
+  return { env, ...(to !== undefined ? { to } : {}), ...(group !== undefined ? { group } : {}) };
 }
 
 export const rollbackSpec: CommandSpec = {
   name: "rollback",
   summary: "roll an environment back to the previous good tag (or one from history)",
   subcommands: [],
-  usage: ["/rollback <env> [--to <ref>]"],
+  usage: ["/rollback <env> [--to <ref>] [--group <name>]"],
   section: "environments",
 };
 
@@ -55,9 +59,23 @@ export interface RollbackHandlerOptions {
 export function createRollbackHandler(options: RollbackHandlerOptions): Handler {
   const { environments, access, deploy, desk, store, notifier } = options;
 
+  /** Node groups without --to: every node back to its own last good tag (nodes with none are left alone). */
+  async function perNodeTargets(name: string, group: string | undefined): Promise<Record<string, string>> {
+    const nodes = await deploy.nodeTags(name, group !== undefined ? { group } : {});
+    const tags: Record<string, string> = {};
+    for (const n of nodes) {
+      const target = previousGoodNodeTag(store.read(), name, n.node, n.tag);
+      if (target !== null && target !== n.tag) tags[n.node] = target;
+    }
+    if (Object.keys(tags).length === 0) throw new OpsError("not_found", `history has no earlier good tag for any node of ${name}${group ? ` in group ${group}` : ""}`, `See /deploy history ${name}; use /rollback ${name} --to <tag> or /deploy.`);
+    return tags;
+  }
+
   async function run(command: Command, progress: ProgressFn, args: RollbackArgs): Promise<Reply> {
     const { env: name, to } = args;
     const env = deploy.environment(name);
+    if (isMultiNode(env) && to === undefined) return runPerNode(command, progress, args);
+    if (args.group !== undefined && !isMultiNode(env)) throw new OpsError("bad_input", `${name} has no node groups`, `Run /rollback ${name} without --group.`);
     const current = (await deploy.currentTag(name)) ?? currentTagFromHistory(store.read(), name);
     let target: string;
     if (to !== undefined) {
@@ -83,7 +101,29 @@ export function createRollbackHandler(options: RollbackHandlerOptions): Handler 
         .notify({ status: "warning", title: `emergency rollback of ${name} to ${target} by ${command.actor.name}`, lines: [`${actorKey(command.actor)} holds an emergency rollback role; no approval was asked.`, `from ${current ?? "(none)"}`] })
         .catch(() => undefined);
     }
-    const outcome = await deploy.run({ env: name, ref: target, kind: "rollback", actor: command.actor, progress });
+    const outcome = await deploy.run({ env: name, ref: target, kind: "rollback", actor: command.actor, progress, ...(args.group !== undefined ? { scope: { group: args.group } } : {}) });
+    const reply = deployOutcomeReply(outcome);
+    if (env.protected || outcome.record.result === "failed") await notifier.notify(reply).catch(() => undefined);
+    return reply;
+  }
+
+  async function runPerNode(command: Command, progress: ProgressFn, args: RollbackArgs): Promise<Reply> {
+    const name = args.env;
+    const env = deploy.environment(name);
+    const tags = await perNodeTargets(name, args.group);
+    const distinct = [...new Set(Object.values(tags))];
+    const ref = distinct[0] ?? "";
+    if (env.protected) {
+      if (args.group !== undefined || distinct.length > 1) {
+        throw new OpsError("bad_input", `${name} is protected: a rollback covers every node with one tag, through one approval`, `Nodes would go back to ${distinct.join(", ")}; use /rollback ${name} --to <tag>.`);
+      }
+      const roles = rolesOf(access, command.actor);
+      if (!env.approval.emergency_rollback_roles.some((r) => roles.includes(r))) {
+        return desk.request(command, { kind: "rollback", env: name, ref, currentTag: await deploy.currentTag(name), migrations: false, details: [{ label: "nodes", value: Object.keys(tags).join(", ") }] }, progress);
+      }
+      await notifier.notify({ status: "warning", title: `emergency rollback of ${name} to ${ref} by ${command.actor.name}`, lines: [`${actorKey(command.actor)} holds an emergency rollback role; no approval was asked.`, `nodes: ${Object.keys(tags).join(", ")}`] }).catch(() => undefined);
+    }
+    const outcome = await deploy.run({ env: name, ref, tags, kind: "rollback", actor: command.actor, progress, ...(args.group !== undefined ? { scope: { group: args.group } } : {}) });
     const reply = deployOutcomeReply(outcome);
     if (env.protected || outcome.record.result === "failed") await notifier.notify(reply).catch(() => undefined);
     return reply;

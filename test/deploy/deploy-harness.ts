@@ -100,7 +100,7 @@ export interface DeployWorld {
 }
 
 /** A real router with the deploy, rollback and audit handlers over a real store in `dataDir`. */
-export async function createDeployWorld(options: { dataDir?: string; host: HostAdapters; environments: unknown; access: Access; clock: () => Date; notices?: Reply[] }): Promise<DeployWorld & { dataDir: string }> {
+export async function createDeployWorld(options: { dataDir?: string; host: HostAdapters; environments: unknown; access: Access; clock: () => Date; notices?: Reply[]; hosts?: Record<string, HostAdapters> }): Promise<DeployWorld & { dataDir: string }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "opsdeck-deploy-"));
   const environments = Environments.parse(options.environments);
   const redact = createRedactor();
@@ -124,7 +124,11 @@ export async function createDeployWorld(options: { dataDir?: string; host: HostA
       notices.push(reply);
     },
   };
-  const deploy = createDeployOp({ environments, targetFor: () => ({ host: options.host.shell, compose: options.host.compose, docker: options.host.docker }), store, redact, log, hostLockLeaseMs: 10 * 60_000 });
+  const deploy = createDeployOp({ environments, targetFor: (name) => {
+      // `hosts` maps config host names to their own adapters (node groups); the rest use `host`.
+      const h = options.hosts?.[name] ?? options.host;
+      return { host: h.shell, compose: h.compose, docker: h.docker };
+    }, store, redact, log, hostLockLeaseMs: 10 * 60_000 });
   const approvals = createApprovals({ store, access: options.access, clock: options.clock });
   const desk = createApprovalDesk({ approvals, environments, notifier, audit, redact, log, clock: options.clock, runners: createDeployRunners(deploy) });
   const handlers = [

@@ -22,6 +22,8 @@ export function approvalRequestReply(record: ApprovalRecord): Reply {
         : [
             { label: "tag", value: `${record.currentTag ?? "(none)"} → ${record.ref}` },
             { label: "migrations", value: record.migrations ? "will run" : "none" },
+            // Node groups: the one request covers every group and host listed here.
+            ...(record.details ?? []),
           ]),
       { label: "requester", value: record.requesterName },
       { label: "request", value: record.id },

@@ -6,22 +6,16 @@ import type { Redactor } from "../../core/redact.js";
 import { createEnvLocks, type EnvLocks } from "../env-locks.js";
 import { createJournal } from "../journal/create-journal.js";
 import type { Store } from "../../store/store.js";
-import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
-import type { DockerClient } from "../adapters/docker-client.js";
-import type { HostShell } from "../adapters/host-shell.js";
-import { buildPlan, composeArgsOf, lockFileOf, type DeployPlan } from "./deploy-plan.js";
-import { readEnvVar, secretValuesOf, setEnvVar } from "./env-file.js";
-import { runSmokeChecks, waitContainersHealthy, waitUrlsUp } from "./health-wait.js";
+import { buildPlan, lockFileOf, type DeployPlan } from "./deploy-plan.js";
+import { isMultiNode, selectGroups, type NodeScope } from "./env-nodes.js";
 import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./history.js";
 import { acquireHostLock } from "./host-lock.js";
+import { bringUp as bringUpNode, projectOf, pullImages, readTag, runMigration, smokeChecks, writeTag as writeNodeTag, type DeployTarget, type NodeSteps } from "./node-steps.js";
+import { nodeStatuses, type NodeStatus } from "./node-status.js";
+import { runNodeGroupsDeploy } from "./run-node-groups.js";
 import { validateRef } from "./validate-ref.js";
 
-/** The adapters for one host. */
-export interface DeployTarget {
-  host: HostShell;
-  compose: ComposeClient;
-  docker: DockerClient;
-}
+export type { DeployTarget };
 
 export interface DeployOpOptions {
   environments: Environments;
@@ -49,6 +43,10 @@ export interface DeployRequest {
   actor: Actor;
   approvedBy?: string[];
   progress: ProgressFn;
+  /** Only this group and/or node of an environment with node groups. */
+  scope?: NodeScope;
+  /** Per-node target tags (node → tag), e.g. a rollback to each node's last good tag; when given, only these nodes are touched. */
+  tags?: Record<string, string>;
 }
 
 /** A finished deploy; `result: failed` carries the failure, whether it rolled back and the log tail. */
@@ -72,6 +70,10 @@ export interface DeployOp {
    * ref); once the tag has changed it never throws: a failure rolls back and is in the outcome.
    */
   run(request: DeployRequest): Promise<DeployOutcome>;
+  /** The tag in each selected node's `.env` (environments without node groups: the one host). */
+  nodeTags(env: string, scope?: NodeScope): Promise<Array<{ group: string; node: string; tag: string | null }>>;
+  /** Per node: tag, containers and health (`/deploy status`). */
+  status(env: string): Promise<NodeStatus[]>;
 }
 
 export function createDeployOp(options: DeployOpOptions): DeployOp {
@@ -89,20 +91,20 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     }
     return env;
   };
-  const projectOf = (env: Environment): ComposeProject => ({ name: env.project, dir: env.compose_dir, file: env.compose_file });
-  const envFileOf = (env: Environment): string => `${env.compose_dir}/.env`;
+  const stepsOf = (target: DeployTarget, env: Environment): NodeSteps => ({ target, env, redact, fetchFn });
 
-  /** Read `.env`; its secret-looking values go to the redactor first, so no log tail or error can echo them. */
-  async function readEnvFile(host: HostShell, env: Environment): Promise<string | null> {
-    const content = await host.readFile(envFileOf(env));
-    for (const value of secretValuesOf(content)) redact.add(value);
-    return content;
-  }
-
+  /** The primary host's tag; with node groups, the first node's. */
   async function currentTag(name: string): Promise<string | null> {
     const env = environment(name);
-    const { host } = options.targetFor(env.host);
-    return readEnvVar(await readEnvFile(host, env), env.tag_variable);
+    const first = selectGroups(name, env, {})[0]?.nodes[0];
+    const nodeEnv = first?.env ?? env;
+    return readTag(stepsOf(options.targetFor(nodeEnv.host), nodeEnv));
+  }
+
+  async function nodeTags(name: string, scope: NodeScope = {}): Promise<Array<{ group: string; node: string; tag: string | null }>> {
+    const env = environment(name);
+    const nodes = selectGroups(name, env, scope).flatMap((g) => g.nodes);
+    return Promise.all(nodes.map(async (n) => ({ group: n.group, node: n.host, tag: await readTag(stepsOf(options.targetFor(n.host), n.env)) })));
   }
 
   async function plan(name: string, ref: string, kind: DeploymentKind = "deploy"): Promise<DeployPlan> {
@@ -113,28 +115,20 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     return buildPlan({ envName: name, env, kind, currentTag: current, newTag: tag, composeBinary: binary, backup: options.backupFor?.(name) !== undefined });
   }
 
-  async function writeTag(target: DeployTarget, env: Environment, tag: string): Promise<void> {
-    const path = envFileOf(env);
-    const content = await readEnvFile(target.host, env);
-    await target.host.writeFile(path, setEnvVar(content, env.tag_variable, tag), 0o600);
-  }
-
-  async function bringUp(target: DeployTarget, env: Environment, deadline: number, progress: ProgressFn, step: (s: string) => void): Promise<void> {
-    step("up");
-    await target.compose.run(projectOf(env), ["up", "-d", "--remove-orphans"]);
-    step("health");
-    await progress("waiting for containers to turn healthy");
-    await waitContainersHealthy(target.docker, env.project, deadline);
-    if (env.health_urls.length > 0) {
-      await progress(`waiting for ${env.health_urls.length} health URL(s)`);
-      await waitUrlsUp(env.health_urls, deadline, fetchFn);
-    }
-  }
+  const writeTag = (target: DeployTarget, env: Environment, tag: string): Promise<void> => writeNodeTag(stepsOf(target, env), tag);
+  const bringUp = (target: DeployTarget, env: Environment, deadline: number, progress: ProgressFn, step: (s: string) => void): Promise<void> => bringUpNode(stepsOf(target, env), deadline, progress, step);
 
   async function run(request: DeployRequest): Promise<DeployOutcome> {
     const env = environment(request.env);
     const tag = validateRef(request.ref, env.ref_pattern);
-    return envLocks.run(request.env, `${request.kind} of ${tag} by ${request.actor.name}`, () => runLocked(request, env, tag));
+    for (const t of Object.values(request.tags ?? {})) validateRef(t, env.ref_pattern);
+    selectGroups(request.env, env, request.scope ?? {}); // an unknown group or node is refused before anything runs
+    const what = `${request.kind} of ${tag} by ${request.actor.name}`;
+    if (isMultiNode(env)) {
+      const deps = { journal, store, redact, clock, fetchFn, targetFor: options.targetFor, ...(options.log ? { log: options.log } : {}), ...(options.backupFor ? { backupFor: options.backupFor } : {}), ...(options.hostLockLeaseMs !== undefined ? { hostLockLeaseMs: options.hostLockLeaseMs } : {}) };
+      return envLocks.run(request.env, what, () => runNodeGroupsDeploy(deps, request, env, tag));
+    }
+    return envLocks.run(request.env, what, () => runLocked(request, env, tag));
   }
 
   async function runLocked(request: DeployRequest, env: Environment, tag: string): Promise<DeployOutcome> {
@@ -185,7 +179,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       lock = await acquireHostLock(target.host, lockFileOf(request.env, env), leaseMs / 1000);
 
       setStep("read current tag");
-      previous = readEnvVar(await readEnvFile(target.host, env), env.tag_variable);
+      previous = await readTag(stepsOf(target, env));
 
       const backup = options.backupFor?.(request.env);
       if (backup && request.kind === "deploy") {
@@ -202,20 +196,13 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       if (env.pull !== "never") {
         setStep("pull");
         await progress("pulling images");
-        try {
-          await target.compose.run(projectOf(env), ["pull"]);
-        } catch (err) {
-          if (env.pull === "required") throw err;
-          await progress(`pull failed, going on with local images (${redact((err as Error).message).slice(0, 160)})`);
-        }
+        await pullImages(stepsOf(target, env), progress);
       }
 
       if (env.migration_command && request.kind === "deploy") {
         setStep("migrations");
         await progress("running migrations");
-        const composeArgs = composeArgsOf(env.migration_command);
-        if (composeArgs) await target.compose.run(projectOf(env), composeArgs);
-        else await target.host.exec(["env", `COMPOSE_PROJECT_NAME=${env.project}`, ...env.migration_command], { cwd: env.compose_dir });
+        await runMigration(stepsOf(target, env));
       }
 
       const deadline = Date.now() + env.health_timeout;
@@ -225,7 +212,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       if (env.smoke_checks.length > 0) {
         setStep("smoke checks");
         await progress(`running ${env.smoke_checks.length} smoke check(s)`);
-        await runSmokeChecks(env.smoke_checks, fetchFn);
+        await smokeChecks(stepsOf(target, env));
       }
 
       const record = await finish("succeeded", {}, `${verb} of ${tag} succeeded`);
@@ -269,5 +256,6 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     }
   }
 
-  return { environment, currentTag, plan, run };
+  const status = (name: string): Promise<NodeStatus[]> => nodeStatuses(environment(name), options.targetFor, redact);
+  return { environment, currentTag, plan, run, nodeTags, status };
 }

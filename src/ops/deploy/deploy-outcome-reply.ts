@@ -1,5 +1,6 @@
 import type { Reply } from "../../core/command.js";
 import type { DeployOutcome } from "./create-deploy-op.js";
+import { nodeResultLines } from "./node-result-lines.js";
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
@@ -15,8 +16,21 @@ export function deployOutcomeReply(outcome: DeployOutcome): Reply {
     { label: "by", value: r.actorName + (r.approvedBy?.length ? `, approved by ${r.approvedBy.join(", ")}` : "") },
     { label: "duration", value: seconds(r.durationMs) },
   ];
+  const perNode = r.nodes ? nodeResultLines(r.nodes) : [];
+  const scope = r.scope ? ` (${r.scope})` : "";
   if (r.result === "succeeded") {
-    return { status: "success", title: r.kind === "rollback" ? `rolled back ${r.env} to ${r.tag}` : `deployed ${r.tag} to ${r.env}`, fields, visibility: "channel" };
+    return { status: "success", title: r.kind === "rollback" ? `rolled back ${r.env}${scope} to ${r.tag}` : `deployed ${r.tag} to ${r.env}${scope}`, fields, ...(perNode.length > 0 ? { lines: perNode } : {}), visibility: "channel" };
+  }
+  if (r.nodes) {
+    const changed = r.nodes.some((n) => n.result !== "not_run" && !n.failure?.startsWith("unreachable"));
+    return {
+      status: "failure",
+      title: `${verb} of ${r.tag} to ${r.env}${scope} failed at ${r.failure ?? "an unknown step"}`,
+      lines: [...perNode, changed ? (r.rolledBack ? `Nodes rolled back: ${r.nodes.filter((n) => n.rolledBack).map((n) => n.node).join(", ")}.` : "No node was rolled back.") : "No node was changed."],
+      fields,
+      nextStep: r.rolledBack && !r.rollbackHealthy ? `A node is NOT healthy after its roll back: check its containers and deploy a known good tag (see /deploy history ${r.env}).` : `Fix the failing node (see the line above), then deploy again; /deploy status ${r.env} shows every node.`,
+      visibility: "channel",
+    };
   }
   const failed = `${verb} of ${r.tag} to ${r.env} failed at ${r.failure ?? "an unknown step"}`;
   const after = r.rolledBack

@@ -58,3 +58,17 @@ export function currentTagFromHistory(state: State, env: string): string | null 
   }
   return null;
 }
+
+/**
+ * Per node: the newest tag `node` ran successfully before the record that made `current` live on
+ * it, and different from it. `null` when history has none for this node.
+ */
+export function previousGoodNodeTag(state: State, env: string, node: string, current: string | null): string | null {
+  const runs = historyOf(state, env, MAX_HISTORY_PER_ENV).flatMap((d) => (d.nodes ?? []).filter((n) => n.node === node && n.result === "succeeded"));
+  let start = 0;
+  if (current !== null) {
+    const idx = runs.findIndex((n) => n.tag === current);
+    if (idx >= 0) start = idx + 1;
+  }
+  return runs.slice(start).find((n) => n.tag !== current)?.tag ?? null;
+}

@@ -7,6 +7,20 @@ export type DeploymentKind = z.infer<typeof DeploymentKind>;
 export const DeploymentResult = z.enum(["succeeded", "failed"]);
 export type DeploymentResult = z.infer<typeof DeploymentResult>;
 
+/** What one node of a node-group deploy did (`not_run`: its group stopped or was never reached). */
+export const NodeDeploymentResult = record({
+  group: z.string(),
+  node: z.string(),
+  tag: z.string(),
+  previousTag: z.string().nullable(),
+  result: z.enum(["succeeded", "failed", "not_run"]),
+  rolledBack: z.boolean(),
+  rollbackHealthy: z.boolean().optional(),
+  failure: z.string().optional(),
+  durationMs: z.number(),
+});
+export type NodeDeploymentResult = Known<z.infer<typeof NodeDeploymentResult>>;
+
 export const DeploymentRecord = record({
   id: z.string(),
   env: z.string(),
@@ -28,5 +42,9 @@ export const DeploymentRecord = record({
   rolledBack: z.boolean(),
   /** Whether the automatic roll back itself came up healthy. */
   rollbackHealthy: z.boolean().optional(),
+  /** Per node, for environments with node groups. */
+  nodes: z.array(NodeDeploymentResult).optional(),
+  /** `group workers` / `node worker1` when only part of the environment was deployed. */
+  scope: z.string().optional(),
 });
 export type DeploymentRecord = Known<z.infer<typeof DeploymentRecord>>;

@@ -1,0 +1,86 @@
+import type { Environment } from "../../config/environments-config.js";
+import type { ProgressFn } from "../../core/command.js";
+import type { Redactor } from "../../core/redact.js";
+import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
+import type { DockerClient } from "../adapters/docker-client.js";
+import type { HostShell } from "../adapters/host-shell.js";
+import { parseComposeCommand } from "../adapters/compose-command.js";
+import { readEnvVar, secretValuesOf, setEnvVar } from "./env-file.js";
+import { runSmokeChecks, waitContainersHealthy, waitUrlsUp } from "./health-wait.js";
+
+/** The adapters for one host. */
+export interface DeployTarget {
+  host: HostShell;
+  compose: ComposeClient;
+  docker: DockerClient;
+}
+
+/**
+ * The single-host deploy steps, one function each, for one node: the environment passed in is the
+ * node's view of it (its host, compose dir, project). Single-host deploys and node-group deploys
+ * both run these.
+ */
+export interface NodeSteps {
+  target: DeployTarget;
+  env: Environment;
+  redact: Redactor;
+  fetchFn: typeof fetch;
+}
+
+export const projectOf = (env: Environment): ComposeProject => ({ name: env.project, dir: env.compose_dir, file: env.compose_file });
+const envFileOf = (env: Environment): string => `${env.compose_dir}/.env`;
+
+/** Read `.env`; its secret-looking values go to the redactor first, so no log tail or error can echo them. */
+export async function readEnvFile(s: NodeSteps): Promise<string | null> {
+  const content = await s.target.host.readFile(envFileOf(s.env));
+  for (const value of secretValuesOf(content)) s.redact.add(value);
+  return content;
+}
+
+export async function readTag(s: NodeSteps): Promise<string | null> {
+  return readEnvVar(await readEnvFile(s), s.env.tag_variable);
+}
+
+/** Write the tag and the node's vars into `.env` (mode 600), keeping every other line. */
+export async function writeTag(s: NodeSteps, tag: string, vars: Record<string, string> = {}): Promise<void> {
+  let content = setEnvVar(await readEnvFile(s), s.env.tag_variable, tag);
+  for (const [name, value] of Object.entries(vars)) content = setEnvVar(content, name, value);
+  await s.target.host.writeFile(envFileOf(s.env), content, 0o600);
+}
+
+/** Pull images as `pull:` says; an `optional` pull that fails is reported and skipped. */
+export async function pullImages(s: NodeSteps, progress: ProgressFn): Promise<void> {
+  if (s.env.pull === "never") return;
+  try {
+    await s.target.compose.pull(projectOf(s.env));
+  } catch (err) {
+    if (s.env.pull === "required") throw err;
+    await progress(`pull failed, going on with local images (${s.redact((err as Error).message).slice(0, 160)})`);
+  }
+}
+
+/** The migration command: through the compose client when it starts with docker-compose, else as argv in the compose dir. */
+export async function runMigration(s: NodeSteps): Promise<void> {
+  const argv = s.env.migration_command;
+  if (!argv) return;
+  const oneOff = parseComposeCommand(argv);
+  if (oneOff) await s.target.compose.oneOff(projectOf(s.env), oneOff);
+  else await s.target.host.exec(["env", `COMPOSE_PROJECT_NAME=${s.env.project}`, ...argv], { cwd: s.env.compose_dir });
+}
+
+/** `up -d`, then wait for healthy containers and the health URLs. */
+export async function bringUp(s: NodeSteps, deadline: number, progress: ProgressFn, step: (name: string) => void = () => undefined): Promise<void> {
+  step("up");
+  await s.target.compose.up(projectOf(s.env));
+  step("health");
+  await progress("waiting for containers to turn healthy");
+  await waitContainersHealthy(s.target.docker, s.env.project, deadline);
+  if (s.env.health_urls.length > 0) {
+    await progress(`waiting for ${s.env.health_urls.length} health URL(s)`);
+    await waitUrlsUp(s.env.health_urls, deadline, s.fetchFn);
+  }
+}
+
+export async function smokeChecks(s: NodeSteps): Promise<void> {
+  if (s.env.smoke_checks.length > 0) await runSmokeChecks(s.env.smoke_checks, s.fetchFn);
+}

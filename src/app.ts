@@ -243,6 +243,7 @@ export async function createApp(options: AppOptions): Promise<App> {
                 };
               })(),
               host: shellFor(config.previews.host),
+              docker: dockerFor(config.previews.host),
               baseDir: previewBaseDir,
             },
           }

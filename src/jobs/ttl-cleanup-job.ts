@@ -3,6 +3,7 @@ import type { Actor, ProgressFn } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import type { Notifier } from "../core/notifier.js";
 import { getHostResources } from "../ops/adapters/get-host-resources.js";
+import type { DockerClient } from "../ops/adapters/docker-client.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
 import type { PreviewOps } from "../ops/previews/preview-types.js";
 import type { JobDefinition } from "./scheduler.js";
@@ -32,6 +33,8 @@ export interface TtlCleanupOptions {
   previews: ExpiredPreviews | readonly ExpiredPreviews[];
   /** The preview host and the directory whose filesystem is checked before pruning. */
   host: HostShell;
+  /** The preview host's Docker Engine API, which prunes the images. */
+  docker: DockerClient;
   diskPath: string;
   cron: string;
   thresholdPercent: number;
@@ -39,8 +42,8 @@ export interface TtlCleanupOptions {
   notifier: Notifier;
   /** Disk use in percent; default `getHostResources` over the host shell. */
   diskUsePercent?: () => Promise<number>;
-  /** Extra `--filter` values for the prune (e.g. `label=…`); none in production. */
-  extraPruneFilters?: string[];
+  /** Prune only images carrying this label (`key=value`); none in production (every unused old image). */
+  pruneLabel?: string;
 }
 
 /** Destroys at once per host: the preview ops hold at most 3 host locks per process anyway. */
@@ -50,7 +53,19 @@ const JOB_ACTOR: Actor = { platform: "job", id: TTL_CLEANUP_JOB, name: TTL_CLEAN
 
 /** `72h` for docker's `until` filter (whole hours, at least 1). */
 function untilFilter(ms: number): string {
-  return `until=${Math.max(1, Math.round(ms / 3_600_000))}h`;
+  return `${Math.max(1, Math.round(ms / 3_600_000))}h`;
+}
+
+/** Bytes the way the docker CLI prints them (decimal units, 4 significant digits): `0B`, `12.35MB`. */
+function humanSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(4))}${units[i]}`;
 }
 
 /**
@@ -60,7 +75,7 @@ function untilFilter(ms: number): string {
  * and their data are untouched (an image in use by any container is never pruned).
  */
 export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
-  const { host, notifier } = options;
+  const { host, docker, notifier } = options;
   const sources: readonly ExpiredPreviews[] = Array.isArray(options.previews) ? options.previews : [options.previews as ExpiredPreviews];
   const diskUse = options.diskUsePercent ?? (async () => (await getHostResources(host, options.diskPath)).diskUsePercent);
   return {
@@ -89,10 +104,9 @@ export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
       let prune = "";
       const percent = await diskUse();
       if (percent > options.thresholdPercent) {
-        const filters = [untilFilter(options.pruneOlderThanMs), ...(options.extraPruneFilters ?? [])].flatMap((f) => ["--filter", f]);
-        const r = await host.exec(["docker", "image", "prune", "-a", "-f", ...filters], { timeoutMs: 600_000 });
-        const reclaimed = /Total reclaimed space:\s*(.+)/.exec(r.stdout)?.[1]?.trim() ?? "0B";
-        prune = `; disk ${percent} % > ${options.thresholdPercent} %: pruned images older than ${untilFilter(options.pruneOlderThanMs).slice(6)}, reclaimed ${reclaimed}`;
+        const until = untilFilter(options.pruneOlderThanMs);
+        const pruned = await docker.pruneImages({ until, ...(options.pruneLabel ? { label: options.pruneLabel } : {}) });
+        prune = `; disk ${percent} % > ${options.thresholdPercent} %: pruned images older than ${until}, reclaimed ${humanSize(pruned.reclaimedBytes)}`;
       } else {
         prune = `; disk ${percent} % (prune above ${options.thresholdPercent} %)`;
       }

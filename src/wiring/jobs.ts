@@ -7,6 +7,7 @@ import { createBackupHandler } from "../handlers/backup.js";
 import type { Handler } from "../handlers/handler.js";
 import { createJobsHandler } from "../handlers/jobs.js";
 import { createStatusHandler } from "../handlers/status.js";
+import type { DockerClient } from "../ops/adapters/docker-client.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
 import { createBackupOps, type BackupOps } from "../ops/backups/create-backup-ops.js";
 import { createRestoreOp, type RestoreOp } from "../ops/backups/create-restore-op.js";
@@ -37,7 +38,7 @@ export interface JobsWiringOptions {
   shellFor(host: string): HostShell;
   readSecret(name: string): Secret | undefined;
   /** Preview operations and their host, when previews are enabled (for ttl-cleanup). */
-  previews?: { source: ExpiredPreviews; host: HostShell; baseDir: string };
+  previews?: { source: ExpiredPreviews; host: HostShell; docker: DockerClient; baseDir: string };
   clock?: () => Date;
   fetch?: typeof fetch;
   /** `/backup restore`: the deploy environments (protection, compose project, smoke checks) and the approval desk, built later. */
@@ -95,6 +96,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
       createTtlCleanupJob({
         previews: options.previews.source,
         host: options.previews.host,
+        docker: options.previews.docker,
         diskPath: options.previews.baseDir,
         cron: jobs.ttl_cleanup.cron,
         thresholdPercent: jobs.ttl_cleanup.prune_disk_threshold_percent,

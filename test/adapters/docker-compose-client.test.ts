@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpsError } from "../../src/core/errors.js";
 import type { ComposeClient, ComposeProject } from "../../src/ops/adapters/compose-client.js";
+import { oneOffArgs, parseComposeCommand } from "../../src/ops/adapters/compose-command.js";
 import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
 import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";
@@ -85,7 +86,7 @@ describe("compose client over SSH (docker-compose v1)", () => {
     await compose.up(project);
     const ids = (await docker("ps", "-q", "--filter", `label=opsdeck.test=${marker}`, "--filter", "status=running")).trim().split("\n").filter(Boolean);
     expect(ids).toHaveLength(1);
-    expect((await compose.run(project, ["ps", "-q"])).stdout.trim()).toHaveLength(64);
+    expect((await compose.ps(project)).join("\n")).toHaveLength(64);
 
     let logs = "";
     for (let i = 0; i < 20 && !logs.includes("hello-cost $5"); i++) {
@@ -106,6 +107,46 @@ describe("compose client over SSH (docker-compose v1)", () => {
 
     await compose.down(project, { volumes: true }); // nothing up: still fine
     await compose.down(project);
+  });
+
+  it("ps, stop, start, one-off run and exec, down -t: each a named method", async () => {
+    const marker = uniqueName("m");
+    await shell.writeFile(`${project.dir}/docker-compose.yml`, composeFile(marker));
+    await compose.up(project, { services: ["web"] });
+    const [id] = await compose.ps(project, { services: ["web"] });
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const state = async (): Promise<string> => (await docker("inspect", "-f", "{{.State.Status}}", id ?? "")).trim();
+
+    await compose.stop(project, { services: ["web"] });
+    expect(await state()).toBe("exited");
+    expect(await compose.ps(project)).toEqual([id]); // stopped, not removed
+    await compose.start(project, { services: ["web"] });
+    expect(await state()).toBe("running");
+
+    const ran = await compose.oneOff(project, { kind: "run", remove: true, noTty: true, service: "web", command: ["sh", "-c", "echo one-off $GREETING"] });
+    expect(ran.stdout).toContain("one-off cost $5");
+    const oneOffLabel = `label=com.docker.compose.oneoff=True`;
+    expect((await docker("ps", "-aq", "--filter", `label=com.docker.compose.project=${name}`, "--filter", oneOffLabel)).trim()).toBe(""); // --rm
+    const execed = await compose.oneOff(project, { kind: "exec", noTty: true, service: "web", command: ["sh", "-c", "echo exec-$GREETING"] });
+    expect(execed.stdout).toContain("exec-cost $5");
+    const failed = await compose.oneOff(project, { kind: "exec", noTty: true, service: "web", command: ["sh", "-c", "exit 3"], allowFailure: true });
+    expect(failed.code).toBe(3);
+    expect(((await compose.stop(project, { services: ["-t"] }).catch((e: unknown) => e)) as OpsError).code).toBe("bad_input");
+
+    const started = Date.now();
+    await compose.down(project, { volumes: true, timeoutSeconds: 0 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await compose.ps(project)).toEqual([]);
+  });
+
+  it("reads a configured compose command as a typed one-off and refuses what it cannot express", () => {
+    expect(parseComposeCommand(["docker-compose", "run", "--rm", "app", "migrate", "--all"])).toEqual({ kind: "run", service: "app", command: ["migrate", "--all"], remove: true });
+    expect(parseComposeCommand(["docker", "compose", "exec", "-T", "db", "psql", "-c", "select 1"])).toEqual({ kind: "exec", service: "db", command: ["psql", "-c", "select 1"], noTty: true });
+    expect(oneOffArgs({ kind: "run", service: "app", command: ["migrate"], remove: true, noDeps: true })).toEqual(["run", "--rm", "--no-deps", "app", "migrate"]);
+    expect(parseComposeCommand(["./migrate.sh", "up"])).toBeNull();
+    for (const bad of [["docker-compose", "down"], ["docker-compose", "run", "-v", "/:/host", "app"], ["docker", "compose", "run", "--rm"]]) {
+      expect(() => parseComposeCommand(bad)).toThrow(OpsError);
+    }
   });
 
   it("reports a failing compose command with its sub-command and output", async () => {

@@ -82,6 +82,81 @@ function dockerContract(label: string, client: () => DockerClient): void {
     expect(await client().listVolumes(`${key}=none-${marker}`)).toEqual([]);
   });
 
+  it("stops and removes a container (with its anonymous volume), a network and a volume; gone ones are fine", async () => {
+    const net = uniqueName("dc-rmnet");
+    const vol = uniqueName("dc-rmvol");
+    await docker("network", "create", "--label", byMarker, net);
+    await docker("volume", "create", "--label", byMarker, vol);
+    const id = await docker("run", "-d", "--name", uniqueName("dc-rm"), "--label", byMarker, "--network", net, "-v", "/anon", "-v", `${vol}:/named`, env.images.busybox);
+    const anon = (await docker("inspect", "-f", '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}', id)).trim();
+    expect(anon).not.toBe("");
+
+    await client().stopContainer(id, { timeoutSeconds: 0 });
+    expect((await client().inspect(id)).state).toBe("exited");
+    await client().stopContainer(id, { timeoutSeconds: 0 }); // already stopped
+    await client().removeContainer(id);
+    expect(((await client().inspect(id).catch((e: unknown) => e)) as OpsError).code).toBe("not_found");
+    expect(await docker("volume", "ls", "-q", "--filter", `name=^${anon}$`)).toBe(""); // `-v`: the anonymous volume went with it
+    await client().removeNetwork(net);
+    await client().removeVolume(vol);
+    expect(await client().listNetworks(byMarker)).not.toContain(net);
+    expect(await client().listVolumes(byMarker)).not.toContain(vol);
+    // Idempotent, and no option can be smuggled in as a name.
+    await client().removeContainer(id);
+    await client().stopContainer(id, { timeoutSeconds: 0 });
+    await client().removeNetwork(net);
+    await client().removeVolume(vol);
+    expect(((await client().removeVolume("-f").catch((e: unknown) => e)) as OpsError).code).toBe("bad_input");
+  });
+
+  it("reads a container's last log lines, stdout and stderr, with and without a TTY", async () => {
+    const script = "for i in 1 2 3; do echo out-$i; echo err-$i >&2; done";
+    const plain = await docker("create", "--name", uniqueName("dc-logs"), "--label", byMarker, env.images.busybox, "sh", "-c", script);
+    await docker("start", "-a", plain);
+    const all = await client().containerLogs(plain, { tail: 100 });
+    expect(all.split("\n").filter(Boolean).sort()).toEqual(["err-1", "err-2", "err-3", "out-1", "out-2", "out-3"]);
+    expect(all).not.toMatch(/[\x00-\x08]/); // the 8-byte frame headers are gone
+    expect((await client().containerLogs(plain, { tail: 1 })).trim()).toMatch(/^(out|err)-3$/);
+    const tty = await docker("create", "-t", "--name", uniqueName("dc-tty"), "--label", byMarker, env.images.busybox, "sh", "-c", "echo tty-line");
+    await docker("start", "-a", tty);
+    expect((await client().containerLogs(tty, { tail: 10 })).trim()).toBe("tty-line");
+    expect(((await client().containerLogs(`nope-${marker}`, { tail: 1 }).catch((e: unknown) => e)) as OpsError).code).toBe("not_found");
+  });
+
+  it("knows images from the local store and reports a failed pull with the daemon's message", async () => {
+    expect(await client().hasImage(env.images.busybox)).toBe(true);
+    const absent = `opsdeck-test/absent-${marker}:1`;
+    expect(await client().hasImage(absent)).toBe(false);
+    const err = await client().pullImage(absent, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpsError);
+    expect((err as Error).message).toContain(`pulling ${absent}`);
+    expect(await client().hasImage(absent)).toBe(false);
+    expect(((await client().hasImage("-q").catch((e: unknown) => e)) as OpsError).code).toBe("bad_input");
+  });
+
+  it("prunes only unused images older than `until` carrying the label", async () => {
+    const base = await docker("create", "--label", byMarker, env.images.busybox);
+    const unused = `opsdeck-test/prune-${marker}:unused`;
+    const used = `opsdeck-test/prune-${marker}:used`;
+    await docker("commit", "--change", `LABEL ${byMarker}`, base, unused);
+    await docker("commit", "--change", `LABEL ${byMarker}`, "--change", "CMD [\"echo\", \"used\"]", base, used);
+    await docker("create", "--label", byMarker, used); // a container keeps `used`
+    await new Promise((r) => setTimeout(r, 1_100)); // `until` counts whole seconds
+    try {
+      expect((await client().pruneImages({ until: "1h", label: byMarker })).deleted).toEqual([]); // too young
+      const pruned = await client().pruneImages({ until: "0s", label: byMarker });
+      expect(pruned.deleted.length).toBeGreaterThan(0);
+      expect(pruned.reclaimedBytes).toBeGreaterThanOrEqual(0);
+      expect(await client().hasImage(unused)).toBe(false);
+      expect(await client().hasImage(used)).toBe(true);
+      expect(await client().hasImage(env.images.busybox)).toBe(true); // no label: never touched
+      expect(((await client().pruneImages({ until: "3 days" }).catch((e: unknown) => e)) as OpsError).code).toBe("bad_input");
+    } finally {
+      await removeLabelled(byMarker);
+      await docker("rmi", "-f", unused, used).catch(() => "");
+    }
+  });
+
   it("refuses a label that is not a label", async () => {
     const err = await client().listByLabel("a\nb").catch((e: unknown) => e);
     expect((err as OpsError).code).toBe("bad_input");

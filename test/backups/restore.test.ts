@@ -57,7 +57,7 @@ const lazyStore: Store = {
   update: (fn) => h.store.update(fn),
 };
 const containerStartedAt = async (): Promise<string> => {
-  const id = (await compose.run(project, ["ps", "-q"])).stdout.trim().split("\n")[0] ?? "";
+  const id = (await compose.ps(project))[0] ?? "";
   return (await execFileP("docker", ["inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}", id])).stdout.trim();
 };
 

@@ -8,6 +8,7 @@ import { createJobs, type JobsWiring } from "../../src/wiring/jobs.js";
 import { getJobRuns } from "../../src/jobs/job-state.js";
 import { expiredPreviewsFrom } from "../../src/jobs/ttl-cleanup-job.js";
 import type { PreviewListing } from "../../src/ops/previews/preview-types.js";
+import { createDockerClient } from "../../src/ops/adapters/dockerode-client.js";
 import { createLocalHostShell } from "../../src/ops/adapters/local-host-shell.js";
 import { createHarness } from "../support/router-harness.js";
 
@@ -55,7 +56,7 @@ describe("jobs wiring", () => {
       log: h.log,
       shellFor: () => local,
       readSecret: () => undefined,
-      previews: { source: expiredPreviewsFrom({ list: async () => listing, destroy: async () => ({ slug: "", host: "local", removed: [] }) }), host: local, baseDir: "/tmp" },
+      previews: { source: expiredPreviewsFrom({ list: async () => listing, destroy: async () => ({ slug: "", host: "local", removed: [] }) }), host: local, docker: createDockerClient({ socketPath: "/var/run/docker.sock" }), baseDir: "/tmp" },
     });
     await wiring.scheduler.start();
     try {

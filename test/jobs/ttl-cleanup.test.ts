@@ -10,8 +10,9 @@ import { createRedactor } from "../../src/core/redact.js";
 import { getJobRuns } from "../../src/jobs/job-state.js";
 import { createScheduler } from "../../src/jobs/scheduler.js";
 import { createTtlCleanupJob, type ExpiredPreviews } from "../../src/jobs/ttl-cleanup-job.js";
-import type { HostShell } from "../../src/ops/adapters/host-shell.js";
-import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
+import { createDockerClient } from "../../src/ops/adapters/dockerode-client.js";
+import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { openStore } from "../../src/store/store.js";
 import { captureLog } from "../fakes/capture-log.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";
@@ -64,7 +65,8 @@ function previewsSource(expired: Array<{ slug: string; fails?: boolean }>): Expi
   };
 }
 
-let shell: HostShell;
+let shell: SshHostShell;
+let dockerClient: DockerClient;
 const label = uniqueName("ttl");
 const oldTag = `opsdeck-test/${uniqueName("old")}:1`;
 const newTag = `opsdeck-test/${uniqueName("new")}:1`;
@@ -72,12 +74,14 @@ const volume = uniqueName("ttl-vol");
 
 beforeAll(async () => {
   shell = createSshHostShell({ name: "preview1", address: env.sshHost, port: env.sshPort, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 60_000 });
+  dockerClient = createDockerClient({ ssh: shell, socketPath: env.dockerSocket });
   await loadImage(oldTag, "2020-01-01T00:00:00Z", label);
   await loadImage(newTag, new Date().toISOString(), label);
   await docker("volume", "create", "--label", `opsdeck.test=${label}`, volume);
 }, 60_000);
 
 afterAll(async () => {
+  await dockerClient?.close();
   await shell?.close();
   await docker("rmi", "-f", oldTag, newTag).catch(() => "");
   await docker("volume", "rm", "-f", volume).catch(() => "");
@@ -89,12 +93,13 @@ function setup(options: { threshold: number; expired: Array<{ slug: string; fail
   const job = createTtlCleanupJob({
     previews,
     host: shell,
+    docker: dockerClient,
     diskPath: env.previewsDir,
     cron: "*/30 * * * *",
     thresholdPercent: options.threshold,
     pruneOlderThanMs: 72 * 3_600_000,
     notifier: { notify: async (r) => void alerts.push(r) },
-    extraPruneFilters: [`label=opsdeck.test=${label}`],
+    pruneLabel: `opsdeck.test=${label}`,
   });
   return { job, previews, alerts };
 }

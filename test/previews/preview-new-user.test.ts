@@ -107,17 +107,18 @@ describe("previews tried as a new user would", () => {
     const local = env.images.busybox;
     const absent = `opsdeck-test/absent-${uniqueName("img")}:1`;
     const quiet: string[] = [];
-    await pullImages(shell, redact, [local], quiet, "missing");
-    await pullImages(shell, redact, [local], quiet, "never");
+    const target = { docker, hostName: shell.name };
+    await pullImages(target, redact, [local], quiet, "missing");
+    await pullImages(target, redact, [local], quiet, "never");
     expect(quiet).toEqual([]);
     const noisy: string[] = [];
-    await pullImages(shell, redact, [local], noisy, "always");
+    await pullImages(target, redact, [local], noisy, "always");
     expect(noisy).toEqual([`pulling ${local} failed; the copy already on preview1 was used`]);
-    await expect(pullImages(shell, redact, [absent], [], "never")).rejects.toMatchObject({
+    await expect(pullImages(target, redact, [absent], [], "never")).rejects.toMatchObject({
       message: `the preview images are not on host preview1 and could not be pulled: ${absent}: not on the host and previews.pull is never`,
       nextStep: expect.stringContaining("previews.pull: missing"),
     });
-    await expect(pullImages(shell, redact, [absent], [], "missing")).rejects.toMatchObject({ code: "remote_failed" });
+    await expect(pullImages(target, redact, [absent], [], "missing")).rejects.toMatchObject({ code: "remote_failed" });
   });
 
   it("the shipped template deploys when image and previews.entry.port agree (busybox on 8080, as nginx on 80)", async () => {

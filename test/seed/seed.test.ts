@@ -76,8 +76,7 @@ describe("/seed with real PostgreSQL over SSH", () => {
   };
 
   const containerStartedAt = async (): Promise<string> => {
-    const r = await compose.run(project, ["ps", "-q"]);
-    const id = r.stdout.trim().split("\n")[0] ?? "";
+    const id = (await compose.ps(project))[0] ?? "";
     const { stdout } = await execFileP("docker", ["inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}", id]);
     return stdout.trim();
   };

@@ -1,3 +1,4 @@
+import type { ComposeOneOff } from "./compose-command.js";
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 
 /** A compose project on a host: a directory holding `docker-compose.yml` (and `.env`). */
@@ -10,22 +11,37 @@ export interface ComposeProject {
   file?: string;
 }
 
+/** `compose run` / `compose exec` of one command in a service (see `parseComposeCommand`). */
+export type OneOffOptions = ExecOptions & ComposeOneOff;
+
 /**
  * Docker Compose through the host shell: `docker compose` (v2) when the host has it, else
- * `docker-compose` (v1). Every call is an argv array; nothing is interpolated by a shell.
+ * `docker-compose` (v1). One named method per sub-command opsdeck uses, with typed options:
+ * there is no catch-all, so every compose argv is built (and checked) in the adapter.
  */
 export interface ComposeClient {
   readonly host: HostShell;
   /** Which binary was detected: `["docker","compose"]` or `["docker-compose"]`. */
   binary(): Promise<readonly string[]>;
-  /** Run any compose sub-command for the project, e.g. `["ps", "-q"]`. */
-  run(project: ComposeProject, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** `config -q`: validates the file and its interpolation; throws with compose's message. */
   validate(project: ComposeProject): Promise<void>;
-  pull(project: ComposeProject, options?: ExecOptions): Promise<void>;
+  /** `pull` (`-q` unless `quiet: false`). */
+  pull(project: ComposeProject, options?: ExecOptions & { quiet?: boolean }): Promise<void>;
+  /** `up -d --remove-orphans` of every service, or only `services`. */
   up(project: ComposeProject, options?: ExecOptions & { services?: string[] }): Promise<void>;
-  /** `down` with `-v --remove-orphans` when `volumes` is true. Succeeds when nothing is up. */
-  down(project: ComposeProject, options?: ExecOptions & { volumes?: boolean }): Promise<void>;
+  /**
+   * `down`; with `volumes`, `-v --remove-orphans`; `timeoutSeconds` is `-t` (how long containers
+   * get to stop). Succeeds when nothing is up.
+   */
+  down(project: ComposeProject, options?: ExecOptions & { volumes?: boolean; timeoutSeconds?: number }): Promise<void>;
   /** Last `lines` of logs for all services (or one). */
   logs(project: ComposeProject, lines: number, service?: string): Promise<string>;
+  /** `ps -q`: ids of the project's containers (of `services` only, when given). */
+  ps(project: ComposeProject, options?: { services?: string[] }): Promise<string[]>;
+  /** `stop` the given services (the containers stay, with their data). */
+  stop(project: ComposeProject, options: ExecOptions & { services: string[] }): Promise<void>;
+  /** `start` the given services' existing containers. */
+  start(project: ComposeProject, options: ExecOptions & { services: string[] }): Promise<void>;
+  /** `run` (or `exec`) one command in a service; throws when it exits non-zero unless `allowFailure`. */
+  oneOff(project: ComposeProject, options: OneOffOptions): Promise<ExecResult>;
 }

@@ -10,6 +10,8 @@ export interface ContainerSummary {
   labels: Record<string, string>;
   /** How often the restart policy restarted it (`inspect` only). */
   restartCount?: number;
+  /** Network name → the container's IPv4 address on it (`inspect` only), e.g. for a proxy upstream. */
+  networks?: Record<string, string>;
 }
 
 export interface HealthEvent {
@@ -29,6 +31,19 @@ export interface LifecycleEvent {
   labels: Record<string, string>;
 }
 
+export interface PruneImagesOptions {
+  /** Only images created longer ago than this Docker duration, e.g. `72h`. */
+  until: string;
+  /** Only images carrying this label (`key` or `key=value`); every unused image when absent. */
+  label?: string;
+}
+
+export interface PrunedImages {
+  /** Image ids (and tags) Docker reported deleted or untagged. */
+  deleted: string[];
+  reclaimedBytes: number;
+}
+
 export interface DockerClient {
   /** Containers (running and stopped unless `runningOnly`) carrying a label (`key` or `key=value`). */
   listByLabel(label: string, options?: { runningOnly?: boolean }): Promise<ContainerSummary[]>;
@@ -44,5 +59,24 @@ export interface DockerClient {
   /** Names of networks / volumes carrying a label, for checks that nothing is left behind. */
   listNetworks(label: string): Promise<string[]>;
   listVolumes(label: string): Promise<string[]>;
+  /** `stop -t`: SIGTERM, then SIGKILL after `timeoutSeconds`; a container already stopped or gone is fine. */
+  stopContainer(id: string, options: { timeoutSeconds: number }): Promise<void>;
+  /** `rm -f -v`: stop and remove a container with its anonymous volumes; a container already gone is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** Remove a network by name; one already gone is fine. */
+  removeNetwork(name: string): Promise<void>;
+  /** Remove a volume by name (forced); one already gone is fine. */
+  removeVolume(name: string): Promise<void>;
+  /**
+   * `image prune -a`: remove images no container uses, created before `until` (a Docker duration
+   * such as `72h`), optionally only those carrying `label` (`key` or `key=value`).
+   */
+  pruneImages(options: PruneImagesOptions): Promise<PrunedImages>;
+  /** Whether the image is in the host's local image store (no registry is asked). */
+  hasImage(ref: string): Promise<boolean>;
+  /** Pull an image from its registry; throws with the daemon's message when the pull fails. */
+  pullImage(ref: string, options?: { timeoutMs?: number }): Promise<void>;
+  /** The last `tail` lines a container wrote, stdout and stderr interleaved as Docker stored them. */
+  containerLogs(id: string, options: { tail: number }): Promise<string>;
   close(): Promise<void>;
 }

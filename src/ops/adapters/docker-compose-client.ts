@@ -1,5 +1,6 @@
 import { HostCommandError, OpsError } from "../../core/errors.js";
 import type { ComposeClient, ComposeProject } from "./compose-client.js";
+import { oneOffArgs } from "./compose-command.js";
 import { tailLines } from "./host-command-failure.js";
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 
@@ -58,7 +59,8 @@ export function createComposeClient(host: HostShell): ComposeClient {
     throw new OpsError("remote_failed", `${host.name}: neither \`docker compose\` nor \`docker-compose\` works on the host`, "Install Docker Compose on the host (the docker-compose-plugin package, or docker-compose).");
   }
 
-  async function run(project: ComposeProject, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  /** The one place a compose argv is put together; not exposed, callers use the named methods. */
+  async function compose(project: ComposeProject, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const file = checkProject(project);
     const bin = await binary();
     try {
@@ -82,30 +84,48 @@ export function createComposeClient(host: HostShell): ComposeClient {
   return {
     host,
     binary,
-    run,
     async validate(project) {
-      const r = await run(project, ["config", "-q"], { allowFailure: true });
+      const r = await compose(project, ["config", "-q"], { allowFailure: true });
       if (r.code === 0) return;
       // `config -q` prints only errors, never the interpolated values from `.env`.
       const message = tailLines(r.stderr, 10) || tailLines(r.stdout, 10) || `exit code ${r.code}`;
       throw new OpsError("bad_input", `the compose file of ${project.name} is invalid: ${message}`, "Fix the compose template (and its variables) and try again.", { details: message });
     },
-    async pull(project, options) {
-      await run(project, ["pull", "-q"], options);
+    async pull(project, options = {}) {
+      const { quiet = true, ...exec } = options;
+      await compose(project, ["pull", ...(quiet ? ["-q"] : [])], exec);
     },
     async up(project, options = {}) {
       const { services, ...exec } = options;
-      await run(project, ["up", "-d", "--remove-orphans", ...checkServices(services ?? [])], exec);
+      await compose(project, ["up", "-d", "--remove-orphans", ...checkServices(services ?? [])], exec);
     },
     async down(project, options = {}) {
-      const { volumes, ...exec } = options;
+      const { volumes, timeoutSeconds, ...exec } = options;
+      const t = timeoutSeconds === undefined ? [] : ["-t", String(Math.max(0, Math.min(3600, Math.ceil(timeoutSeconds))))];
       // `down` on a project with nothing running exits 0 in v1 and v2.
-      await run(project, ["down", ...(volumes ? ["-v", "--remove-orphans"] : [])], exec);
+      await compose(project, ["down", ...(volumes ? ["-v", "--remove-orphans"] : []), ...t], exec);
     },
     async logs(project, lines, service) {
       const n = Math.max(1, Math.min(10_000, Math.floor(lines)));
-      const r = await run(project, ["logs", "--no-color", `--tail=${n}`, ...(service ? checkServices([service]) : [])]);
+      const r = await compose(project, ["logs", "--no-color", `--tail=${n}`, ...(service ? checkServices([service]) : [])]);
       return r.stdout;
+    },
+    async ps(project, options = {}) {
+      const r = await compose(project, ["ps", "-q", ...checkServices(options.services ?? [])]);
+      return r.stdout.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{12,64}$/.test(l));
+    },
+    async stop(project, options) {
+      const { services, ...exec } = options;
+      await compose(project, ["stop", ...checkServices(services)], exec);
+    },
+    async start(project, options) {
+      const { services, ...exec } = options;
+      await compose(project, ["start", ...checkServices(services)], exec);
+    },
+    async oneOff(project, options) {
+      const { kind, service, command, remove, noDeps, noTty, ...exec } = options;
+      checkServices([service]);
+      return compose(project, oneOffArgs({ kind, service, command, ...(remove ? { remove } : {}), ...(noDeps ? { noDeps } : {}), ...(noTty ? { noTty } : {}) }), exec);
     },
   };
 }

@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { Client } from "ssh2";
 import { OpsError } from "../../core/errors.js";
 import type { ContainerSummary, DockerClient, HealthEvent, LifecycleEvent } from "./docker-client.js";
+import { createResourceMethods } from "./dockerode-resources.js";
 import { createJsonLineSplitter } from "./split-json-lines.js";
 import { SshSocketAgent } from "./ssh-socket-agent.js";
 
@@ -127,6 +128,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
         health: asHealth(info.State.Health?.Status),
         labels: info.Config.Labels ?? {},
         restartCount: info.RestartCount,
+        networks: Object.fromEntries(Object.entries(info.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.IPAddress).map(([k, n]) => [k, n.IPAddress])),
       };
     },
 
@@ -192,6 +194,8 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
         throw fail("listing volumes", e);
       }
     },
+
+    ...createResourceMethods(docker, fail, checkLabel),
 
     async close() {
       for (const s of streams) s.destroy?.();

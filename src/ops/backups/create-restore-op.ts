@@ -128,12 +128,12 @@ export function createRestoreOp(options: RestoreOpOptions): RestoreOp {
     const stop = async (): Promise<void> => {
       if (!compose || !p.project) return;
       await progress(`stopping ${p.services.join(", ")} of ${p.project.name}`);
-      await compose.run(p.project, ["stop", ...p.services], { timeoutMs: 5 * 60_000 });
+      await compose.stop(p.project, { services: p.services, timeoutMs: 5 * 60_000 });
     };
     const start = async (): Promise<void> => {
       if (!compose || !p.project) return;
       await progress(`starting ${p.services.join(", ")} of ${p.project.name}`);
-      await compose.run(p.project, ["start", ...p.services], { timeoutMs: 5 * 60_000 });
+      await compose.start(p.project, { services: p.services, timeoutMs: 5 * 60_000 });
     };
 
     // 1. Safety dump: nothing is touched until it exists.

@@ -1,5 +1,6 @@
 import type { Environment } from "../../config/environments-config.js";
 import { quoteArgv } from "../../core/shell-quote.js";
+import { oneOffArgs, parseComposeCommand } from "../adapters/compose-command.js";
 import { hostLockPath } from "../seed/host-lock.js";
 
 /** Everything a deploy would do, computed without changing anything. */
@@ -38,11 +39,10 @@ export function composeArgv(binary: readonly string[], env: Environment, args: r
   return [...binary, "-p", env.project, "-f", env.compose_file, ...args];
 }
 
-/** A migration command starting with `docker-compose`/`docker compose` runs through the compose client. */
-export function composeArgsOf(argv: readonly string[]): string[] | null {
-  if (argv[0] === "docker-compose") return argv.slice(1);
-  if (argv[0] === "docker" && argv[1] === "compose") return argv.slice(2);
-  return null;
+/** A migration command starting with `docker-compose`/`docker compose` runs through the compose client's `oneOff`. */
+function composeArgsOf(argv: readonly string[]): string[] | null {
+  const oneOff = parseComposeCommand(argv);
+  return oneOff ? oneOffArgs(oneOff) : null;
 }
 
 export function buildPlan(input: {
@@ -68,7 +68,7 @@ export function buildPlan(input: {
     tagVariable: env.tag_variable,
     currentTag: input.currentTag,
     newTag: input.newTag,
-    pull: env.pull === "never" ? null : quoteArgv(composeArgv(input.composeBinary, env, ["pull"])),
+    pull: env.pull === "never" ? null : quoteArgv(composeArgv(input.composeBinary, env, ["pull", "-q"])),
     migration: !runMigration || !env.migration_command
       ? null
       : migrationArgs

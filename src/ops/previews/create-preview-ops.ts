@@ -275,7 +275,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     await compose.validate(project);
     await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and ${config.pull === "never" ? "checking" : "pulling"} images (previews.pull: ${config.pull})…`);
     // Wait for both before failing, so the clean-up never races a pull still running on the host.
-    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages(host, redact, a.shape.images, a.warnings, config.pull)]);
+    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull)]);
     if (published.status === "rejected") throw published.reason;
     if (pulled.status === "rejected") throw pulled.reason;
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
@@ -287,11 +287,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);
     const healthStarted = Date.now();
     const outcome = await waitForHealth(docker, n.label, config.health_timeout);
-    if (!outcome.ok) throw await describeHealthFailure({ host, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, outcome);
-    const entry = await waitForEntry(host, n, outcome.containers, config.entry, Math.max(1_000, config.health_timeout - (Date.now() - healthStarted)));
+    if (!outcome.ok) throw await describeHealthFailure({ docker, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, outcome);
+    const entry = await waitForEntry(host, docker, n, outcome.containers, config.entry, Math.max(1_000, config.health_timeout - (Date.now() - healthStarted)));
     if (entry.silent) {
       const entryContainers = outcome.containers.filter((c) => c.labels["com.docker.compose.service"] === entry.silent?.service);
-      const failure = await describeHealthFailure({ host, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, { ok: false, reason: "timeout", failing: entryContainers, containers: outcome.containers });
+      const failure = await describeHealthFailure({ docker, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, { ok: false, reason: "timeout", failing: entryContainers, containers: outcome.containers });
       throw new OpsError("timeout", `preview ${n.slug} failed: service ${entry.silent.service} has no healthcheck and did not answer on port ${entry.silent.port} within ${ms(config.health_timeout, { long: true })}; everything it created was removed`, `Check that ${entry.silent.service} listens on ${entry.silent.port} (previews.entry), or give it a healthcheck; read its log tail below.`, { details: failure.details });
     }
 

@@ -2,14 +2,14 @@ import ms from "ms";
 import { OpsError } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import type { ComposeClient } from "../adapters/compose-client.js";
-import type { HostShell } from "../adapters/host-shell.js";
+import type { DockerClient } from "../adapters/docker-client.js";
 import type { PreviewNames } from "./preview-names.js";
 import { serviceOf, type HealthOutcome } from "./wait-for-health.js";
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
 export interface HealthFailureDeps {
-  host: HostShell;
+  docker: DockerClient;
   compose: ComposeClient;
   redact: Redactor;
   logTailLines: number;
@@ -21,15 +21,14 @@ export interface HealthFailureDeps {
  * the redacted last log lines of the first one as `details` (shown as a code block).
  */
 export async function describeHealthFailure(deps: HealthFailureDeps, n: PreviewNames, outcome: Exclude<HealthOutcome, { ok: true }>): Promise<OpsError> {
-  const { host, compose, redact, logTailLines } = deps;
+  const { docker, compose, redact, logTailLines } = deps;
   const failing = outcome.failing[0];
   const service = failing ? serviceOf(failing) : undefined;
   let tail = "";
   try {
-    // `docker logs` of the failing container (both streams), not `compose logs`: same lines, no compose start-up.
+    // The failing container's logs (both streams) from the Engine API, not `compose logs`: same lines, no compose start-up.
     if (failing && CONTAINER_ID.test(failing.id)) {
-      const r = await host.exec(["docker", "logs", "--tail", String(logTailLines), failing.id], { allowFailure: true });
-      tail = redact(`${r.stdout}${r.stderr}`.trim());
+      tail = redact((await docker.containerLogs(failing.id, { tail: logTailLines })).trim());
     } else {
       tail = redact(await compose.logs({ name: n.project, dir: n.dir }, logTailLines, service));
     }

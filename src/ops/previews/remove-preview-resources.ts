@@ -41,8 +41,7 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   if (hasComposeFile && before.containers.length + before.networks.length + before.volumes.length > 0) {
     try {
       // `-t`: the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
-      const seconds = String(Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000)));
-      await compose.run(project, ["down", "-v", "--remove-orphans", "-t", seconds]);
+      await compose.down(project, { volumes: true, timeoutSeconds: Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000)) });
     } catch (err) {
       // Fall through to label-based removal, which does not need a valid compose file.
       log.warn({ err, slug: names.slug }, "compose down failed; removing by label");
@@ -50,11 +49,11 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   }
 
   const leftContainers = (await docker.listByLabel(names.label)).map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
-  if (leftContainers.length > 0) await host.exec(["docker", "rm", "-f", "-v", ...leftContainers]);
+  for (const id of leftContainers) await docker.removeContainer(id);
   const leftNetworks = (await docker.listNetworks(names.label)).filter((n) => DOCKER_NAME.test(n));
-  if (leftNetworks.length > 0) await host.exec(["docker", "network", "rm", ...leftNetworks]);
+  for (const network of leftNetworks) await docker.removeNetwork(network);
   const leftVolumes = (await docker.listVolumes(names.label)).filter((v) => DOCKER_NAME.test(v));
-  if (leftVolumes.length > 0) await host.exec(["docker", "volume", "rm", "-f", ...leftVolumes]);
+  for (const volume of leftVolumes) await docker.removeVolume(volume);
 
   if (before.containers.length > 0) removed.push(`containers: ${before.containers.map((c) => c.name).join(", ")}`);
   if (before.networks.length > 0) removed.push(`networks: ${before.networks.join(", ")}`);

@@ -1,4 +1,4 @@
-import type { ContainerSummary } from "../adapters/docker-client.js";
+import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import type { PreviewNames } from "./preview-names.js";
 import { serviceOf } from "./wait-for-health.js";
@@ -20,14 +20,13 @@ export interface EntryWait {
  * healthcheck; for the entry service without one (`previews.entry`), wait until something
  * accepts a TCP connection on its port, from the host to its address on the preview network.
  */
-export async function waitForEntry(host: HostShell, n: PreviewNames, containers: ContainerSummary[], entry: { service: string; port: number } | undefined, timeoutMs: number): Promise<EntryWait> {
+export async function waitForEntry(host: HostShell, docker: DockerClient, n: PreviewNames, containers: ContainerSummary[], entry: { service: string; port: number } | undefined, timeoutMs: number): Promise<EntryWait> {
   const states = new Map<string, string>();
   for (const c of containers) states.set(serviceOf(c), c.health === "healthy" ? "healthy" : "running (no healthcheck)");
   const target = entry ? containers.find((c) => serviceOf(c) === entry.service && c.health === "none") : undefined;
   if (!entry || !target || !CONTAINER_ID.test(target.id)) return { states: [...states].map(([s, st]) => `${s} ${st}`) };
 
-  const format = `{{with index .NetworkSettings.Networks "${n.network}"}}{{.IPAddress}}{{end}}`;
-  const ip = (await host.exec(["docker", "inspect", "--format", format, target.id], { allowFailure: true })).stdout.trim();
+  const ip = (await docker.inspect(target.id).catch(() => undefined))?.networks?.[n.network] ?? "";
   const deadline = Date.now() + timeoutMs;
   let answered = false;
   if (IPV4.test(ip)) {

@@ -123,7 +123,7 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
 
           if (project && compose) {
             await say(`stopping ${services.length > 0 ? services.join(", ") : "all services"} of ${project.name}`);
-            await compose.run(project, ["stop", ...services], { timeoutMs: 5 * 60_000 });
+            await compose.stop(project, { services, timeoutMs: 5 * 60_000 });
             phase = "stopped";
           }
 

@@ -29,7 +29,7 @@ APP_VERSIONS=(v1 v2 v3)
 IMAGE_REV=2
 IMAGE_REV_LABEL=org.opsdeck.test-image-rev
 
-PACKAGES=(openssh-server docker.io docker-compose busybox-static postgresql redis-server util-linux iproute2 restic)
+PACKAGES=(openssh-server docker.io docker-compose busybox-static postgresql redis-server util-linux iproute2 restic caddy curl)
 
 T0=$(date +%s%N)
 step() { printf '[test-setup] %s\n' "$*"; }
@@ -84,7 +84,7 @@ dockerd_alive() { grep -qsx dockerd /proc/[0-9]*/comm 2>/dev/null; }
 start_dockerd() {
   printf '\n=== %s: dockerd %s ===\n' "$(date -Is)" "$*" >>"$DOCKERD_LOG"
   # setsid + nohup: dockerd gets its own session and survives this script and its terminal.
-  nohup setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  nohup setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &  # 9: the setup lock must not outlive this script
 }
 
 wait_docker() { # $1 = seconds
@@ -295,6 +295,37 @@ for v in "${APP_VERSIONS[@]}"; do
 done
 [ "$built" -gt 0 ] || step "images: $BUSYBOX_IMAGE ${APP_IMAGES[*]} present"
 
+# --- 7b. caddy (preview proxy tests) ---------------------------------------------------------
+# Run as the test user (its admin socket must be reachable over SSH as that user), loopback only:
+# admin API on a unix socket, the preview server on 127.0.0.1:$CADDY_HTTPS_PORT, no HTTP redirect
+# listener, the local CA not installed into any trust store. Reused when already answering.
+CADDY_DIR="$TEST_HOME/.opsdeck-test-caddy"
+CADDY_ADMIN_SOCKET="$CADDY_DIR/admin.sock"
+CADDY_HTTPS_PORT=8443
+CADDY_HTTP_PORT=8480
+CADDY_ROOT_CERT="$CADDY_DIR/data/caddy/pki/authorities/local/root.crt"
+caddy_up() { curl -fsS --max-time 2 --unix-socket "$CADDY_ADMIN_SOCKET" -H 'Host;' http://caddy/config/ >/dev/null 2>&1; }
+install -d -o "$TEST_USER" -g "$TEST_USER" -m 700 "$CADDY_DIR"
+if caddy_up; then
+  step "caddy: admin API answering on $CADDY_ADMIN_SOCKET"
+else
+  cat >"$CADDY_DIR/caddy.json" <<EOF
+{"admin": {"listen": "unix/$CADDY_ADMIN_SOCKET"},
+ "apps": {"pki": {"certificate_authorities": {"local": {"install_trust": false}}},
+  "http": {"http_port": $CADDY_HTTP_PORT, "https_port": $CADDY_HTTPS_PORT,
+   "servers": {"srv0": {"listen": ["127.0.0.1:$CADDY_HTTPS_PORT"], "routes": [], "automatic_https": {"disable_redirects": true}}}}}}
+EOF
+  chown "$TEST_USER:$TEST_USER" "$CADDY_DIR/caddy.json"
+  rm -f "$CADDY_ADMIN_SOCKET"
+  step "caddy: starting (log: $CADDY_DIR/caddy.log)"
+  (cd "$CADDY_DIR" && HOME="$CADDY_DIR" XDG_DATA_HOME="$CADDY_DIR/data" XDG_CONFIG_HOME="$CADDY_DIR/config" \
+    setsid setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups caddy run --config "$CADDY_DIR/caddy.json" \
+    >"$CADDY_DIR/caddy.log" 2>&1 </dev/null 9>&- &)
+  for _ in $(seq 1 50); do caddy_up && break; sleep 0.2; done
+  caddy_up || { tail -n 20 "$CADDY_DIR/caddy.log" >&2; die "caddy did not start"; }
+  step "caddy: admin API on $CADDY_ADMIN_SOCKET, https on 127.0.0.1:$CADDY_HTTPS_PORT"
+fi
+
 # --- 8. env.json -----------------------------------------------------------------------------
 PG_BIN=""
 for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
@@ -322,7 +353,14 @@ cat >"$env_tmp" <<EOF
     "app": [$app_json]
   },
   "pgBin": $(json_str "$PG_BIN"),
-  "redisServer": $(json_str "$REDIS_SERVER")
+  "redisServer": $(json_str "$REDIS_SERVER"),
+  "caddy": {
+    "adminSocket": $(json_str "$CADDY_ADMIN_SOCKET"),
+    "httpsPort": $CADDY_HTTPS_PORT,
+    "server": "srv0",
+    "dataDir": $(json_str "$CADDY_DIR/data"),
+    "rootCert": $(json_str "$CADDY_ROOT_CERT")
+  }
 }
 EOF
 chmod 644 "$env_tmp"

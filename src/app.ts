@@ -49,6 +49,7 @@ import { createInfraDownRunner } from "./ops/infra/infra-down-runner.js";
 import { requireInfraEnv } from "./ops/infra/infra-deps.js";
 import type { GitHostActions } from "./ops/githost/create-githost-actions.js";
 import { createPreviewOps, type PreviewOps } from "./ops/previews/create-preview-ops.js";
+import { createProxyClientForHost } from "./ops/adapters/create-proxy-client.js";
 import { createSeedOps } from "./ops/seed/create-seed-ops.js";
 import { lockDataDir, type DataDirLock } from "./store/data-dir-lock.js";
 import { openStore, type Store } from "./store/store.js";
@@ -76,6 +77,8 @@ export interface App {
   dataDir: string;
   /** POST endpoints for the HTTP server (Git-host webhooks). */
   httpRoutes: HttpRoute[];
+  /** For Caddy's on-demand TLS `ask` (`/caddy/ask`): true for the hostname of a live preview. */
+  isLivePreviewHost: (hostname: string) => boolean;
   /** Git-host webhook actions, when `githost:` is configured (`drain()` waits for running ones). */
   githost: GitHostActions | undefined;
   /**
@@ -197,7 +200,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       const p = config.previews;
       const host = shellFor(p.host);
       previewBaseDir = hostConfig(p.host).type === "local" ? resolveConfigPath(loaded, p.base_dir) : p.base_dir;
+      const askHost = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
+      const proxy = createProxyClientForHost(hostConfig(p.host), host, p, config.http.enabled ? { askUrl: `http://${askHost}:${config.http.port}/caddy/ask` } : {});
+      if (proxy) closers.push(() => proxy.close());
       previews = createPreviewOps({
+        ...(proxy ? { proxy } : {}),
         config: p,
         host,
         compose: composeFor(p.host),
@@ -343,6 +350,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       jobs,
       dataDir,
       httpRoutes: githost?.routes ?? [],
+      isLivePreviewHost: (hostname) => store.read().previews.some((p) => p.hostname === hostname && (p.status === "running" || p.status === "deploying")),
       githost: githost?.actions,
       async reportStartup() {
         startupReported = true;

@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       await app.reportStartup();
       return await runOnce(args.text ?? "", { dispatch: app.router.dispatch, user: config.console.user, input: stdin, output: stdout, errorOutput: stderr });
     }
-    const http = config.http.enabled ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics: app.metrics, routes: app.httpRoutes }) : undefined;
+    const http = config.http.enabled ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics: app.metrics, routes: app.httpRoutes, isLivePreviewHost: app.isLivePreviewHost }) : undefined;
     if (http) app.log.info({ port: http.port, routes: app.httpRoutes.map((r) => r.path) }, "http server listening (/healthz, /metrics)");
     const { startChatAdapters } = await import("./bot/start-chat-adapters.js");
     const chat = await startChatAdapters({ chat: config.chat, dispatch: app.router.dispatch, log: app.log, redact: app.redact, store: app.store, alertTargets: app.alertTargets });

@@ -4,6 +4,7 @@ import { Duration } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
 import { Hetzner } from "./infra-config.js";
+import { PreviewProxy } from "./proxy-config.js";
 import { GitHostConfig } from "./githost-config.js";
 import { Backups, checkJobsConfig, HealthChecks, Jobs } from "./jobs-config.js";
 import { checkSeedConfig, Runbooks, Seeds } from "./seed-config.js";
@@ -91,6 +92,8 @@ export const Previews = z.strictObject({
    * when the service has no healthcheck.
    */
   entry: z.strictObject({ service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a service name from the template, such as app"), port: z.number().int().min(1).max(65535) }).optional(),
+  /** The reverse proxy serving `preview-<slug>.<domain>` → `entry` (Caddy admin API or Traefik labels); none when omitted. */
+  proxy: PreviewProxy.optional(),
 });
 export type Previews = z.infer<typeof Previews>;
 

@@ -15,7 +15,7 @@ export interface StartedHttpServer {
 }
 
 /** `/healthz` for the container HEALTHCHECK, `/metrics` for Prometheus, plus POST `routes` (Git-host webhooks). */
-export async function startHttpServer(options: { host: string; port: number; metrics: Metrics; isHealthy?: () => boolean; routes?: HttpRoute[] }): Promise<StartedHttpServer> {
+export async function startHttpServer(options: { host: string; port: number; metrics: Metrics; isHealthy?: () => boolean; routes?: HttpRoute[]; isLivePreviewHost?: (hostname: string) => boolean }): Promise<StartedHttpServer> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const route = req.method === "POST" ? options.routes?.find((r) => r.path === url.pathname) : undefined;
@@ -24,6 +24,14 @@ export async function startHttpServer(options: { host: string; port: number; met
       const ok = options.isHealthy?.() ?? true;
       res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ status: ok ? "ok" : "unhealthy" }));
+      return;
+    }
+    // Caddy's on-demand TLS asks here before getting a certificate: only live preview names get one.
+    if (req.method === "GET" && url.pathname === "/caddy/ask" && options.isLivePreviewHost) {
+      const domain = (url.searchParams.get("domain") ?? "").toLowerCase();
+      const live = /^[a-z0-9.-]{1,253}$/.test(domain) && options.isLivePreviewHost(domain);
+      res.writeHead(live ? 200 : 404, { "content-type": "text/plain" });
+      res.end(live ? "ok\n" : "not a live preview\n");
       return;
     }
     if (req.method === "GET" && url.pathname === "/metrics") {

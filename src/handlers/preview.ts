@@ -147,6 +147,8 @@ function listReply(listing: PreviewListing, now: Date): Reply {
   for (const o of listing.orphans) {
     lines.push(`${o.slug} · orphan on host ${listing.host} (${o.running}/${o.containers.length} containers running, no state) — /preview destroy ${o.slug} removes it`);
   }
+  for (const r of listing.orphanRoutes ?? []) lines.push(`${r} · orphan route in the proxy (no preview) — the next start-up reconcile removes it`);
+  if (listing.routeError) lines.push(`Warning: ${listing.routeError}.`);
   if (listing.hostError) lines.push(`Warning: ${listing.hostError}; showing state only.`);
   const total = listing.previews.length + listing.orphans.length;
   return {

@@ -12,6 +12,18 @@ export interface TestImages {
   app: string[];
 }
 
+/** The shared Caddy started by test-setup (as `sshUser`, loopback only). */
+export interface TestCaddy {
+  /** Admin API unix socket, reachable as `sshUser` over SSH. */
+  adminSocket: string;
+  /** The preview server `srv0` listens on 127.0.0.1:<httpsPort>. */
+  httpsPort: number;
+  server: string;
+  /** Caddy's data directory (`XDG_DATA_HOME`); the local CA's root is `rootCert`. */
+  dataDir: string;
+  rootCert: string;
+}
+
 export interface TestEnv {
   sshHost: string;
   sshPort: number;
@@ -28,6 +40,8 @@ export interface TestEnv {
   pgBin: string;
   /** Absolute path of the `redis-server` binary. */
   redisServer: string;
+  /** Absent in an env.json written before test-setup started Caddy. */
+  caddy?: TestCaddy;
 }
 
 /** Repository root, with a trailing slash. */
@@ -48,6 +62,12 @@ function str(obj: Record<string, unknown>, key: string): string {
     throw new Error(`${testEnvPath}: "${key}" must be a non-empty string (${SETUP_HINT})`);
   }
   return value;
+}
+
+function parseCaddy(c: Record<string, unknown>): TestCaddy {
+  const httpsPort = c["httpsPort"];
+  if (typeof httpsPort !== "number") throw new Error(`${testEnvPath}: "caddy.httpsPort" must be a number (${SETUP_HINT})`);
+  return { adminSocket: str(c, "adminSocket"), httpsPort, server: str(c, "server"), dataDir: str(c, "dataDir"), rootCert: str(c, "rootCert") };
 }
 
 function parseTestEnv(raw: unknown): TestEnv {
@@ -73,6 +93,7 @@ function parseTestEnv(raw: unknown): TestEnv {
     images: { busybox: str(images, "busybox"), app },
     pgBin: str(raw, "pgBin"),
     redisServer: str(raw, "redisServer"),
+    ...(isRecord(raw["caddy"]) ? { caddy: parseCaddy(raw["caddy"]) } : {}),
   };
 }
 

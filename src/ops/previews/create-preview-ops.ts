@@ -18,6 +18,9 @@ import { getPreviewNames, type PreviewNames } from "./preview-names.js";
 import type { DeployRequest, ExtendedPreview, ListedPreview, OrphanPreview, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
 import { noSuchPreview, previewExistsOnHost } from "./preview-exists.js";
 import { removePreviewResources } from "./remove-preview-resources.js";
+import { BASIC_AUTH_PASSWORD_ENV, publishPreviewRoute, reconcilePreviewRoutes } from "./preview-route.js";
+import { listRouteDrift } from "./route-drift.js";
+import { addTraefikLabels } from "./traefik-labels.js";
 import { PREVIEW_LABEL, checkRenderedCompose, renderTemplate } from "./render-template.js";
 import { MAX_SLUG_LENGTH, MIN_TTL_MS, toSlug, validateBranch, validateSha } from "./slug.js";
 import { waitForEntry } from "./wait-for-entry.js";
@@ -55,7 +58,8 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const hostSlots = new Semaphore(MAX_HOST_LOCKS);
   const active = new Set<string>();
   const hostLockSeconds = Math.ceil(config.health_timeout / 1000) + 15 * 60;
-  const removeDeps = { host, compose, docker, dns, log, stopTimeoutMs: config.stop_timeout };
+  const proxy = options.proxy;
+  const removeDeps = { host, compose, docker, dns, log, stopTimeoutMs: config.stop_timeout, ...(proxy ? { proxy } : {}) };
 
   // `~/previews` (a config value for an SSH host) is resolved against the remote $HOME once.
   let baseDir = options.baseDir;
@@ -185,10 +189,10 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const n = await names(slug);
     const image = config.image.replaceAll("{ref}", ref);
     // Render first: a broken template fails before anything is reserved or touched.
-    const rendered = renderTemplate(await readFile(templatePath, "utf8"), {
+    const rendered = addTraefikLabels(renderTemplate(await readFile(templatePath, "utf8"), {
       slug, project: n.project, network: n.network, image, hostname: n.hostname, url: n.url, ref, vars: config.vars,
       ...(config.entry ? { entry_port: String(config.entry.port) } : {}),
-    });
+    }), config, n);
     const shape = checkRenderedCompose(rendered, slug, n.network);
 
     const release = guard(slug, `run /preview ${slug}`);
@@ -269,7 +273,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const { n, progress } = a;
     const project = { name: n.project, dir: n.dir };
     await say(progress, `Preview ${n.slug}: writing credentials and the compose file to ${host.name}:${n.dir}…`);
-    await host.writeFile(n.envFile, await buildPreviewEnv({ host, redact, credentials: config.credentials, generateSecret }, n, a.ref), 0o600);
+    await host.writeFile(n.envFile, await buildPreviewEnv({ host, redact, credentials: config.proxy?.driver === "caddy" && config.proxy.basic_auth ? [...config.credentials, BASIC_AUTH_PASSWORD_ENV] : config.credentials, generateSecret }, n, a.ref), 0o600);
     await host.writeFile(n.composeFile, a.rendered, 0o644);
     await say(progress, `Preview ${n.slug}: checking the compose file…`);
     await compose.validate(project);
@@ -293,6 +297,11 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
       const entryContainers = outcome.containers.filter((c) => c.labels["com.docker.compose.service"] === entry.silent?.service);
       const failure = await describeHealthFailure({ docker, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, { ok: false, reason: "timeout", failing: entryContainers, containers: outcome.containers });
       throw new OpsError("timeout", `preview ${n.slug} failed: service ${entry.silent.service} has no healthcheck and did not answer on port ${entry.silent.port} within ${ms(config.health_timeout, { long: true })}; everything it created was removed`, `Check that ${entry.silent.service} listens on ${entry.silent.port} (previews.entry), or give it a healthcheck; read its log tail below.`, { details: failure.details });
+    }
+
+    if (proxy) {
+      await say(progress, `Preview ${n.slug}: routing ${n.hostname} through ${proxy.driver}…`);
+      await publishPreviewRoute({ proxy, docker, host, config }, n);
     }
 
     const now = clock();
@@ -418,7 +427,8 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     const orphans: OrphanPreview[] = [...bySlug]
       .filter(([slug]) => !known.has(slug))
       .map(([slug, cs]) => ({ slug, containers: cs.map((c) => c.name), running: cs.filter((c) => c.state === "running").length }));
-    return { host: host.name, previews, orphans, ...(hostError ? { hostError } : {}) };
+    const routes = proxy ? await listRouteDrift(proxy, previews, redact) : {};
+    return { host: host.name, previews, orphans, ...routes, ...(hostError ? { hostError } : {}) };
   }
 
   async function reconcile(): Promise<ReconcileReport> {
@@ -430,7 +440,14 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
       return { failedPreviews: half.map((p) => ({ ...p })) };
     });
     if (interrupted.length > 0) log.warn({ operations: interrupted.map((o) => `${o.kind} ${o.target}`) }, "preview operations were interrupted");
-    return { interrupted, failedPreviews };
+    if (!proxy) return { interrupted, failedPreviews };
+    // Caddy keeps no routes across a restart (its config file has none of ours): put them back.
+    const running = store.read().previews.filter((p) => p.status === "running" && !active.has(p.slug));
+    const routes = await reconcilePreviewRoutes({ proxy, docker, host, config, log }, await Promise.all(running.map((p) => names(p.slug)))).catch((err: unknown) => {
+      log.error({ err: redact((err as Error).message) }, "could not reconcile preview routes");
+      return { restored: [], removed: [], failed: [`all routes: ${redact((err as Error).message)}`] };
+    });
+    return { interrupted, failedPreviews, routes };
   }
 
   return { deploy, destroy, exists, extend, list, reconcile, resolveSlug };

@@ -9,6 +9,8 @@ import type { DnsProvider } from "../adapters/dns-provider.js";
 import type { DockerClient } from "../adapters/docker-client.js";
 import type { HostResources } from "../adapters/host-resources.js";
 import type { HostShell } from "../adapters/host-shell.js";
+import type { ProxyClient } from "../adapters/proxy-client.js";
+import type { RouteReconcileReport } from "./preview-route.js";
 
 export interface PreviewOpsOptions {
   config: Previews;
@@ -34,6 +36,8 @@ export interface PreviewOpsOptions {
    * carries a warning (it is reachable by address, not by name, until DNS is fixed).
    */
   dnsFailOnError?: boolean;
+  /** The proxy driver that routes `preview-<slug>.<domain>` (config `previews.proxy`, caddy); none: routing is the operator's job. */
+  proxy?: ProxyClient;
 }
 
 export interface DeployRequest {
@@ -102,6 +106,9 @@ export interface PreviewListing {
   orphans: OrphanPreview[];
   /** Set when the host could not be asked; previews then show state only. */
   hostError?: string;
+  /** Proxy routes made by opsdeck with no preview in state (hostnames), and why routes could not be listed. */
+  orphanRoutes?: string[];
+  routeError?: string;
 }
 
 export interface ReconcileReport {
@@ -109,6 +116,8 @@ export interface ReconcileReport {
   interrupted: OperationRecord[];
   /** Previews that were half made (deploying/destroying), now `failed`: listed and destroyable. */
   failedPreviews: PreviewRecord[];
+  /** With a proxy: routes put back (missing after a proxy restart) or removed (no preview). */
+  routes?: RouteReconcileReport;
 }
 
 export interface PreviewOps {

@@ -4,6 +4,8 @@ import type { ComposeClient } from "../adapters/compose-client.js";
 import type { DnsProvider } from "../adapters/dns-provider.js";
 import type { DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
+import type { ProxyClient } from "../adapters/proxy-client.js";
+import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
 
 export interface RemoveDeps {
@@ -14,6 +16,8 @@ export interface RemoveDeps {
   log: Logger;
   /** How long `compose down` lets containers stop before killing them (config `previews.stop_timeout`). */
   stopTimeoutMs: number;
+  /** The proxy holding the preview's route (config `previews.proxy`), removed first. */
+  proxy?: ProxyClient;
 }
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
@@ -29,6 +33,16 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   const { host, compose, docker, dns, log } = deps;
   const removed: string[] = [];
   const project = { name: names.project, dir: names.dir };
+  // The route first: no request reaches containers that are going away. An unreachable proxy does
+  // not keep the preview alive: the route is reported, and the start-up reconcile removes orphans.
+  if (deps.proxy) {
+    try {
+      if (await removePreviewRoute(deps.proxy, names)) removed.push(`route ${names.hostname}`);
+    } catch (err) {
+      log.warn({ err, slug: names.slug }, "could not remove the preview's proxy route");
+      removed.push(`route ${names.hostname}: not removed (${(err as Error).message}); the next start-up reconcile removes it`);
+    }
+  }
 
   const before = {
     containers: await docker.listByLabel(names.label),

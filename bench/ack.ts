@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     summary: "a long operation",
     usage: ["/preview <branch>"],
     permission: () => ({ key: "preview", readOnly: false }),
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     async run(command, progress): Promise<Reply> {
       longStarted();
       await progress("remote work (5 s)…");
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     summary: "a quick command",
     usage: ["/status <text>"],
     permission: () => ({ key: "status", readOnly: true }),
+    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
     async run(command, progress): Promise<Reply> {
       await progress("checking");
       return { status: "info", title: `status ${command.args.join(" ")}`, fields: [{ label: "Echo", value: command.args.join(" ") }] };

@@ -63,13 +63,13 @@ describe("state migration", () => {
 
   it("keeps record fields and top-level keys it does not declare (written concurrently by other features)", async () => {
     const fixture = JSON.parse(readFileSync(FIXTURE, "utf8")) as Record<string, unknown> & { approvals: Array<Record<string, unknown>> };
-    fixture.approvals[1]!["message"] = { platform: "slack", channel: "C0DEPLOYS", ts: "1739275200.000100" };
+    fixture.approvals[1]!["notYetDeclared"] = { platform: "slack", channel: "C0DEPLOYS", ts: "1739275200.000100" };
     fixture["futureCollection"] = [{ a: 1 }];
     const { dir, path } = dataDirWith(JSON.stringify(fixture));
     const store = await openStore(dir, { clock });
     await store.update((s) => void s.deliveries.push({ key: "k", at: clock().toISOString() }));
     const onDisk = JSON.parse(readFileSync(path, "utf8")) as typeof fixture;
-    expect(onDisk.approvals[1]!["message"]).toEqual({ platform: "slack", channel: "C0DEPLOYS", ts: "1739275200.000100" });
+    expect(onDisk.approvals[1]!["notYetDeclared"]).toEqual({ platform: "slack", channel: "C0DEPLOYS", ts: "1739275200.000100" });
     expect(onDisk["futureCollection"]).toEqual([{ a: 1 }]);
   });
 

@@ -236,7 +236,7 @@ else
   chmod 755 /run/sshd
   /usr/sbin/sshd -t -f "$SSHD_CONFIG" || die "invalid $SSHD_CONFIG"
   # sshd daemonizes itself (fork + setsid), so it survives this script.
-  /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG"
+  /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" 9>&-  # 9: the setup lock must not outlive this script
   for ((i = 0; i < 50; i++)); do sshd_listening && break; sleep 0.1; done
   sshd_listening || die "sshd did not start; see $SSHD_LOG"
 fi

@@ -144,6 +144,31 @@ export const BackupDrill = z.strictObject({
 });
 export type BackupDrill = z.infer<typeof BackupDrill>;
 
+/**
+ * Offsite copies with restic (`backups.<env>.offsite`): after each pre-backup the new dumps and
+ * their sidecars are sent to the repository by restic running on the backup host; `forget --prune`
+ * applies the same retention; the drill job runs `restic check --read-data-subset`.
+ */
+export const BackupOffsite = z.strictObject({
+  /** `sftp:user@host:/path`, `s3:https://host/bucket[/path]` or an absolute local path on the backup host. */
+  repository: z
+    .string()
+    .max(300)
+    .regex(/^(sftp:[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\/?[A-Za-z0-9._\/-]*|s3:https?:\/\/[A-Za-z0-9.:-]+\/[A-Za-z0-9._\/-]+|\/[A-Za-z0-9._\/-]+)$/, "must be sftp:user@host:/path, s3:https://host/bucket or an absolute path")
+    .refine((r) => !r.split("/").includes(".."), "must not contain '..'"),
+  /** Environment variable of the bot holding the repository password (sent to restic as RESTIC_PASSWORD over stdin). */
+  password_env: envVarName("RESTIC_PASSWORD_PROD"),
+  /** Variables restic needs (e.g. AWS_ACCESS_KEY_ID) → the bot's environment variable holding each value. */
+  env: z.record(envVarName("AWS_ACCESS_KEY_ID"), envVarName("PROD_S3_KEY_ID")).default({}),
+  /** `restic check --read-data-subset` of the weekly drill job: `5%` or `n/t`. */
+  check_subset: z.string().regex(/^(\d{1,2}(\.\d+)?%|100%|\d+\/\d+)$/, "must be a percentage such as 5% or a fraction such as 1/10").default("5%"),
+  /** Extended restic options (`-o key=value`), e.g. `sftp.command=ssh -p 23 u123@u123.your-storagebox.de -s sftp`. */
+  options: z.array(ArgvElement).default([]),
+  /** Longest a single restic command may run. */
+  timeout: Duration.default(3_600_000),
+});
+export type BackupOffsite = z.infer<typeof BackupOffsite>;
+
 export const EnvironmentBackups = z.strictObject({
   /** Host name from `hosts`: where pg_dump runs and the dumps are kept. */
   host: HostName,
@@ -172,6 +197,12 @@ export const EnvironmentBackups = z.strictObject({
   freshness: Duration.default(24 * 3_600_000),
   /** `/backup status` flags a latest dump at most this fraction of the previous one's size. */
   small_ratio: z.number().min(0).max(1).default(0.1),
+  /** The pre-backup alerts on a dump at least this many times the size of the previous one. */
+  large_ratio: z.number().min(1).default(5),
+  /** The pre-backup alerts on a dump that took more than this many times the median of the last 10 dumps of its database. */
+  slow_ratio: z.number().min(1).default(3),
+  /** Offsite copies with restic; none when unset. */
+  offsite: BackupOffsite.optional(),
   /** Directory of pg_dump / pg_restore on the host, e.g. /usr/lib/postgresql/15/bin (PATH when unset). */
   pg_bin: AbsPath.optional(),
   /** Longest a single pg_dump may run. */

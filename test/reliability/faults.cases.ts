@@ -27,7 +27,9 @@ export function defineFaultCases(): void {
       proxy = dockerProxy(paths.hostDir);
       await sshd.start();
       await proxy.start();
-      configPath = writeConfig(paths, { sshPort: sshd.port, dockerSocket: proxy.path, project });
+      // The same chat section as the running bot's config (so the planted signing secret is a
+      // configured secret); one-shot processes never start the adapters, so the ports are never used.
+      configPath = writeConfig(paths, { sshPort: sshd.port, dockerSocket: proxy.path, project, slackPort: 9, slackApiUrl: "http://127.0.0.1:9/api/", telegramPort: 9, telegramApiRoot: "http://127.0.0.1:9" });
       // Records to lose: a good deploy first.
       const first = await runOnce(configPath, "/deploy staging v1");
       outputs.push(first.stdout + first.stderr);

@@ -222,8 +222,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
 
       let hostLock: HostLock | undefined;
       try {
-        await host.exec(["mkdir", "-p", "--", baseDir]);
-        await checkResources(progress);
+        await Promise.all([host.exec(["mkdir", "-p", "--", baseDir]), checkResources(progress)]);
         hostLock = await lockOnHost(n, progress);
       } catch (err) {
         // Nothing was made on the host: put the state back as it was.
@@ -272,16 +271,19 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   }): Promise<StartedPreview> {
     const { n, progress } = a;
     const project = { name: n.project, dir: n.dir };
-    await say(progress, `Preview ${n.slug}: writing credentials and the compose file to ${host.name}:${n.dir}…`);
-    await host.writeFile(n.envFile, await buildPreviewEnv({ host, redact, credentials: config.proxy?.driver === "caddy" && config.proxy.basic_auth ? [...config.credentials, BASIC_AUTH_PASSWORD_ENV] : config.credentials, generateSecret }, n, a.ref), 0o600);
-    await host.writeFile(n.composeFile, a.rendered, 0o644);
-    await say(progress, `Preview ${n.slug}: checking the compose file…`);
-    await compose.validate(project);
-    await say(progress, `Preview ${n.slug}: publishing ${n.hostname} and ${config.pull === "never" ? "checking" : "pulling"} images (previews.pull: ${config.pull})…`);
-    // Wait for both before failing, so the clean-up never races a pull still running on the host.
-    const [published, pulled] = await Promise.allSettled([publishDns(n, a.warnings), pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull)]);
-    if (published.status === "rejected") throw published.reason;
-    if (pulled.status === "rejected") throw pulled.reason;
+    const credentials = config.proxy?.driver === "caddy" && config.proxy.basic_auth ? [...config.credentials, BASIC_AUTH_PASSWORD_ENV] : config.credentials;
+    // No separate `compose config` pass: `up` validates the same file and interpolation (a compose v1
+    // start is about a second), and its failure is reported with compose's own message. The two files,
+    // the DNS record and the image check are independent, so they run at once on the one connection;
+    // all settle before a failure is thrown, so the clean-up never races a pull still running.
+    await say(progress, `Preview ${n.slug}: writing credentials and the compose file, publishing ${n.hostname} and ${config.pull === "never" ? "checking" : "pulling"} images (previews.pull: ${config.pull})…`);
+    const steps = await Promise.allSettled([
+      buildPreviewEnv({ host, redact, credentials, generateSecret }, n, a.ref).then((envText) => host.writeFile(n.envFile, envText, 0o600)),
+      host.writeFile(n.composeFile, a.rendered, 0o644),
+      publishDns(n, a.warnings),
+      pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull),
+    ]);
+    for (const step of steps) if (step.status === "rejected") throw step.reason;
     await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
     try {
       await compose.up(project, { timeoutMs: 10 * 60_000 });

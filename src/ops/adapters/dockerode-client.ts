@@ -93,6 +93,30 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
   const fail = (what: string, e: unknown): OpsError =>
     e instanceof OpsError ? e : new OpsError("remote_failed", `${what} on ${where} failed: ${(e as Error).message}`, "Check dockerd is running on the host and the user may use the Docker socket.", { cause: e });
 
+  /** Follow Docker's event stream for containers with `label`; returns the unsubscribe function. */
+  async function subscribe<E>(label: string, events: string[], what: string, parse: (value: unknown) => E | null, listener: (event: E) => void): Promise<() => void> {
+    let stream: NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      stream = await (await docker()).getEvents({ filters: { type: ["container"], event: events, label: [checkLabel(label)] } });
+    } catch (e) {
+      throw fail(`subscribing to ${what}`, e);
+    }
+    streams.add(stream);
+    const feed = createJsonLineSplitter((value) => {
+      const event = parse(value);
+      if (event) listener(event);
+    });
+    stream.on("data", feed);
+    // A broken stream (host gone) just stops delivering; callers wait with their own timeout.
+    stream.on("error", () => {});
+    stream.on("close", () => streams.delete(stream));
+    return () => {
+      streams.delete(stream);
+      stream.removeListener("data", feed);
+      stream.destroy?.();
+    };
+  }
+
   return {
     async listByLabel(label, opts = {}) {
       try {
@@ -132,50 +156,9 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
       };
     },
 
-    async onHealthEvents(label, listener) {
-      let stream: NodeJS.ReadableStream & { destroy?: () => void };
-      try {
-        stream = await (await docker()).getEvents({ filters: { type: ["container"], event: ["health_status"], label: [checkLabel(label)] } });
-      } catch (e) {
-        throw fail("subscribing to health events", e);
-      }
-      streams.add(stream);
-      const feed = createJsonLineSplitter((value) => {
-        const event = parseHealthEvent(value);
-        if (event) listener(event);
-      });
-      stream.on("data", feed);
-      // A broken stream (host gone) just stops delivering; callers wait with their own timeout.
-      stream.on("error", () => {});
-      stream.on("close", () => streams.delete(stream));
-      return () => {
-        streams.delete(stream);
-        stream.removeListener("data", feed);
-        stream.destroy?.();
-      };
-    },
+    onHealthEvents: (label, listener) => subscribe(label, ["health_status"], "health events", parseHealthEvent, listener),
 
-    async onLifecycleEvents(label, listener) {
-      let stream: NodeJS.ReadableStream & { destroy?: () => void };
-      try {
-        stream = await (await docker()).getEvents({ filters: { type: ["container"], event: ["die", "restart"], label: [checkLabel(label)] } });
-      } catch (e) {
-        throw fail("subscribing to container events", e);
-      }
-      streams.add(stream);
-      const feed = createJsonLineSplitter((value) => {
-        const event = parseLifecycleEvent(value);
-        if (event) listener(event);
-      });
-      stream.on("data", feed);
-      stream.on("error", () => {});
-      stream.on("close", () => streams.delete(stream));
-      return () => {
-        streams.delete(stream);
-        stream.removeListener("data", feed);
-        stream.destroy?.();
-      };
-    },
+    onLifecycleEvents: (label, listener) => subscribe(label, ["die", "restart"], "container events", parseLifecycleEvent, listener),
 
     async listNetworks(label) {
       try {

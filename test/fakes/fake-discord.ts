@@ -204,6 +204,19 @@ export async function startFakeDiscord(opts: FakeDiscordOptions): Promise<FakeDi
       messages.set(id, msg);
       return send(res, 200, msg);
     }
+    // PATCH /channels/:id/messages/:id — Edit Message with the bot token: only the bot's own
+    // messages in that channel; ephemeral messages are not reachable here (Unknown Message).
+    if (r.method === "PATCH" && p[0] === "channels" && p[2] === "messages" && p.length === 4) {
+      if (!authed(r)) return error(res, 401, 0, "401: Unauthorized");
+      const old = messages.get(p[3] ?? "");
+      if (!old || old.channel_id !== p[1] || (Number(old.flags) & 64) !== 0) return error(res, 404, 10008, "Unknown Message");
+      if ((old.author as Json | undefined)?.id !== botUserId) return error(res, 403, 50005, "Cannot edit a message authored by another user");
+      const body = (r.body ?? {}) as Json;
+      if (body.embeds !== undefined && !Array.isArray(body.embeds)) return error(res, 400, 50035, "Invalid Form Body");
+      const updated = { ...old, ...body, edited_timestamp: new Date().toISOString() };
+      messages.set(p[3] ?? "", updated);
+      return send(res, 200, updated);
+    }
     unexpected.push(`${r.method} ${r.rawPath}`);
     error(res, 404, 0, `404: Not Found (fake Discord has no route for ${r.method} ${r.path}; add it to test/fakes/fake-discord.ts)`);
   }

@@ -171,6 +171,9 @@ export async function startFakeTelegramApi(opts: { token: string; botUsername?: 
         return ok(res, { ...msg, html: undefined });
       }
       case "editMessageText": {
+        // Editing by chat_id + message_id (an inline_message_id is for inline-mode messages, which this bot never sends).
+        if (body.chat_id === undefined || body.chat_id === "") return fail(res, 400, "Bad Request: chat_id is empty");
+        if (body.message_id === undefined) return fail(res, 400, "Bad Request: message identifier is not specified");
         const key = `${Number(body.chat_id)}:${Number(body.message_id)}`;
         const old = messages.get(key);
         if (!old) return fail(res, 400, "Bad Request: message to edit not found");

@@ -115,6 +115,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       deliveryId: interaction.id,
       respond: show,
       update: show,
+      messageRef: () => replier.ref(),
     };
     await dispatch(command);
     // The router answered nothing (a delivery it had already seen): do not leave "thinking…" behind.
@@ -211,6 +212,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
         }
         const msg = await render(reply);
         await rest.post(Routes.channelMessages(config.alert_channel), {
+          body: { embeds: msg.embeds, components: msg.components, allowed_mentions: { parse: [] } },
+        });
+      },
+      // Any message this bot posted (an approval request after a restart): the bot token, not the
+      // interaction token, so it works after the 15-minute interaction window too.
+      async edit(ref, reply) {
+        const msg = await render(reply);
+        await rest.patch(Routes.channelMessage(ref.channel, ref.id), {
           body: { embeds: msg.embeds, components: msg.components, allowed_mentions: { parse: [] } },
         });
       },

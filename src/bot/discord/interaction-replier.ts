@@ -1,5 +1,5 @@
-import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from "discord.js";
-import type { Reply } from "../../core/command.js";
+import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message } from "discord.js";
+import type { MessageRef, Reply } from "../../core/command.js";
 import type { DiscordMessage } from "./render-discord-reply.js";
 
 export type RepliableInteraction = ChatInputCommandInteraction | ButtonInteraction;
@@ -15,27 +15,48 @@ export type RepliableInteraction = ChatInputCommandInteraction | ButtonInteracti
  */
 export type ReplierMode = "deferred" | "clicked" | "followup";
 
+export interface InteractionReplier {
+  (reply: Reply): Promise<void>;
+  /**
+   * The shared (non-ephemeral) message the replies edit, once known: channel id + message id, so
+   * it can be edited later through `PATCH /channels/{channel}/messages/{id}` with the bot token,
+   * also after the 15-minute interaction token expired or the process restarted.
+   */
+  ref(): MessageRef | undefined;
+}
+
 export function createInteractionReplier(
   interaction: RepliableInteraction,
   mode: ReplierMode,
   render: (reply: Reply) => Promise<DiscordMessage>,
-): (reply: Reply) => Promise<void> {
+): InteractionReplier {
   let target: string | null = mode === "followup" ? null : "@original";
   let privateId: string | null = null;
+  const clicked = mode === "clicked" && interaction.isButton() ? interaction.message : undefined;
+  let shared: MessageRef | undefined = clicked ? { platform: "discord", channel: clicked.channelId, id: clicked.id } : undefined;
+  const remember = (m: Message): void => {
+    shared = { platform: "discord", channel: m.channelId, id: m.id };
+  };
 
-  return async (reply) => {
+  const replier = async (reply: Reply): Promise<void> => {
     const msg = await render(reply);
     const payload = { embeds: msg.embeds, components: msg.components, allowedMentions: { parse: [] } };
     if (msg.ephemeral) {
       if (mode === "deferred" && target === "@original") {
         await interaction.deleteReply();
         target = null;
+        shared = undefined;
       }
       if (privateId) await interaction.editReply({ ...payload, message: privateId });
       else privateId = (await interaction.followUp({ ...payload, flags: MessageFlags.Ephemeral })).id;
       return;
     }
-    if (target) await interaction.editReply({ ...payload, message: target });
-    else target = (await interaction.followUp(payload)).id;
+    if (target) remember(await interaction.editReply({ ...payload, message: target }));
+    else {
+      const sent = await interaction.followUp(payload);
+      target = sent.id;
+      remember(sent);
+    }
   };
+  return Object.assign(replier, { ref: (): MessageRef | undefined => shared });
 }

@@ -1,5 +1,5 @@
 import { TelegramError, type Telegram } from "telegraf";
-import type { Reply } from "../../core/command.js";
+import type { MessageRef, Reply } from "../../core/command.js";
 import type { TelegramMessage } from "./render-telegram-reply.js";
 
 export interface ChatReplierOptions {
@@ -14,7 +14,13 @@ export interface ChatReplierOptions {
   render: (reply: Reply) => Promise<TelegramMessage>;
 }
 
-function notModified(err: unknown): boolean {
+export interface ChatReplier {
+  (reply: Reply): Promise<void>;
+  /** The shared message the replies edit (chat id + message_id), once sent: editable later, also after a restart. */
+  ref(): MessageRef | undefined;
+}
+
+export function notModified(err: unknown): boolean {
   return err instanceof TelegramError && /message is not modified/i.test(err.description);
 }
 
@@ -23,7 +29,7 @@ function notModified(err: unknown): boolean {
  * one message. Telegram has no ephemeral messages; in a group an actor-only reply is still seen
  * by the group, so replies never carry secrets (the router redacts them anyway).
  */
-export function createChatReplier(tg: Telegram, options: ChatReplierOptions): (reply: Reply) => Promise<void> {
+export function createChatReplier(tg: Telegram, options: ChatReplierOptions): ChatReplier {
   let shared: number | null = options.clickedMessageId ?? null;
   let personal: number | null = null;
 
@@ -48,7 +54,7 @@ export function createChatReplier(tg: Telegram, options: ChatReplierOptions): (r
     }
   };
 
-  return async (reply) => {
+  const replier = async (reply: Reply): Promise<void> => {
     const msg = await options.render(reply);
     if (reply.visibility === "actor" && options.clickedMessageId !== undefined) {
       if (personal === null) personal = await post(msg, options.clickedMessageId);
@@ -58,4 +64,6 @@ export function createChatReplier(tg: Telegram, options: ChatReplierOptions): (r
     if (shared === null) shared = await post(msg, options.replyTo);
     else await edit(shared, msg);
   };
+  const ref = (): MessageRef | undefined => (shared === null ? undefined : { platform: "telegram", channel: String(options.chatId), id: String(shared) });
+  return Object.assign(replier, { ref });
 }

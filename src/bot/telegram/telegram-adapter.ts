@@ -12,7 +12,7 @@ import type { Store } from "../../store/store.js";
 // Shared with the Discord adapter (both need short button ids and the same command list).
 import { createButtonRefs, createConfirmPrompt, putButtonIds, type ButtonRef } from "../button-refs.js";
 import { CHAT_COMMANDS, type ChatCommandInfo } from "../discord/chat-commands.js";
-import { createChatReplier } from "./chat-replier.js";
+import { createChatReplier, notModified, type ChatReplier } from "./chat-replier.js";
 import { parseBotCommand } from "./parse-bot-command.js";
 import { renderTelegramReply, type TelegramMessage } from "./render-telegram-reply.js";
 import { createUpdateHighWater } from "./update-high-water.js";
@@ -78,7 +78,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     return renderTelegramReply(reply, await putButtonIds(refs, reply.buttons ?? [], PREFIX));
   }
 
-  async function run(text: string, from: User, chatId: number, updateId: number, show: (r: Reply) => Promise<void>): Promise<void> {
+  async function run(text: string, from: User, chatId: number, updateId: number, show: ChatReplier): Promise<void> {
     let parsed: { name: string; args: string[] };
     try {
       parsed = splitCommand(text);
@@ -87,7 +87,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await show({ status: "failure", title: err.message, nextStep: err.nextStep, visibility: "actor" });
       return;
     }
-    await dispatch({ ...parsed, text, actor: actorOf(from), channelId: String(chatId), deliveryId: String(updateId), respond: show, update: show });
+    await dispatch({ ...parsed, text, actor: actorOf(from), channelId: String(chatId), deliveryId: String(updateId), respond: show, update: show, messageRef: () => show.ref() });
   }
 
   async function onText(msg: Message.TextMessage, updateId: number): Promise<void> {
@@ -199,6 +199,15 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         }
         const msg = await render(reply);
         await tg.sendMessage(config.alert_chat_id, msg.html, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, reply_markup: { inline_keyboard: msg.keyboard } });
+      },
+      // Any message this bot sent (an approval request after a restart), by chat id + message_id.
+      async edit(ref, reply) {
+        const msg = await render(reply);
+        const messageId = Number(ref.id);
+        if (!Number.isSafeInteger(messageId)) throw new OpsError("bad_input", `not a Telegram message id: ${ref.id}`, "Nothing was edited; the request stays as it is.");
+        await tg.editMessageText(ref.channel, messageId, undefined, msg.html, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, reply_markup: { inline_keyboard: msg.keyboard } }).catch((err: unknown) => {
+          if (!notModified(err)) throw err;
+        });
       },
     },
     get webhookPort() {

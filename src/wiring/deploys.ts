@@ -1,0 +1,89 @@
+import type { Config } from "../config/schema.js";
+import type { AuditLog } from "../core/audit-log.js";
+import type { Logger } from "../core/logger.js";
+import type { Notifier } from "../core/notifier.js";
+import type { Redactor } from "../core/redact.js";
+import { createDeployHandler } from "../handlers/deploy.js";
+import type { Handler } from "../handlers/handler.js";
+import { createRollbackHandler } from "../handlers/rollback.js";
+import { createApprovalDesk, type ApprovalDesk, type ApprovalDeskOptions } from "../ops/approvals/create-approval-desk.js";
+import { createApprovals, type Approvals } from "../ops/approvals/create-approvals.js";
+import { createRestoreRunner } from "../ops/backups/restore-runner.js";
+import { createDeployOp } from "../ops/deploy/create-deploy-op.js";
+import { createDeployRunners } from "../ops/deploy/deploy-runners.js";
+import { preDeployBackup } from "../ops/deploy/pre-deploy-backup.js";
+import type { EnvLocks } from "../ops/env-locks.js";
+import type { Store } from "../store/store.js";
+import type { HostRegistry } from "./host-registry.js";
+import type { JobsWiring } from "./jobs.js";
+
+export interface DeploysWiringOptions {
+  config: Config;
+  hosts: HostRegistry;
+  jobs: JobsWiring;
+  store: Store;
+  notifier: Notifier;
+  audit: AuditLog;
+  redact: Redactor;
+  log: Logger;
+  envLocks: EnvLocks;
+}
+
+export interface DeploysWiring {
+  approvals: Approvals;
+  /** The one approval desk; undefined when there is nothing to deploy (no environments, no Hetzner). */
+  desk: ApprovalDesk | undefined;
+  /** Every gated action goes through the one desk; features register their kind's runner (and policy) here. */
+  runners: ApprovalDeskOptions["runners"];
+  policies: NonNullable<ApprovalDeskOptions["policies"]>;
+  handlers: Handler[];
+  /** Close approval requests that expired (and say so); never throws. */
+  expireApprovals(): Promise<void>;
+  /** Expire requests every minute even when nobody clicks; returns the stop function. */
+  startExpiry(): () => Promise<void>;
+}
+
+/** Deploys, approvals, rollback (and the desk's restore runner when backups offer restores). */
+export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
+  const { config, hosts, jobs, store, notifier, audit, redact, log, envLocks } = options;
+  const envNames = Object.keys(config.environments);
+  const approvals = createApprovals({ store, access: config.access });
+  const runners: ApprovalDeskOptions["runners"] = {};
+  const policies: NonNullable<ApprovalDeskOptions["policies"]> = {};
+  const handlers: Handler[] = [];
+  let desk: ApprovalDesk | undefined;
+  // With only Hetzner configured, /deploy still exists for `/deploy approve|reject <id>`.
+  if (envNames.length > 0 || config.hetzner) {
+    const deploy = createDeployOp({
+      environments: config.environments,
+      targetFor: (h) => ({ host: hosts.shellFor(h), compose: hosts.composeFor(h), docker: hosts.dockerFor(h) }),
+      store,
+      redact,
+      log,
+      envLocks,
+      // A failed pre-deploy backup stops the deploy before the tag changes.
+      backupFor: preDeployBackup(jobs.backups),
+    });
+    Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
+    desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies });
+    handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
+    handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
+  }
+  const expireApprovals = async (): Promise<void> => {
+    await desk?.expireDue().catch((err: unknown) => log.warn({ err }, "could not expire approval requests"));
+  };
+  return {
+    approvals,
+    desk,
+    runners,
+    policies,
+    handlers,
+    expireApprovals,
+    startExpiry() {
+      if (!desk) return async () => {};
+      const timer = setInterval(() => void expireApprovals(), 60_000);
+      timer.unref();
+      return async () => clearInterval(timer);
+    },
+  };
+}

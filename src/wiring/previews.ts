@@ -1,0 +1,74 @@
+import { resolveConfigPath, type LoadedConfig } from "../config/load-config.js";
+import type { Logger } from "../core/logger.js";
+import type { Redactor } from "../core/redact.js";
+import type { Handler } from "../handlers/handler.js";
+import { createPreviewHandler } from "../handlers/preview.js";
+import { expiredPreviewsFrom } from "../jobs/ttl-cleanup-job.js";
+import type { DnsProvider } from "../ops/adapters/dns-provider.js";
+import { retryPendingDeletions } from "../ops/dns/pending-deletions.js";
+import { createPreviewOps, type PreviewOps } from "../ops/previews/create-preview-ops.js";
+import type { Store } from "../store/store.js";
+import type { HostRegistry } from "./host-registry.js";
+import type { JobsWiringOptions } from "./jobs.js";
+
+export interface PreviewsWiringOptions {
+  loaded: LoadedConfig;
+  hosts: HostRegistry;
+  /** The DNS provider itself (the sweep retries its failed deletions) and its queueing wrapper. */
+  rawDns: DnsProvider;
+  dns: DnsProvider;
+  store: Store;
+  redact: Redactor;
+  log: Logger;
+}
+
+export interface PreviewsWiring {
+  ops: PreviewOps;
+  handler: Handler;
+  /** What the ttl-cleanup job needs (see `createJobs`). */
+  forJobs: NonNullable<JobsWiringOptions["previews"]>;
+}
+
+/** Previews (`previews:` enabled): the ops on the preview host, `/preview` and the ttl sweep's source. */
+export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | undefined {
+  const { loaded, hosts, rawDns, dns, store, redact, log } = options;
+  const { config } = loaded;
+  const p = config.previews;
+  if (!p?.enabled) return undefined;
+  const host = hosts.shellFor(p.host);
+  const baseDir = hosts.hostConfig(p.host).type === "local" ? resolveConfigPath(loaded, p.base_dir) : p.base_dir;
+  const askHost = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
+  const proxy = hosts.proxyFor(p.host, p, config.http.enabled ? { askUrl: `http://${askHost}:${config.http.port}/caddy/ask` } : {});
+  const ops = createPreviewOps({
+    ...(proxy ? { proxy } : {}),
+    config: p,
+    host,
+    compose: hosts.composeFor(p.host),
+    docker: hosts.dockerFor(p.host),
+    dns,
+    dnsFailOnError: config.dns.fail_on_error,
+    store,
+    redact,
+    log,
+    templatePath: resolveConfigPath(loaded, p.template),
+    baseDir,
+  });
+  const base = expiredPreviewsFrom(ops);
+  return {
+    ops,
+    handler: createPreviewHandler({ ops, config: p }),
+    forJobs: {
+      source: {
+        // The sweep also retries DNS deletions that failed earlier.
+        async listExpired(now: Date) {
+          await retryPendingDeletions(rawDns, store, { log });
+          return base.listExpired(now);
+        },
+        destroy: base.destroy,
+      },
+      host,
+      docker: hosts.dockerFor(p.host),
+      baseDir,
+    },
+  };
+}

@@ -38,7 +38,11 @@ export async function startChatAdapters(options: {
     await adapter.start();
     stops.push(() => adapter.stop());
     platforms.push(name);
+    // Without an alert channel the platform posts no alerts, but still edits its own earlier
+    // messages (an approval request after a restart).
+    const { platform, edit } = adapter.alertTarget;
     if (hasAlertChannel) alertTargets.push(adapter.alertTarget);
+    else if (edit) alertTargets.push({ platform, post: async () => {}, edit: (ref, reply) => edit.call(adapter.alertTarget, ref, reply) });
     log.info({ platform: name }, "chat platform started");
   };
   try {

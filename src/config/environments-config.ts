@@ -91,6 +91,22 @@ export const NodeGroup = z.strictObject({
 });
 export type NodeGroup = z.infer<typeof NodeGroup>;
 
+const ServiceName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a compose service name such as web");
+
+/** Zero-downtime deploys: stateless services behind the proxy, and how long the old container drains. */
+export const ZeroDowntime = z.strictObject({
+  services: z.array(ServiceName).min(1, "must name at least one service such as web"),
+  drain: Duration.default(5_000),
+});
+export type ZeroDowntime = z.infer<typeof ZeroDowntime>;
+
+export const EnvRoute = z.strictObject({
+  host: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase host name such as app.example.test"),
+  service: ServiceName,
+  port: z.number().int().min(1).max(65535),
+});
+export type EnvRoute = z.infer<typeof EnvRoute>;
+
 export const Environment = z.strictObject({
   /** Host name from `hosts`. */
   host: HostName,
@@ -124,7 +140,15 @@ export const Environment = z.strictObject({
   nodes: z.record(GroupName, NodeGroup).optional(),
   /** The order groups deploy in (default: as listed under nodes). */
   order: z.array(GroupName).optional(),
+  /** `rolling`: the `zero_downtime.services` start a second container, the proxy route moves to it, the old one is drained and removed. */
+  strategy: z.enum(["recreate", "rolling"]).default("recreate"),
+  zero_downtime: ZeroDowntime.optional(),
+  /** The proxy route in front of the environment (Caddy `@id opsdeck-env-<env>`), pointed at `service`'s container. */
+  route: EnvRoute.optional(),
 }).superRefine((env, ctx) => {
+  if (env.strategy === "rolling" && !env.zero_downtime) ctx.addIssue({ code: "custom", path: ["zero_downtime"], message: "is needed for strategy: rolling (zero_downtime: { services: [web] })" });
+  if (env.strategy === "rolling" && !env.route) ctx.addIssue({ code: "custom", path: ["route"], message: "is needed for strategy: rolling (route: { host: app.example.test, service: web, port: 8080 })" });
+  if (env.route && env.zero_downtime && !env.zero_downtime.services.includes(env.route.service)) ctx.addIssue({ code: "custom", path: ["route", "service"], message: `names "${env.route.service}", which is not in zero_downtime.services (${env.zero_downtime.services.join(", ")})` });
   for (const issue of checkNodeGroups(env)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 export type Environment = z.infer<typeof Environment>;

@@ -114,6 +114,17 @@ export function createCaddyProxyClient(options: CaddyProxyClientOptions): ProxyC
       else if (((await read(`${serverPath}/routes`)) as unknown[] | null)?.length) await ok("PUT", `${serverPath}/routes/0`, value);
       else await ok("POST", `${serverPath}/routes`, value); // PUT at index 0 of an empty array is out of bounds
     },
+    async setUpstream(id, upstream) {
+      if (!id.startsWith(PREVIEW_ROUTE_PREFIX) || !/^[a-z0-9-]{1,80}$/.test(id)) throw new Error(`not an opsdeck route id: ${id}`);
+      const existing = await ok("GET", `/id/${id}`, undefined, [404]);
+      if (existing.status === 404 || !isRecord(existing.body)) return false;
+      const handlers = Array.isArray(existing.body["handle"]) ? existing.body["handle"] : [];
+      const i = handlers.findIndex((h) => isRecord(h) && h["handler"] === "reverse_proxy");
+      if (i < 0) return false;
+      // Only the upstream list changes; Caddy swaps the config gracefully, in-flight requests finish.
+      await ok("PATCH", `/id/${id}/handle/${i}/upstreams`, [{ dial: upstream }]);
+      return true;
+    },
     async removeRoute(id) {
       if (!id.startsWith(PREVIEW_ROUTE_PREFIX)) throw new Error(`not an opsdeck route id: ${id}`);
       return (await ok("DELETE", `/id/${id}`, undefined, [404])).status !== 404;

@@ -27,8 +27,11 @@ export interface ComposeClient {
   validate(project: ComposeProject): Promise<void>;
   /** `pull` (`-q` unless `quiet: false`). */
   pull(project: ComposeProject, options?: ExecOptions & { quiet?: boolean }): Promise<void>;
-  /** `up -d --remove-orphans` of every service, or only `services`. */
-  up(project: ComposeProject, options?: ExecOptions & { services?: string[] }): Promise<void>;
+  /**
+   * `up -d --remove-orphans` of every service, or only `services`; `scale` adds `--scale <svc>=<n>`,
+   * `noRecreate` adds `--no-recreate` (a rolling deploy's second container next to the old one).
+   */
+  up(project: ComposeProject, options?: ExecOptions & { services?: string[]; scale?: Record<string, number>; noRecreate?: boolean }): Promise<void>;
   /**
    * `down`; with `volumes`, `-v --remove-orphans`; `timeoutSeconds` is `-t` (how long containers
    * get to stop). Succeeds when nothing is up.

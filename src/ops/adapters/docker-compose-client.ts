@@ -96,8 +96,12 @@ export function createComposeClient(host: HostShell): ComposeClient {
       await compose(project, ["pull", ...(quiet ? ["-q"] : [])], exec);
     },
     async up(project, options = {}) {
-      const { services, ...exec } = options;
-      await compose(project, ["up", "-d", "--remove-orphans", ...checkServices(services ?? [])], exec);
+      const { services, scale, noRecreate, ...exec } = options;
+      const scaleArgs = Object.entries(scale ?? {}).flatMap(([svc, n]) => {
+        if (!Number.isInteger(n) || n < 0 || n > 100) throw new OpsError("bad_input", `compose scale ${n} for ${svc.slice(0, 64)} is not allowed`, "Give a whole number from 0 to 100.");
+        return ["--scale", `${checkServices([svc])[0]}=${n}`];
+      });
+      await compose(project, ["up", "-d", "--remove-orphans", ...(noRecreate ? ["--no-recreate"] : []), ...scaleArgs, ...checkServices(services ?? [])], exec);
     },
     async down(project, options = {}) {
       const { volumes, timeoutSeconds, ...exec } = options;

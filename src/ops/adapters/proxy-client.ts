@@ -23,6 +23,8 @@ export interface ProxyClient {
   readonly driver: "caddy";
   /** Add the route, replacing one with the same id (a redeploy), after the server and TLS policy it needs. */
   putRoute(route: ProxyRoute): Promise<void>;
+  /** Point an existing route at another upstream (`ip:port`), keeping everything else; false when the route is missing. */
+  setUpstream(id: string, upstream: string): Promise<boolean>;
   /** Remove exactly that route; false when it was not there. */
   removeRoute(id: string): Promise<boolean>;
   /** The routes opsdeck made (id prefix `opsdeck-`), in the proxy's current config. */

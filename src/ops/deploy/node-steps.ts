@@ -1,5 +1,6 @@
 import type { Environment } from "../../config/environments-config.js";
 import type { ProgressFn } from "../../core/command.js";
+import { OpsError } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import type { ComposeClient, ComposeProject } from "../adapters/compose-client.js";
 import type { DockerClient } from "../adapters/docker-client.js";
@@ -7,6 +8,7 @@ import type { HostShell } from "../adapters/host-shell.js";
 import { parseComposeCommand } from "../adapters/compose-command.js";
 import { readEnvVar, secretValuesOf, setEnvVar } from "./env-file.js";
 import { runSmokeChecks, waitContainersHealthy, waitUrlsUp } from "./health-wait.js";
+import { pointEnvRoute, rollingUp, type RouteTarget } from "./rolling-up.js";
 
 /** The adapters for one host. */
 export interface DeployTarget {
@@ -25,6 +27,8 @@ export interface NodeSteps {
   env: Environment;
   redact: Redactor;
   fetchFn: typeof fetch;
+  /** The proxy for `environments.<env>.route`; needed by `strategy: rolling`. */
+  route?: RouteTarget;
 }
 
 export const projectOf = (env: Environment): ComposeProject => ({ name: env.project, dir: env.compose_dir, file: env.compose_file });
@@ -71,10 +75,14 @@ export async function runMigration(s: NodeSteps): Promise<void> {
 /** `up -d`, then wait for healthy containers and the health URLs. */
 export async function bringUp(s: NodeSteps, deadline: number, progress: ProgressFn, step: (name: string) => void = () => undefined): Promise<void> {
   step("up");
-  await s.target.compose.up(projectOf(s.env));
+  if (s.env.strategy === "rolling") {
+    if (!s.route) throw new OpsError("config", "strategy rolling needs the environment's proxy, and none is configured for this deploy", "Configure the proxy of the environment's host, or set strategy: recreate.");
+    await rollingUp(s, s.route, projectOf(s.env), deadline, progress);
+  } else await s.target.compose.up(projectOf(s.env));
   step("health");
   await progress("waiting for containers to turn healthy");
   await waitContainersHealthy(s.target.docker, s.env.project, deadline);
+  if (s.env.strategy === "recreate" && s.env.route && s.route) await pointEnvRoute(s, s.route, s.env.route, projectOf(s.env));
   if (s.env.health_urls.length > 0) {
     await progress(`waiting for ${s.env.health_urls.length} health URL(s)`);
     await waitUrlsUp(s.env.health_urls, deadline, s.fetchFn);

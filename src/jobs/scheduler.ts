@@ -8,8 +8,9 @@ import type { Store } from "../store/store.js";
 import { createJournal } from "../ops/journal/create-journal.js";
 import { cronNext } from "../core/cron-next.js";
 import { dailyInstant, localDate, localDayRange, nextDailyRun } from "./daily-schedule.js";
-import { formatDuration } from "../core/format-local-time.js";
-import { addDailyRunKey, getDailyRunKeys, getJobFailureReports, getJobRuns, lastRun, putJobRun, setJobFailureReport, type JobRun } from "./job-state.js";
+import { createJobOutcomeRecorder } from "./job-outcome.js";
+import { reconcileJobRuns } from "./job-run-reconcile.js";
+import { addDailyRunKey, getDailyRunKeys, getJobRuns, lastRun, putJobRun, type JobRun } from "./job-state.js";
 
 export type JobSchedule =
   | { kind: "cron"; cron: string }
@@ -84,53 +85,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const clock = options.clock ?? (() => new Date());
   // Every run is an operations-journal entry (kind `job`); the job-run record shares its id.
   const journal = createJournal({ store, redact, clock });
-  const failureRepeatMs = options.failureRepeatMs ?? 4 * 3_600_000;
+  const recordOutcome = createJobOutcomeRecorder({ store, notifier, log, clock, failureRepeatMs: options.failureRepeatMs ?? 4 * 3_600_000 });
   const byName = new Map(options.jobs.map((j) => [j.name, j]));
   const running = new Map<string, Promise<JobRun>>();
   let bree: Bree | undefined;
   let startedAt = clock();
-
-  async function report(name: string, err: unknown, repeatMs: number): Promise<void> {
-    const title = `job ${name} failed`;
-    const again = `If it keeps failing the same way, this is repeated at most every ${formatDuration(repeatMs)}; you will hear when it succeeds again.`;
-    const reply =
-      err instanceof OpsError
-        ? { status: "failure" as const, title, lines: [err.message, again], nextStep: err.nextStep, ...(err.details ? { code: err.details } : {}) }
-        : { status: "failure" as const, title, lines: [err instanceof Error ? err.message : String(err), again], nextStep: "This is a bug or an unexpected condition; the details are in the opsdeck log." };
-    try {
-      await notifier.notify(reply);
-    } catch (notifyErr) {
-      log.error({ err: notifyErr, job: name }, "could not post the job failure to the alert channel");
-    }
-  }
-
-  /**
-   * Store the finished run and tell the alert channel what changed. A job that keeps failing the
-   * same way (every minute, every 30 min) is reported again only after `failureRepeatMs`; a
-   * different failure, or a success after failures, is reported at once.
-   */
-  async function recordOutcome(name: string, previous: JobRun | undefined, finished: JobRun, thrown: unknown): Promise<void> {
-    const lastReport = getJobFailureReports(store.read())[name];
-    const repeat =
-      finished.result === "failed" &&
-      previous?.result === "failed" &&
-      lastReport !== undefined &&
-      lastReport.summary === finished.summary &&
-      clock().getTime() - Date.parse(lastReport.at) < failureRepeatMs;
-    await store.update((s) => {
-      putJobRun(s, finished);
-      if (finished.result === "failed" && !repeat) setJobFailureReport(s, name, { summary: finished.summary ?? "", at: clock().toISOString() });
-      if (finished.result === "succeeded") setJobFailureReport(s, name, undefined);
-    });
-    if (finished.result === "failed") {
-      if (repeat) log.warn({ job: name }, "job failed again the same way; not reported again yet");
-      else await report(name, thrown, failureRepeatMs);
-    } else if (previous?.result === "failed") {
-      await notifier
-        .notify({ status: "success" as const, title: `job ${name} succeeded again`, lines: [finished.summary ?? ""] })
-        .catch((err: unknown) => log.error({ err, job: name }, "could not post the job recovery to the alert channel"));
-    }
-  }
 
   async function execute(job: JobDefinition, trigger: string, dailyKey?: string, input?: JobInput): Promise<JobRun> {
     const now = clock();
@@ -218,33 +177,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     };
   }
 
-  /**
-   * Runs a previous process left `running`: the journal's one start-up pass marks their entries
-   * `interrupted` (a run recorded before runs were journaled gets an entry first), the run records
-   * follow, and each is reported once. In the app the pass already ran at start-up, so this finds
-   * nothing left to report.
-   */
-  async function reconcileJobRuns(): Promise<void> {
-    const stale = getJobRuns(store.read()).filter((r) => r.result === "running");
-    if (stale.length > 0) {
-      await store.update((s) => {
-        for (const r of stale) {
-          if (!s.operations.some((o) => o.id === r.id)) s.operations.push({ id: r.id, kind: "job", target: r.name, actor: r.trigger, status: "running", startedAt: r.start });
-        }
-      });
-      await journal.reconcileAtStart((o) => o.kind === "job");
-      const end = clock().toISOString();
-      await store.update((s) => {
-        for (const r of stale) putJobRun(s, { ...r, result: "interrupted", end, summary: "interrupted by a restart" });
-      });
-    }
-    await journal.reportInterrupted((notice) => notifier.notify(notice), (o) => o.kind === "job");
-  }
-
   return {
     async start() {
       startedAt = clock();
-      await reconcileJobRuns();
+      await reconcileJobRuns({ store, journal, notifier, clock });
       // Loaded here, not at import: a one-shot `opsdeck run` never starts the jobs and skips Bree.
       const { createInProcessBree } = await import("./in-process-bree.js");
       bree = createInProcessBree({

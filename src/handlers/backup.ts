@@ -180,11 +180,10 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     const plan = await op.plan(env, db, ref, from);
     if (a.flags.has("--dry-run")) return restorePlanReply(plan, timeZone);
     if (plan.protected) {
-      if (from === "offsite") throw new OpsError("forbidden", `${env} is protected: a restore from offsite cannot go through the approval desk yet`, `Copy the dump back first (restic restore on ${ops.configOf(env).host}) or restore a local dump with approval.`);
       const desk = options.desk?.();
       if (!desk) throw new OpsError("config", `${env} is protected and this bot has no approval flow for it`, `Configure environments.${env}.approval, then ask again.`);
-      // Bound to the exact dump (never "latest": a newer dump may appear before someone approves).
-      return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone) }, progress);
+      // Bound to the exact dump and its source (never "latest": a newer dump may appear before someone approves).
+      return desk.request(command, { kind: "restore", env, ref: plan.dump.id, currentTag: null, migrations: false, details: restoreDetails(plan, timeZone), source: from }, progress);
     }
     await progress(`restore of ${plan.dump.id} into ${env}/${db} started`);
     return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress, from }), timeZone);

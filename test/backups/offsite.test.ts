@@ -6,13 +6,20 @@ import { chownSync, copyFileSync, readFileSync, readdirSync, rmSync, unlinkSync,
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Environments } from "../../src/config/environments-config.js";
 import { Backups } from "../../src/config/jobs-config.js";
+import { createAuditLog } from "../../src/core/audit-log.js";
+import type { Actor, Command } from "../../src/core/command.js";
 import { Secret } from "../../src/core/secret.js";
 import { createBackupHandler } from "../../src/handlers/backup.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { createApprovalDesk, type ApprovalDesk } from "../../src/ops/approvals/create-approval-desk.js";
+import { createApprovals } from "../../src/ops/approvals/create-approvals.js";
 import { createBackupOps, type BackupOps } from "../../src/ops/backups/create-backup-ops.js";
-import { createRestoreOp } from "../../src/ops/backups/create-restore-op.js";
+import { createRestoreOp, type RestoreOp } from "../../src/ops/backups/create-restore-op.js";
+import { createRestoreRunner } from "../../src/ops/backups/restore-runner.js";
+import type { Store } from "../../src/store/store.js";
 import { captureLog, type CapturedLog } from "../fakes/capture-log.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
 import { loadTestEnv } from "../support/test-env.js";
@@ -25,6 +32,9 @@ const OFFSITE_USER = "opsdeck-offsite";
 const OFFSITE_HOME = `/home/${OFFSITE_USER}`;
 const RESTIC_PW = `restic-pw-${Math.random().toString(36).slice(2)}-offsite`;
 const DAY = 86_400_000;
+const access = { roles: { admin: ["console:local"], approver: ["console:alice"] }, rules: {} };
+const alice: Actor = { platform: "console", id: "alice", name: "alice" };
+const environments = Environments.parse({ vault: { host: "db1", compose_dir: "/srv/vault", project: "vault", protected: true, approval: { approvers: ["approver"] } } });
 
 let pg: PgCluster;
 let shell: HostShell;
@@ -33,6 +43,11 @@ let sshd: ChildProcess | undefined;
 let ops: BackupOps;
 let h: Harness;
 let captured: CapturedLog;
+let restore: RestoreOp;
+const lazyStore: Store = { get path() { return h.store.path; }, read: () => h.store.read(), update: (fn) => h.store.update(fn) };
+/** A fresh desk over the same store on every call: a decision through it is one made after a restart. */
+const desk = (): ApprovalDesk =>
+  createApprovalDesk({ approvals: createApprovals({ store: lazyStore, access }), environments, notifier: { notify: async () => {} }, audit: createAuditLog(join(root, "audit.jsonl"), h.redact), redact: h.redact, runners: { restore: createRestoreRunner(restore, "Europe/Paris") } });
 let now = new Date("2026-03-02T02:55:00Z");
 
 const orders = (): Promise<string> => pg.sql("shop", "SELECT string_agg(item, ',' ORDER BY id) FROM orders");
@@ -73,16 +88,18 @@ beforeAll(async () => {
     local: env("local", { repository: join(root, "repo"), password_env: "RESTIC_PASSWORD_LOCAL" }),
     sftp: env("sftp", { repository: `sftp:${OFFSITE_USER}@127.0.0.1:${OFFSITE_HOME}/repo`, password_env: "RESTIC_PASSWORD_SFTP", options: [sftpCommand] }),
     badpw: env("badpw", { repository: join(root, "repo"), password_env: "RESTIC_PASSWORD_WRONG" }),
+    vault: env("vault", { repository: join(root, "vault-repo"), password_env: "RESTIC_PASSWORD_LOCAL" }),
+    keep: env("keep", { repository: join(root, "keep-repo"), password_env: "RESTIC_PASSWORD_LOCAL" }),
   });
   const secrets: Record<string, string> = { PG_PASSWORD: pg.password, RESTIC_PASSWORD_LOCAL: RESTIC_PW, RESTIC_PASSWORD_SFTP: RESTIC_PW, RESTIC_PASSWORD_WRONG: "not-the-password-123" };
   const readSecret = (n: string): Secret | undefined => (Object.hasOwn(secrets, n) ? new Secret(secrets[n] as string) : undefined);
   // The restic password is deliberately not given to the redactor: it must never be written at all.
   captured = captureLog([pg.password]);
   ops = createBackupOps({ backups, shellFor: () => shell, readSecret, log: captured.log, clock: () => now, timeZone: "Europe/Paris" });
-  const restore = createRestoreOp({ backups: ops, environments: {}, shellFor: () => shell, composeFor: () => { throw new Error("no compose"); }, readSecret, store: { get path() { return h.store.path; }, read: () => h.store.read(), update: (fn) => h.store.update(fn) }, log: captured.log, clock: () => now });
-  h = await createHarness({ handlers: [createBackupHandler({ ops, timeZone: "Europe/Paris", restore, clock: () => now })] });
+  restore = createRestoreOp({ backups: ops, environments, shellFor: () => shell, composeFor: () => { throw new Error("no compose"); }, readSecret, store: lazyStore, log: captured.log, clock: () => now });
+  h = await createHarness({ access, handlers: [createBackupHandler({ ops, timeZone: "Europe/Paris", restore, desk, clock: () => now })] });
   h.redact.add(pg.password);
-  for (const e of ["local", "sftp", "badpw"]) await asTestUser(["mkdir", "-p", join(root, e)]);
+  for (const e of ["local", "sftp", "badpw", "vault", "keep"]) await asTestUser(["mkdir", "-p", join(root, e)]);
 }, 180_000);
 
 afterAll(async () => {
@@ -127,6 +144,49 @@ describe.each([
     expect(final.status, JSON.stringify(final)).toBe("success");
     expect(await orders()).toBe("a,b,c");
     await pg.sql("shop", "DELETE FROM orders; INSERT INTO orders (item) VALUES ('a'), ('b'), ('c')");
+  }, 240_000);
+});
+
+describe("offsite restores and pins", () => {
+  it("a protected env: --from offsite goes through the approval desk with its source; the requester is refused, a second person's approval restores rows as at the dump", async () => {
+    now = new Date("2026-03-10T02:55:00Z");
+    expect((await h.send("/backup run vault")).final.status).toBe("success");
+    await asTestUser(["rm", "-f", join(root, "vault", "shop-20260310T025500Z.dump")]);
+    await pg.sql("shop", "DELETE FROM orders; INSERT INTO orders (item) VALUES ('changed')");
+    const asked = await h.send("/backup restore vault shop shop-20260310T025500Z --from offsite");
+    expect(asked.final.title, JSON.stringify(asked.final)).toMatch(/^approval needed: restore shop-20260310T025500Z into vault/);
+    expect(asked.final.fields?.find((f) => f.label === "from")?.value).toMatch(/^offsite: restic snapshot [0-9a-f]{8}$/);
+    const id = asked.final.fields?.find((f) => f.label === "request")?.value ?? "";
+    expect(h.store.read().approvals.find((a) => a.id === id)?.source).toBe("offsite");
+    expect(await orders()).toBe("changed");
+    const cmd = (actor: Actor): Command => ({ name: "deploy", args: ["approve", id], text: `/deploy approve ${id}`, actor, channelId: "test", respond: async () => {}, update: async () => {} });
+    await expect(desk().decide(cmd({ platform: "console", id: "local", name: "local" }), id, "approve", async () => {})).rejects.toThrow(/you requested/);
+    expect(await orders()).toBe("changed");
+    const done = await desk().decide(cmd(alice), id, "approve", async () => {});
+    expect(done.status, JSON.stringify(done)).toBe("success");
+    expect(done.title).toBe("restored shop-20260310T025500Z into vault/shop");
+    expect(await orders()).toBe("a,b,c");
+  }, 240_000);
+
+  it("pinned dumps older than the policy keep their offsite snapshots after forget; unpinned, the next forget removes it", async () => {
+    const repo = join(root, "keep-repo");
+    const runAt = async (d: number): Promise<void> => {
+      now = new Date(Date.parse("2026-04-01T02:55:00Z") + d * DAY);
+      expect((await h.send("/backup run keep")).final.status).toBe("success");
+    };
+    // Three pinned dumps: more than the policy (daily 2) would keep even among themselves.
+    for (const d of [0, 1, 2]) {
+      await runAt(d);
+      expect((await h.send(`/backup pin keep shop-2026040${d + 1}T025500Z`)).final.status).toBe("success");
+    }
+    expect((await snapshotsIn(repo)).filter((s) => s.tags.includes("pinned"))).toHaveLength(3);
+    for (const d of [3, 4, 5]) await runAt(d);
+    const days = async (): Promise<string[]> => (await snapshotsIn(repo)).map((s) => s.time.slice(0, 10)).sort();
+    expect(await days()).toEqual(["2026-04-01", "2026-04-02", "2026-04-03", "2026-04-05", "2026-04-06"]);
+    expect((await h.send("/backup unpin keep shop-20260401T025500Z")).final.status).toBe("success");
+    expect((await snapshotsIn(repo)).filter((s) => s.tags.includes("pinned")).map((s) => s.time.slice(0, 10)).sort()).toEqual(["2026-04-02", "2026-04-03"]);
+    await runAt(6);
+    expect(await days()).toEqual(["2026-04-02", "2026-04-03", "2026-04-06", "2026-04-07"]);
   }, 240_000);
 });
 

@@ -53,7 +53,7 @@ const PLATFORMS: ReadonlySet<string> = new Set<Platform>(["console", "slack", "d
 /** The command that asks for the same thing again. */
 function askAgain(record: ApprovalRecord): string {
   if (record.kind === "rollback") return `rollback ${record.env} --to ${record.ref}`;
-  if (record.kind === "restore") return `backup restore ${record.env} ${record.ref.replace(/-\d{8}T\d{6}Z$/, "")} ${record.ref}`;
+  if (record.kind === "restore") return `backup restore ${record.env} ${record.ref.replace(/-\d{8}T\d{6}Z$/, "")} ${record.ref}${record.source === "offsite" ? " --from offsite" : ""}`;
   if (record.kind === "infra-down") return `infra down ${record.env}`;
   return `deploy ${record.env} ${record.ref}`;
 }

@@ -17,6 +17,8 @@ export interface ApprovalRequestInput {
   channelId: string;
   policy: ApprovalPolicy;
   details?: Array<{ label: string; value: string }>;
+  /** A restore: where its dump comes from (default: local). */
+  source?: "local" | "offsite";
 }
 
 export type Decision = "approve" | "reject";
@@ -104,6 +106,7 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
         approvals: [],
         required: input.policy.required,
         ...(input.details ? { details: input.details } : {}),
+        ...(input.source ? { source: input.source } : {}),
       };
       await store.update((s) => {
         const cutoff = now.getTime() - keepMs;

@@ -18,9 +18,9 @@ import type { CheckResult } from "../health/alert-state.js";
 import { postBackupAlerts, type BackupAlertsOptions } from "./backup-alerts.js";
 import { detectAnomalies } from "./detect-anomalies.js";
 import { checkOffsite, listOffsite, type OffsiteSnapshot } from "./offsite-repository.js";
+import { pinDump } from "./pin-dump.js";
 import { runOffsiteStep, type OffsiteStepResult } from "./offsite-step.js";
 import type { ResticContext } from "./restic-command.js";
-import { DUMP_ID, resolveDump } from "./resolve-dump.js";
 import type { Store } from "../../store/store.js";
 import { createJournal } from "../journal/create-journal.js";
 
@@ -246,11 +246,7 @@ export function createBackupOps(options: BackupOpsOptions): BackupOps {
     },
     async pin(env, id, pinned) {
       const cfg = configOf(env);
-      const db = DUMP_ID.exec(id)?.[1];
-      if (db === undefined) throw new OpsError("bad_input", "that is not a dump id", `Give an id from /backup list ${env}, such as shop-20261123T025500Z.`);
-      const dump = await resolveDump(options.shellFor(cfg.host), env, cfg, db, id);
-      await updateSidecar(options.shellFor(cfg.host), dump.file.path, { pinned });
-      return dump.id;
+      return pinDump(options.shellFor(cfg.host), env, cfg, id, pinned, offsite(env));
     },
     envs: () => Object.keys(backups),
     async list(env, db) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Retention } from "../../config/jobs-config.js";
 import type { ProgressFn } from "../../core/command.js";
 import { sidecarPath } from "./dump-sidecar.js";
-import { dbTag, ensureRepository, envTag, OFFSITE_TAG } from "./offsite-repository.js";
+import { dbTag, ensureRepository, envTag, OFFSITE_TAG, PINNED_TAG } from "./offsite-repository.js";
 import { runRestic, type ResticContext } from "./restic-command.js";
 
 export interface OffsiteFile {
@@ -34,7 +34,7 @@ const Forgotten = z.array(z.object({ remove: z.array(z.unknown()).nullish() }));
 /**
  * The new dumps (and their sidecars) of one pre-backup to the restic repository, one snapshot per
  * dump tagged with env and database, then `forget` with the local retention policy per env and
- * database, and `prune`. restic runs on the backup host: the files never pass through the bot.
+ * database (snapshots tagged `pinned` are always kept), and `prune`. restic runs on the backup host: the files never pass through the bot.
  */
 export async function copyOffsite(ctx: ResticContext, env: string, files: readonly OffsiteFile[], retention: Retention, progress: ProgressFn): Promise<OffsiteCopyResult> {
   await ensureRepository(ctx, progress);
@@ -46,7 +46,7 @@ export async function copyOffsite(ctx: ResticContext, env: string, files: readon
     await runRestic(ctx, "backup", ["backup", "--host", OFFSITE_TAG, "--tag", OFFSITE_TAG, "--tag", envTag(env), "--tag", dbTag(f.name), "--time", time, "--", f.path, ...(hasSidecar ? [sidecar] : [])]);
   }
   await progress(`offsite: restic forget (${forgetPolicyArgs(retention).join(" ")}) and prune`);
-  const r = await runRestic(ctx, "forget", ["forget", "--json", "--tag", `${OFFSITE_TAG},${envTag(env)}`, "--group-by", "tags", ...forgetPolicyArgs(retention)]);
+  const r = await runRestic(ctx, "forget", ["forget", "--json", "--tag", `${OFFSITE_TAG},${envTag(env)}`, "--group-by", "tags", "--keep-tag", PINNED_TAG, ...forgetPolicyArgs(retention)]);
   let json: unknown = [];
   try {
     json = JSON.parse(r.stdout.trim() || "[]");

@@ -8,6 +8,8 @@ import { resticCommand, resticProblem, runRestic, type ResticContext } from "./r
 export const OFFSITE_TAG = "opsdeck";
 export const envTag = (env: string): string => `env:${env}`;
 export const dbTag = (db: string): string => `db:${db}`;
+/** On the snapshots of pinned dumps: `forget --keep-tag pinned` never removes them. */
+export const PINNED_TAG = "pinned";
 
 export interface OffsiteSnapshot {
   /** restic's short id. */
@@ -59,4 +61,11 @@ export async function listOffsite(ctx: ResticContext, env: string, db?: string):
 export async function checkOffsite(ctx: ResticContext): Promise<string> {
   await runRestic(ctx, "check", ["check", "--read-data-subset", ctx.offsite.check_subset]);
   return `restic check of ${ctx.offsite.repository} (read ${ctx.offsite.check_subset} of the data) passed`;
+}
+
+/** Tag (`pinned`) or untag the offsite snapshots holding dump `id` of `db`; returns their short ids (none: the dump was never copied). */
+export async function pinOffsite(ctx: ResticContext, env: string, db: string, id: string, pinned: boolean): Promise<string[]> {
+  const ids = (await listOffsite(ctx, env, db)).filter((s) => s.dumpId === id).map((s) => s.id);
+  if (ids.length > 0) await runRestic(ctx, pinned ? "tag --add pinned" : "tag --remove pinned", ["tag", pinned ? "--add" : "--remove", PINNED_TAG, "--", ...ids]);
+  return ids;
 }

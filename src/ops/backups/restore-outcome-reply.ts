@@ -9,7 +9,8 @@ export function restoreDetails(p: RestorePlan, zone: string): Array<{ label: str
     { label: "database", value: p.db },
     { label: "dump", value: p.dump.id },
     { label: "dump taken", value: formatLocalTime(p.dump.file.stampedAt, zone) },
-    { label: "dump size", value: formatBytes(p.dump.file.bytes) },
+    { label: "dump size", value: p.from === "offsite" && p.dump.file.bytes === 0 ? "(in the offsite repository)" : formatBytes(p.dump.file.bytes) },
+    ...(p.snapshot ? [{ label: "from", value: `offsite: restic snapshot ${p.snapshot.id}` }] : []),
   ];
 }
 

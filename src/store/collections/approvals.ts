@@ -34,6 +34,8 @@ export const ApprovalRecord = record({
   required: z.number(),
   /** What the approver is shown besides env and ref (a restore: database, dump time and size). */
   details: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
+  /** A restore: where its dump comes from (`offsite`: the restic repository; absent: the local dump_dir). */
+  source: z.enum(["local", "offsite"]).optional(),
   decidedBy: z.string().optional(),
   decidedByName: z.string().optional(),
   decidedAt: z.string().optional(),

@@ -51,10 +51,20 @@ export const SshHost = z.strictObject({
 export const Host = z.discriminatedUnion("type", [LocalHost, SshHost]);
 export type Host = z.infer<typeof Host>;
 
-export const Previews = z.strictObject({
+const PreviewsFields = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Host name from `hosts`. */
-  host: Name,
+  /** Host name from `hosts` (one preview host). */
+  host: Name.optional(),
+  /** A pool of preview hosts from `hosts` (instead of `host`): a new preview goes to the one with the most free memory. */
+  hosts: z.array(Name).min(1).optional(),
+  /** Per pool host: `base_dir` on that host (default `base_dir`). */
+  base_dirs: z.record(Name, z.string().min(1)).default({}),
+  /** Per pool host: the DNS record target of its previews (default `dns_target`). */
+  dns_targets: z.record(Name, z.string().min(1)).default({}),
+  /** Per pool host: stricter or looser free disk/memory minimums than the pool's. */
+  host_minimums: z.record(Name, z.strictObject({ min_free_disk_mb: z.number().int().min(0).optional(), min_free_memory_mb: z.number().int().min(0).optional() })).default({}),
+  /** Previews at once on any one pool host (`quota` is across the whole pool). */
+  quota_per_host: z.number().int().min(1).max(500).optional(),
   /** Directory on the host holding one sub-directory per preview. */
   base_dir: z.string().min(1),
   /** Base domain: a preview is published as `preview-<slug>.<domain>`. */
@@ -94,6 +104,19 @@ export const Previews = z.strictObject({
   entry: z.strictObject({ service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "must be a service name from the template, such as app"), port: z.number().int().min(1).max(65535) }).optional(),
   /** The reverse proxy serving `preview-<slug>.<domain>` → `entry` (Caddy admin API or Traefik labels); none when omitted. */
   proxy: PreviewProxy.optional(),
+});
+export const Previews = PreviewsFields.superRefine((p, ctx) => {
+  if (p.host !== undefined && p.hosts !== undefined) ctx.addIssue({ code: "custom", path: ["hosts"], message: "set either previews.host or previews.hosts, not both" });
+  if (p.host === undefined && p.hosts === undefined) ctx.addIssue({ code: "custom", path: ["host"], message: "is required (or previews.hosts for a pool of preview hosts)" });
+  if (p.hosts && new Set(p.hosts).size !== p.hosts.length) ctx.addIssue({ code: "custom", path: ["hosts"], message: "names a host twice" });
+  const pool = new Set(p.hosts ?? (p.host ? [p.host] : []));
+  for (const key of ["base_dirs", "dns_targets", "host_minimums"] as const) {
+    for (const name of Object.keys(p[key])) if (!pool.has(name)) ctx.addIssue({ code: "custom", path: [key, name], message: `names host "${name}", which is not in previews.hosts` });
+  }
+}).transform(({ host, hosts, ...rest }) => {
+  const pool = hosts ?? [host as string];
+  /** `host` is the first pool host (what single-host code and messages use); `hosts` is the whole pool. */
+  return { ...rest, host: pool[0] as string, hosts: pool };
 });
 export type Previews = z.infer<typeof Previews>;
 
@@ -172,11 +195,13 @@ export const Config = z
     runbooks: Runbooks,
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.previews && !(cfg.previews.host in cfg.hosts)) {
+    for (const [i, name] of (cfg.previews?.hosts ?? []).entries()) {
+      if (name in cfg.hosts) continue;
+      const pooled = (cfg.previews?.hosts.length ?? 0) > 1;
       ctx.addIssue({
         code: "custom",
-        path: ["previews", "host"],
-        message: `names host "${cfg.previews.host}", which is not declared under hosts (declared: ${Object.keys(cfg.hosts).join(", ")})`,
+        path: pooled ? ["previews", "hosts", i] : ["previews", "host"],
+        message: `names host "${name}", which is not declared under hosts (declared: ${Object.keys(cfg.hosts).join(", ")})`,
       });
     }
     const hostNames = Object.keys(cfg.hosts);

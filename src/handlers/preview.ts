@@ -129,9 +129,10 @@ function deployedReply(p: StartedPreview, now: Date): Reply {
   };
 }
 
-function listLine(p: ListedPreview, now: Date): string {
+function listLine(p: ListedPreview, now: Date, pooled: boolean): string {
   const parts = [
     p.slug,
+    ...(pooled ? [`host ${p.host}`] : []),
     `branch ${escapeEcho(p.branch, 60)}`,
     p.url,
     `by ${escapeEcho(p.requestedByName, 40)}`,
@@ -142,10 +143,10 @@ function listLine(p: ListedPreview, now: Date): string {
   return parts.join(" · ");
 }
 
-function listReply(listing: PreviewListing, now: Date): Reply {
-  const lines = listing.previews.map((p) => listLine(p, now));
+function listReply(listing: PreviewListing, now: Date, pooled = false): Reply {
+  const lines = listing.previews.map((p) => listLine(p, now, pooled));
   for (const o of listing.orphans) {
-    lines.push(`${o.slug} · orphan on host ${listing.host} (${o.running}/${o.containers.length} containers running, no state) — /preview destroy ${o.slug} removes it`);
+    lines.push(`${o.slug} · orphan on host ${o.host ?? listing.host} (${o.running}/${o.containers.length} containers running, no state) — /preview destroy ${o.slug} removes it`);
   }
   for (const r of listing.orphanRoutes ?? []) lines.push(`${r} · orphan route in the proxy (no preview) — the next start-up reconcile removes it`);
   if (listing.routeError) lines.push(`Warning: ${listing.routeError}.`);
@@ -166,7 +167,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
   async function run(command: Command, progress: ProgressFn, parsed: Parsed): Promise<Reply> {
     switch (parsed.sub) {
       case "list":
-        return listReply(await ops.list(), clock());
+        return listReply(await ops.list(), clock(), config.hosts.length > 1);
       case "deploy": {
         const ttlMs = parsed.ttl !== undefined ? parseTtl(parsed.ttl, config.max_ttl) : undefined;
         const started = await ops.deploy(

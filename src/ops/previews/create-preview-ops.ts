@@ -51,7 +51,9 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   const generateSecret = options.generateSecret ?? (() => randomBytes(32).toString("base64url"));
   const getResources = options.getResources ?? getHostResources;
   const dnsFailOnError = options.dnsFailOnError ?? true;
-  const quotaLock = new Mutex();
+  const quotaLock = options.pool?.quotaLock ?? new Mutex();
+  // In a pool every host's ops share one store: each lists and reconciles only its own records.
+  const mine = (p: PreviewRecord): boolean => !options.pool || p.host === host.name;
   // Each held host lock keeps one SSH session open (its holder process). Capping how many are
   // held at once keeps sessions free for the commands those operations run, so many parallel
   // deploys/destroys (e.g. the TTL clean-up) queue here instead of starving each other.
@@ -139,12 +141,13 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   /** Running previews on the host (distinct label values) plus reservations in state. */
   async function countInUse(exceptSlug: string): Promise<Map<string, string>> {
     const inUse = new Map<string, string>();
+    const elsewhere = new Set(store.read().previews.filter((p) => !mine(p)).map((p) => p.slug));
     for (const c of await docker.listByLabel(PREVIEW_LABEL, { runningOnly: true })) {
       const slug = c.labels[PREVIEW_LABEL];
-      if (slug && slug !== exceptSlug) inUse.set(slug, "running");
+      if (slug && slug !== exceptSlug && !elsewhere.has(slug)) inUse.set(slug, "running");
     }
     for (const p of store.read().previews) {
-      if (p.status === "deploying" && p.slug !== exceptSlug && !inUse.has(p.slug)) inUse.set(p.slug, "deploying");
+      if (mine(p) && p.status === "deploying" && p.slug !== exceptSlug && !inUse.has(p.slug)) inUse.set(p.slug, "deploying");
     }
     return inUse;
   }
@@ -202,8 +205,9 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
         const inUse = await countInUse(slug);
         if (inUse.size >= config.quota) {
           const list = [...inUse].map(([s, st]) => (st === "running" ? s : `${s} (${st})`)).join(", ");
-          throw new OpsError("quota", `the preview quota is reached: ${inUse.size} of ${config.quota} in use (${list})`, "Destroy one you no longer need with /preview destroy <slug>, or wait for one to expire.");
+          throw new OpsError("quota", `the preview quota ${options.pool ? `of host ${host.name} ` : ""}is reached: ${inUse.size} of ${config.quota} in use (${list})`, "Destroy one you no longer need with /preview destroy <slug>, or wait for one to expire.");
         }
+        await options.pool?.checkQuota(slug);
         const now = clock();
         const id = await startOperation("preview.deploy", slug, req.actor);
         const prev = await store.update((s) => {
@@ -407,7 +411,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
   }
 
   async function list(): Promise<PreviewListing> {
-    const records = store.read().previews.map((p) => ({ ...p }));
+    const records = store.read().previews.filter(mine).map((p) => ({ ...p }));
     let containers: ContainerSummary[] = [];
     let hostError: string | undefined;
     try {
@@ -444,7 +448,7 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     if (interrupted.length > 0) log.warn({ operations: interrupted.map((o) => `${o.kind} ${o.target}`) }, "preview operations were interrupted");
     if (!proxy) return { interrupted, failedPreviews };
     // Caddy keeps no routes across a restart (its config file has none of ours): put them back.
-    const running = store.read().previews.filter((p) => p.status === "running" && !active.has(p.slug));
+    const running = store.read().previews.filter((p) => mine(p) && p.status === "running" && !active.has(p.slug));
     const routes = await reconcilePreviewRoutes({ proxy, docker, host, config, log }, await Promise.all(running.map((p) => names(p.slug)))).catch((err: unknown) => {
       log.error({ err: redact((err as Error).message) }, "could not reconcile preview routes");
       return { restored: [], removed: [], failed: [`all routes: ${redact((err as Error).message)}`] };

@@ -1,3 +1,4 @@
+import type { Mutex } from "async-mutex";
 import type { Actor, ProgressFn } from "../../core/command.js";
 import type { Previews } from "../../config/schema.js";
 import type { Logger } from "../../core/logger.js";
@@ -38,6 +39,15 @@ export interface PreviewOpsOptions {
   dnsFailOnError?: boolean;
   /** The proxy driver that routes `preview-<slug>.<domain>` (config `previews.proxy`, caddy); none: routing is the operator's job. */
   proxy?: ProxyClient;
+  /** Set when this host is one of a pool (create-preview-pool.ts): the pool's lock and global quota check. */
+  pool?: PoolQuota;
+}
+
+export interface PoolQuota {
+  /** One lock for every host of the pool, held around quota check + reservation. */
+  quotaLock: Mutex;
+  /** Throws `quota` when the pool-wide quota is reached, not counting `exceptSlug`; run under `quotaLock`. */
+  checkQuota(exceptSlug: string): Promise<void>;
 }
 
 export interface DeployRequest {
@@ -95,6 +105,8 @@ export interface ListedPreview extends PreviewRecord {
 
 export interface OrphanPreview {
   slug: string;
+  /** The pool host it was found on (a pool listing). */
+  host?: string;
   containers: string[];
   running: number;
 }

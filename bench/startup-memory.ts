@@ -2,29 +2,34 @@
 // time of a one-shot `opsdeck run "/help"`, optionally side by side with another checkout (e.g. a
 // `git worktree` of an older commit, built with `npx tsc -p tsconfig.build.json`) in interleaved
 // pairs. Prints each pair and the medians.
-// Usage: npx tsx bench/startup-memory.ts [pairs=5] [--baseline DIR]
-// Both checkouts must have dist/ built (`npm run build`); the bench never builds.
+// Usage: npx tsx bench/startup-memory.ts [pairs=5] [--baseline DIR] [--all-chat]
+// --all-chat: the idle bot also has Slack (HTTP), Discord and Telegram (polling) enabled against the
+// loopback fakes in test/fakes/; RSS is read 3 s after all three have connected (auth.test, gateway
+// IDENTIFY, getUpdates). Both checkouts must have dist/ built (`npm run build`); the bench never builds.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { startAllChatFakes, type AllChatFakes } from "./all-chat-fakes.js";
 
 const args = process.argv.slice(2);
 const baselineAt = args.indexOf("--baseline");
 const baseline = baselineAt >= 0 ? resolve(args[baselineAt + 1] ?? "") : undefined;
-const pairs = Number(args.find((a, i) => /^\d+$/.test(a) && i !== baselineAt + 1) ?? 5);
+const pairs = Number(args.find((a, i) => /^\d+$/.test(a) && (baselineAt < 0 || i !== baselineAt + 1)) ?? 5);
+const allChat = args.includes("--all-chat");
+const fakes: AllChatFakes | undefined = allChat ? await startAllChatFakes() : undefined;
 const current = resolve(new URL("..", import.meta.url).pathname);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** The embedded default config, with its own data dir and no HTTP port (several may run at once). */
-function configFor(root: string): { path: string; dir: string } {
+function configFor(root: string, chat = ""): { path: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "opsdeck-bench-mem-"));
   const text = readFileSync(join(root, "config", "opsdeck.yaml"), "utf8")
     .replace(/^data_dir: .*$/m, `data_dir: ${join(dir, "data")}`)
     .replace(/^(http:\s*\n\s*enabled:) true/m, "$1 false");
   const path = join(dir, "opsdeck.yaml");
-  writeFileSync(path, text);
+  writeFileSync(path, `${text}\n${chat}`);
   return { path, dir };
 }
 
@@ -35,17 +40,27 @@ function rssKb(pid: number): number {
 
 /** Start the console bot on a pipe that stays open, wait for the prompt plus 3 s, read its RSS. */
 async function idleRss(root: string): Promise<number> {
-  const cfg = configFor(root);
-  const child = spawn(process.execPath, [join(root, "dist", "main.js"), "--config", cfg.path], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+  const cfg = configFor(root, fakes ? await fakes.chatSection() : "");
+  const child = spawn(process.execPath, [join(root, "dist", "main.js"), "--config", cfg.path], { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...fakes?.env } });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const t0 = Date.now();
-  while (!out.includes("opsdeck>") && Date.now() - t0 < 30_000) await sleep(50);
-  if (!out.includes("opsdeck>")) throw new Error(`no console prompt from ${root}: ${out}`);
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  if (fakes) {
+    await fakes.connected(30_000).catch((err: unknown) => {
+      child.kill("SIGTERM");
+      throw new Error(`${root}: the chat adapters did not all connect (${(err as Error).message}): ${out.slice(-2000)}`);
+    });
+  } else {
+    const t0 = Date.now();
+    while (!out.includes("opsdeck>") && Date.now() - t0 < 30_000) await sleep(50);
+    if (!out.includes("opsdeck>")) throw new Error(`no console prompt from ${root}: ${out}`);
+  }
   await sleep(3000);
   const kb = rssKb(child.pid ?? 0);
-  child.stdin.end("/quit\n");
-  await new Promise((r) => child.once("exit", r));
+  const exited = new Promise((r) => child.once("exit", r));
+  if (fakes) child.kill("SIGTERM");
+  else child.stdin.end("/quit\n");
+  await exited;
   rmSync(cfg.dir, { recursive: true, force: true });
   return kb / 1024;
 }
@@ -79,10 +94,11 @@ for (let i = 0; i < pairs; i++) {
 }
 for (const [name] of roots) {
   const r = results[name!]!;
-  console.log(`${name} median: idle RSS ${median(r.rss).toFixed(0)} MB, one-shot /help ${median(r.help).toFixed(2)} s`);
+  console.log(`${name} median: idle RSS${allChat ? " (Slack + Discord + Telegram on the loopback fakes)" : ""} ${median(r.rss).toFixed(0)} MB, one-shot /help ${median(r.help).toFixed(2)} s`);
 }
 if (baseline) {
   const b = results.baseline!;
   const c = results.current!;
   console.log(`ratio current/baseline: idle RSS ${(median(c.rss) / median(b.rss)).toFixed(2)}, /help ${(median(c.help) / median(b.help)).toFixed(2)}`);
 }
+await fakes?.close();

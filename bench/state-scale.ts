@@ -6,6 +6,7 @@
 // response_url), state file size after start-up pruning, start-up time (createApp + adapters, and
 // spawn-to-ready). Usage: npx tsx bench/state-scale.ts [tree…] (default: this tree); several trees
 // run interleaved, e.g. `npx tsx bench/state-scale.ts . /tmp/od-store-base` (git worktree of the old code).
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to each bot child (profiling).
 import { spawn } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -105,7 +106,7 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
     `chat: { slack: { enabled: true, mode: http, host: 127.0.0.1, port: ${port}, path: /slack/events, api_url: "${fakeApi.apiUrl}" } }`, "",
   ].join("\n"));
   const spawned = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", CHILD], {
+  const child = spawn(process.execPath, [...(process.env["BENCH_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "--input-type=module", "-e", CHILD], {
     cwd: tree, stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_TREE: tree, BENCH_CONFIG: config, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
   });

@@ -28,6 +28,8 @@ let root: string;
 let ops: BackupOps;
 let h: Harness;
 const alerts: Reply[] = [];
+/** The handler's clock (status ages); `undefined`: real time. */
+let handlerNow: Date | undefined;
 const databases = async (): Promise<string[]> => (await pg.sql("postgres", "SELECT datname FROM pg_database ORDER BY 1")).split("\n");
 
 beforeAll(async () => {
@@ -50,7 +52,7 @@ beforeAll(async () => {
   const readSecret = (n: string): Secret | undefined => (n === "PG_PASSWORD" ? new Secret(pg.password) : undefined);
   ops = createBackupOps({ backups, shellFor: () => shell, readSecret, log: captureLog([pg.password]).log, timeZone: "Europe/Paris" });
   const drill = createDrillOp({ backups: ops, shellFor: () => shell, readSecret, notifier: { notify: async (r) => void alerts.push(r) }, store: { get path() { return h.store.path; }, read: () => h.store.read(), update: (fn) => h.store.update(fn) } });
-  h = await createHarness({ handlers: [createBackupHandler({ ops, timeZone: "Europe/Paris", drill })] });
+  h = await createHarness({ handlers: [createBackupHandler({ ops, timeZone: "Europe/Paris", drill, clock: () => handlerNow ?? new Date() })] });
 }, 120_000);
 
 afterAll(async () => {
@@ -76,6 +78,20 @@ describe("restore drills", () => {
     expect(after.final.fields?.find((f) => f.label === "prod/shop drill")?.value).toMatch(/^passed \d{4}-/);
     expect((await h.send("/backup list prod")).final.code).toContain("drill ✓");
   }, 120_000);
+
+  it("/backup status flags a database whose last drill is older than drill_max_age (default 8 days)", async () => {
+    try {
+      handlerNow = new Date(Date.now() + 7 * 86_400_000);
+      const fresh = await h.send("/backup status prod");
+      expect(fresh.final.fields?.find((f) => f.label === "prod/shop drill")?.value).toMatch(/^passed \d{4}-.*ago\)$/);
+      handlerNow = new Date(Date.now() + 9 * 86_400_000);
+      const old = await h.send("/backup status prod");
+      expect(old.final.fields?.find((f) => f.label === "prod/shop drill")?.value).toMatch(/^passed \d{4}-.* · ⚠ older than 8d 0h$/);
+      expect(old.final.status).toBe("warning");
+    } finally {
+      handlerNow = undefined;
+    }
+  }, 60_000);
 
   it("a dump truncated on disk fails and opens one alert naming the database", async () => {
     const [dump] = await listDumps(shell, join(root, "dumps"), "shop");

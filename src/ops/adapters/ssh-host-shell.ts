@@ -1,21 +1,17 @@
-import { createHash, randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
-import { StringDecoder } from "node:string_decoder";
-import { createBoundedOutput, DEFAULT_OUTPUT_LIMIT_BYTES, STREAMED_OUTPUT_LIMIT_BYTES } from "./bounded-output.js";
 import { Semaphore } from "async-mutex";
-import type { NodeSSH } from "node-ssh";
-import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
+import type { Client, SFTPWrapper } from "ssh2";
 import { OpsError } from "../../core/errors.js";
 import type { Secret } from "../../core/secret.js";
 import { quoteArg, quoteArgv } from "../../core/shell-quote.js";
-import { commandFailedError, commandNotRunError, HostCommandTimeoutError } from "./host-command-failure.js";
+import { commandNotRunError } from "./host-command-failure.js";
 import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
-import { DEFAULT_READ_LIMIT_BYTES, expandLocalHome, fileTooLargeError } from "./local-host-shell.js";
-import { execSshChannel } from "./ssh-exec-channel.js";
+import { DEFAULT_READ_LIMIT_BYTES, fileTooLargeError } from "./local-host-shell.js";
+import { connectSsh, type Live } from "./ssh-connect.js";
+import { runOnConnection } from "./ssh-run-command.js";
 import { SftpFileTooLargeError, sftpReadFileCapped } from "./sftp-read-file.js";
 import { SFTP_NO_SUCH_FILE, sftpWriteFileAtomic } from "./sftp-write-file.js";
-import { signalChannel, signalExitCode } from "./signal-ssh-channel.js";
 
 export interface SshHostShellOptions {
   /** The host's name from the config, used in error messages. */
@@ -51,26 +47,7 @@ export type SshHostShell = HostShell & {
   connection(): Promise<Client>;
 };
 
-interface Live {
-  ssh: NodeSSH;
-  client: Client;
-  alive: boolean;
-  /** Forget this connection: the next call opens a new one. */
-  drop(): void;
-}
-
-const KEEPALIVE_MS = 15_000;
-/** A signal the server cannot deliver is harmless; a process left running after a timeout is not. */
-const TIMEOUT_SIGNAL = "KILL";
-/** How long a timed-out command may take to confirm it was killed before we give up waiting. */
-const KILL_CONFIRM_MS = 2000;
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `SHA256:…` fingerprint of a raw SSH public key blob (what OpenSSH prints). */
-export function sshKeyFingerprint(key: Buffer): string {
-  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
+export { sshKeyFingerprint } from "./ssh-connect.js";
 
 /**
  * A host reached over SSH (node-ssh on ssh2). One connection per host, opened on the first
@@ -86,78 +63,10 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
   let home: Promise<string> | null = null;
   const where = `${user}@${address}:${port}`;
 
-  async function connect(): Promise<Live> {
-    let privateKey: string;
-    try {
-      privateKey = await readFile(expandLocalHome(options.keyPath), "utf8");
-    } catch (e) {
-      throw new OpsError("config", `${name}: cannot read the SSH key file ${options.keyPath}: ${(e as Error).message}`, "Fix key_path for this host in the config, or create the key.", { cause: e });
-    }
-    let keyMismatch: string | null = null;
-    let refusal: unknown;
-    const { checkHostKey } = options;
-    const expected = options.hostKeyFingerprint?.replace(/^SHA256:/, "").replace(/=+$/, "");
-    // node-ssh and ssh2 load with the first connection: a bot whose hosts are all local never loads them.
-    const { NodeSSH } = await import("node-ssh");
-    const ssh = new NodeSSH();
-    try {
-      await ssh.connect({
-        host: address,
-        port,
-        username: user,
-        privateKey,
-        passphrase: options.passphrase?.reveal(),
-        keepaliveInterval: KEEPALIVE_MS,
-        keepaliveCountMax: 3,
-        readyTimeout: Math.min(commandTimeoutMs, 20_000),
-        hostVerifier:
-          expected !== undefined
-            ? (key: Buffer): boolean => {
-                const got = sshKeyFingerprint(key);
-                if (got === `SHA256:${expected}`) return true;
-                keyMismatch = got;
-                return false;
-              }
-            : checkHostKey === undefined
-              ? undefined
-              : (key: Buffer, verify: (ok: boolean) => void): void => {
-                  checkHostKey(sshKeyFingerprint(key)).then(
-                    () => verify(true),
-                    (err: unknown) => {
-                      refusal = err;
-                      verify(false);
-                    },
-                  );
-                },
-      });
-    } catch (e) {
-      ssh.dispose();
-      if (refusal !== undefined) throw refusal;
-      if (keyMismatch !== null) {
-        throw new OpsError(
-          "config",
-          `${name}: the SSH host key of ${address}:${port} is ${keyMismatch}, not the configured host_key_fingerprint`,
-          "If the host was rebuilt, check its new key (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host) and update host_key_fingerprint; otherwise do not connect.",
-          { cause: e },
-        );
-      }
-      throw new OpsError("remote_failed", `${name}: cannot connect to ${where}: ${(e as Error).message}`, "Check the host is up, the address and port are right, and the key is authorised for the user.", { cause: e });
-    }
-    const client = ssh.connection;
-    if (client === null) throw new OpsError("remote_failed", `${name}: the SSH connection to ${where} closed right after it opened`, "Try again; check the server's sshd log.");
-    const dead = (): void => {
-      state.alive = false;
+  const connect = (): Promise<Live> =>
+    connectSsh(options, (state) => {
       if (live === state) live = null;
-    };
-    const state: Live = { ssh, client, alive: true, drop: dead };
-    // Many small request/response exchanges (commands, SFTP, Docker API): without this, Nagle's
-    // algorithm and delayed ACKs add ~40 ms to many of them.
-    client.setNoDelay(true);
-    client.on("error", dead); // also keeps an error after connect from being thrown as uncaught
-    client.on("end", dead);
-    client.on("close", dead);
-    return state;
-  }
+    });
 
   function getLive(): Promise<Live> {
     if (live?.alive) return Promise.resolve(live);
@@ -185,81 +94,15 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
     let state: Live | null = null;
     try {
       state = await getLive();
-      const conn = state;
-      const out = new StringDecoder("utf8");
-      const err = new StringDecoder("utf8");
-      const outputLimit = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
-      const stdout = createBoundedOutput(opts.onStdout ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
-      const stderr = createBoundedOutput(opts.onStderr ? Math.min(outputLimit, STREAMED_OUTPUT_LIMIT_BYTES) : outputLimit);
-      let channel: ClientChannel | null = null;
-      let timedOut = false;
-      const kill = (ch: ClientChannel): void => {
-        try {
-          signalChannel(ch, TIMEOUT_SIGNAL); // OpenSSH delivers it to the session's process group
-        } catch {
-          // Channel already gone.
-        }
-        ch.close();
-      };
-      const running = execSshChannel(conn.client, command, {
-        stdin: opts.stdin,
-        onChannel: (ch) => {
+      return await runOnConnection(state, command, argv, opts, {
+        name,
+        where,
+        timeoutMs,
+        ...(options.outputLimitBytes !== undefined ? { outputLimitBytes: options.outputLimitBytes } : {}),
+        onStarted: () => {
           started = true;
-          channel = ch;
-          ch.on("error", () => {}); // surfaced as a missing exit status below
-          if (timedOut) setImmediate(() => kill(ch));
-        },
-        onStdout: (chunk) => {
-          stdout.push(chunk);
-          if (!opts.onStdout) return;
-          const s = out.write(chunk);
-          if (s) opts.onStdout(s);
-        },
-        onStderr: (chunk) => {
-          stderr.push(chunk);
-          if (!opts.onStderr) return;
-          const s = err.write(chunk);
-          if (s) opts.onStderr(s);
         },
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          if (channel) kill(channel);
-          // Give the server a moment to confirm the kill (the channel closes), so that when the
-          // caller sees the error the process is gone; never wait long for a dead host.
-          const confirmed = running.then(
-            () => {},
-            () => {},
-          );
-          void Promise.race([confirmed, delay(KILL_CONFIRM_MS)]).then(() => reject(new HostCommandTimeoutError(name, argv, timeoutMs, stderr.text())));
-        }, timeoutMs);
-      });
-      try {
-        let response: Awaited<typeof running>;
-        try {
-          response = await Promise.race([running, timeout]);
-        } catch (e) {
-          if (timedOut) await timeout; // rejects with the timeout error
-          throw e;
-        }
-        if (timedOut) await timeout; // the command ended because we killed it: still a timeout
-        const restOut = out.end();
-        if (restOut && opts.onStdout) opts.onStdout(restOut);
-        const restErr = err.end();
-        if (restErr && opts.onStderr) opts.onStderr(restErr);
-        if (response.code === null && response.signal === null) {
-          throw commandNotRunError(name, argv, conn.alive ? "the command ended without an exit status" : `the SSH connection to ${where} dropped while it ran`);
-        }
-        const code = response.code ?? signalExitCode(response.signal);
-        const result: ExecResult = { code, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
-        if (code === 0 || opts.allowFailure) return result;
-        throw commandFailedError(name, argv, result, response.signal);
-      } finally {
-        clearTimeout(timer);
-        timeout.catch(() => {});
-      }
     } catch (e) {
       if (e instanceof OpsError) throw e;
       // ssh2 says "Not connected" when our side already ended the socket but its 'close' event

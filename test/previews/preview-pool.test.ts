@@ -124,6 +124,19 @@ describe("previews over a pool of hosts", () => {
     expect(h.store.read().previews.some((p) => p.slug === b)).toBe(false);
   });
 
+  it("quota_per_host: a host at its per-host quota takes no new preview, the next host does", async () => {
+    const { ops } = pool(["preview1", "preview2"], { quota_per_host: 1 });
+    const c = toSlug(uniqueName("pool-c"));
+    slugs.push(c);
+    const r = await send(`/preview ${c}`);
+    expect(r.final.status, JSON.stringify(r.final)).toMatch(/success|warning/);
+    expect(h.store.read().previews.find((p) => p.slug === c)?.host).toBe("preview2");
+    expect(dns.records.get(`preview-${c}.preview.test`)?.content).toBe("127.0.0.6");
+    expect((await shellFor("preview2").exec(["test", "-f", `${base2}/${c}/docker-compose.yml`], { allowFailure: true })).code).toBe(0);
+    await ops.destroy(c, { platform: "console", id: "u1", name: "tester" }, async () => {});
+    expect(await leftovers(shellFor("preview2"), dockers[0] as DockerClient, c, `${base2}/${c}`)).toEqual([]);
+  });
+
   it("a redeploy stays on the preview's host, though a new preview would go elsewhere", async () => {
     const { ops } = pool(["preview2", "preview1", "preview3"]);
     const started = await ops.deploy({ branch: a, actor: { platform: "console", id: "u1", name: "tester" } }, async () => {});

@@ -10,6 +10,8 @@ export interface PoolCandidate {
   baseDir: string;
   minFreeDiskMb: number;
   minFreeMemoryMb: number;
+  /** `previews.quota_per_host`: a host with this many previews (state) takes no new one. */
+  quotaPerHost?: number;
 }
 
 export interface Placement {
@@ -32,13 +34,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * The pool host for a new preview: of the hosts that pass their free disk and memory minimums,
  * the one with the most available memory (ties: the first in `previews.hosts`). Hosts are asked
- * at once; an unreachable host is skipped and reported. None passing is a `resources` error that
+ * at once; an unreachable host, or one at `quota_per_host`, is skipped (the first reported). None passing is a `resources` error that
  * names every host and why.
  */
 export async function choosePreviewHost(
   candidates: readonly PoolCandidate[],
   getResources: (host: HostShell, path: string) => Promise<HostResources>,
   redact: Redactor,
+  /** Previews per host name (state records running or being deployed). */
+  inUse: ReadonlyMap<string, number> = new Map(),
 ): Promise<Placement> {
   const asked = await Promise.all(candidates.map(async (c) => {
     try {
@@ -51,6 +55,11 @@ export async function choosePreviewHost(
   const refusals: string[] = [];
   let best: { name: string; memory: number } | undefined;
   for (const a of asked) {
+    const count = inUse.get(a.c.name) ?? 0;
+    if (a.c.quotaPerHost !== undefined && count >= a.c.quotaPerHost) {
+      refusals.push(`${a.c.name}: ${count} of ${a.c.quotaPerHost} previews (previews.quota_per_host)`);
+      continue;
+    }
     if (!a.r) {
       warnings.push(`preview host ${a.c.name} could not be reached (${a.error}); it was left out of the placement`);
       refusals.push(`${a.c.name}: unreachable (${a.error})`);

@@ -56,6 +56,7 @@ export function createConfiguredPreviewOps(o: ConfiguredPreviewsOptions): Previe
     baseDir: parts.baseDir,
     minFreeDiskMb: config.min_free_disk_mb,
     minFreeMemoryMb: config.min_free_memory_mb,
+    ...(p.quota_per_host !== undefined ? { quotaPerHost: p.quota_per_host } : {}),
     ops: createPreviewOps({ ...rest, ...parts, config, pool }),
   }));
   return createPreviewPool({ members, store: o.store, redact: o.redact, log: o.log, ...(o.getResources ? { getResources: o.getResources } : {}) });

@@ -101,7 +101,9 @@ export function createPreviewPool(o: PreviewPoolOptions): PreviewOps {
       const existing = rec && byName.get(rec.host);
       if (existing) return existing.ops.deploy(req, progress);
       await progress(`Preview ${slug}: choosing a host of ${members.map((m) => m.name).join(", ")} (most free memory)…`).catch(() => undefined);
-      const placement = await choosePreviewHost(members, getResources, redact);
+      const inUse = new Map<string, number>();
+      for (const p of store.read().previews) if (p.status === "running" || p.status === "deploying") inUse.set(p.host, (inUse.get(p.host) ?? 0) + 1);
+      const placement = await choosePreviewHost(members, getResources, redact, inUse);
       log.info({ slug, host: placement.name }, "preview placed");
       const started = await (byName.get(placement.name) as PoolMember).ops.deploy(req, progress);
       return { ...started, warnings: [...placement.warnings, ...started.warnings] };

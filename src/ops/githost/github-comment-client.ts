@@ -1,4 +1,4 @@
-import { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest";
 import { OpsError } from "../../core/errors.js";
 import type { Secret } from "../../core/secret.js";
 import type { CommentClient, CommentTarget } from "./comment-client.js";
@@ -29,11 +29,15 @@ export function createGitHubCommentClient(options: GitHubCommentClientOptions): 
   const timeoutMs = options.timeoutMs ?? 15_000;
   // Every call gets a deadline: a hanging API must not hold a webhook's background action forever.
   const timedFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  const octokit = new Octokit({ auth: options.token.reveal(), baseUrl: options.apiUrl.replace(/\/+$/, ""), userAgent: "opsdeck", request: { fetch: timedFetch } });
+  // The SDK (~125 ms of module loading) is imported with the first comment, not at start-up.
+  let client: Promise<Octokit> | undefined;
+  const octokitFor = (): Promise<Octokit> =>
+    (client ??= import("@octokit/rest").then((m) => new m.Octokit({ auth: options.token.reveal(), baseUrl: options.apiUrl.replace(/\/+$/, ""), userAgent: "opsdeck", request: { fetch: timedFetch } })));
   return {
     platform: "github",
     async upsert(target, body, commentId) {
       const [owner = "", repo = ""] = target.repo.split("/");
+      const octokit = await octokitFor();
       if (commentId !== undefined) {
         try {
           await octokit.rest.issues.updateComment({ owner, repo, comment_id: commentId, body });

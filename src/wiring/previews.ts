@@ -6,7 +6,8 @@ import { createPreviewHandler } from "../handlers/preview.js";
 import { expiredPreviewsFrom } from "../jobs/ttl-cleanup-job.js";
 import type { DnsProvider } from "../ops/adapters/dns-provider.js";
 import { retryPendingDeletions } from "../ops/dns/pending-deletions.js";
-import { createPreviewOps, type PreviewOps } from "../ops/previews/create-preview-ops.js";
+import { createConfiguredPreviewOps } from "../ops/previews/create-configured-previews.js";
+import type { PreviewOps } from "../ops/previews/create-preview-ops.js";
 import type { Store } from "../store/store.js";
 import type { HostRegistry } from "./host-registry.js";
 import type { JobsWiringOptions } from "./jobs.js";
@@ -29,7 +30,7 @@ export interface PreviewsWiring {
   forJobs: NonNullable<JobsWiringOptions["previews"]>;
 }
 
-/** Previews (`previews:` enabled): the ops on the preview host, `/preview` and the ttl sweep's source. */
+/** Previews (`previews:` enabled): the ops on the preview host(s), `/preview` and the ttl sweep's source (it prunes images on the first host). */
 export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | undefined {
   const { loaded, hosts, rawDns, dns, store, redact, log } = options;
   const { config } = loaded;
@@ -38,20 +39,20 @@ export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | u
   const host = hosts.shellFor(p.host);
   const baseDir = hosts.hostConfig(p.host).type === "local" ? resolveConfigPath(loaded, p.base_dir) : p.base_dir;
   const askHost = config.http.host === "0.0.0.0" || config.http.host === "::" ? "127.0.0.1" : config.http.host;
-  const proxy = hosts.proxyFor(p.host, p, config.http.enabled ? { askUrl: `http://${askHost}:${config.http.port}/caddy/ask` } : {});
-  const ops = createPreviewOps({
-    ...(proxy ? { proxy } : {}),
+  // One preview host (`host:`), or one ops per host of `hosts:` behind the pool (create-configured-previews.ts).
+  const ops = createConfiguredPreviewOps({
     config: p,
-    host,
-    compose: hosts.composeFor(p.host),
-    docker: hosts.dockerFor(p.host),
+    partsFor(name, dir) {
+      const proxy = hosts.proxyFor(name, p, config.http.enabled ? { askUrl: `http://${askHost}:${config.http.port}/caddy/ask` } : {});
+      const resolved = hosts.hostConfig(name).type === "local" ? resolveConfigPath(loaded, dir) : dir;
+      return { host: hosts.shellFor(name), compose: hosts.composeFor(name), docker: hosts.dockerFor(name), baseDir: resolved, ...(proxy ? { proxy } : {}) };
+    },
     dns,
     dnsFailOnError: config.dns.fail_on_error,
     store,
     redact,
     log,
     templatePath: resolveConfigPath(loaded, p.template),
-    baseDir,
   });
   const base = expiredPreviewsFrom(ops);
   return {

@@ -184,7 +184,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
           return {
             status: "warning",
             title: `Destroy preview ${slug}?`,
-            lines: [`This removes its containers, networks, volumes (all its data), DNS record and directory on ${config.host}.`, `Confirm with the button or type /preview destroy ${slug} --yes`],
+            lines: [`This removes its containers, networks, volumes (all its data), DNS record and directory on ${config.hosts.length > 1 ? "its preview host (see /preview list)" : config.host}.`, `Confirm with the button or type /preview destroy ${slug} --yes`],
             buttons: [{ command: `/preview destroy ${slug} --yes`, label: `Destroy ${slug}`, style: "danger", confirm: `Destroy preview ${slug} and delete its data?` }],
             visibility: "actor",
           };

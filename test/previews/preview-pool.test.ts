@@ -133,6 +133,8 @@ describe("previews over a pool of hosts", () => {
     expect(h.store.read().previews.find((p) => p.slug === c)?.host).toBe("preview2");
     expect(dns.records.get(`preview-${c}.preview.test`)?.content).toBe("127.0.0.6");
     expect((await shellFor("preview2").exec(["test", "-f", `${base2}/${c}/docker-compose.yml`], { allowFailure: true })).code).toBe(0);
+    const confirm = await send(`/preview destroy ${c}`);
+    expect(confirm.final.lines?.[0]).toMatch(/directory on its preview host \(see \/preview list\)\.$/);
     await ops.destroy(c, { platform: "console", id: "u1", name: "tester" }, async () => {});
     expect(await leftovers(shellFor("preview2"), dockers[0] as DockerClient, c, `${base2}/${c}`)).toEqual([]);
   });

@@ -177,6 +177,24 @@ describe("previews over a pool of hosts", () => {
   });
 });
 
+describe("pool reconcile", () => {
+  it("marks half-made previews of every host failed, an unreachable host included, without throwing", async () => {
+    const { ops } = pool(["preview1", "preview2", "preview3"]);
+    const now = new Date().toISOString();
+    const half = (slug: string, host: string) => ({
+      slug, branch: slug, ref: "latest", host, project: `preview-${slug}`, hostname: `preview-${slug}.preview.test`, url: `http://preview-${slug}.preview.test:8080`,
+      requestedBy: "console:u1", requestedByName: "tester", createdAt: now, updatedAt: now, expiresAt: now, status: "deploying" as const,
+    });
+    const d2 = toSlug(uniqueName("pool-half2"));
+    const d3 = toSlug(uniqueName("pool-half3"));
+    await h.store.update((s) => void s.previews.push(half(d2, "preview2"), half(d3, "preview3")));
+    const report = await ops.reconcile();
+    expect(report.failedPreviews.map((p) => p.slug).sort()).toEqual([d2, d3].sort());
+    expect(h.store.read().previews.filter((p) => p.slug === d2 || p.slug === d3).map((p) => p.status)).toEqual(["failed", "failed"]);
+    await h.store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== d2 && p.slug !== d3)));
+  });
+});
+
 describe("pool config errors name the key", () => {
   const base = { base_dir: "/srv/p", domain: "p.test", image: "app:{ref}" };
   it("both host and hosts", () => {

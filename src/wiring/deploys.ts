@@ -63,6 +63,11 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
       envLocks,
       // A failed pre-deploy backup stops the deploy before the tag changes.
       backupFor: preDeployBackup(jobs.backups),
+      // Env routes (strategy: rolling) go through the Caddy configured under previews.proxy, on the env's host.
+      routeFor: (envName, hostName) => {
+        const proxy = config.previews ? hosts.proxyFor(hostName, config.previews, {}) : undefined;
+        return proxy ? { envName, proxy } : undefined;
+      },
     });
     Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
     desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies });

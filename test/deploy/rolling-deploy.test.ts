@@ -12,6 +12,11 @@ import { createComposeClient } from "../../src/ops/adapters/docker-compose-clien
 import type { ProxyClient } from "../../src/ops/adapters/proxy-client.js";
 import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { bringUp, writeTag, type NodeSteps } from "../../src/ops/deploy/node-steps.js";
+import { createDeployOp } from "../../src/ops/deploy/create-deploy-op.js";
+import { openStore } from "../../src/store/store.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { envRouteId } from "../../src/ops/deploy/rolling-up.js";
 import { env, makeDocker, makeShell } from "../previews/preview-support.js";
 import { uniqueName } from "../support/test-env.js";
@@ -128,4 +133,30 @@ describe("rolling deploys behind Caddy (real sshd, dockerd, Caddy)", () => {
     // The comparison: recreate stops the old container before the new one serves.
     expect(rec.stats.failures).toBeGreaterThan(0);
   }, 240_000);
+});
+
+describe("rolling through the deploy op (the path /deploy takes)", () => {
+  it("a rolling deploy run by the deploy op with the wired routeFor drops no request", async () => {
+    const data = mkdtempSync(join(tmpdir(), "opsdeck-zd-op-"));
+    try {
+      const e = Environment.parse({ host: "preview1", compose_dir: dir, project, strategy: "rolling", pull: "never", health_timeout: "40s", ref_pattern: "^v[0-9]+$", zero_downtime: { services: ["web"], drain: "2s" }, route: { host: hostname, service: "web", port: 8080 } });
+      const op = createDeployOp({
+        environments: { [envName]: e },
+        targetFor: () => ({ host: shell, compose: createComposeClient(shell), docker }),
+        store: await openStore(data),
+        redact: createRedactor(),
+        // As src/wiring/deploys.ts wires it: the env's host's Caddy.
+        routeFor: (name) => ({ envName: name, proxy }),
+      });
+      const run = await underLoad("deploy op rolling v2→v1", async () => {
+        const outcome = await op.run({ env: envName, ref: "v1", kind: "deploy", actor: { platform: "console", id: "local", name: "local" }, progress: async () => undefined });
+        if (outcome.record.result !== "succeeded") throw new Error(`deploy ${outcome.record.result}: ${outcome.failedStep ?? ""} ${outcome.logs ?? ""}`.slice(0, 600));
+      });
+      expect(run.error).toBeUndefined();
+      expect(run.stats.failures, run.stats.errors.join("\n")).toBe(0);
+      expect(run.stats.versions.at(-1)).toBe("version v1");
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { buildPlan, lockFileOf, type DeployPlan } from "./deploy-plan.js";
 import { isMultiNode, selectGroups, type NodeScope } from "./env-nodes.js";
 import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./history.js";
 import { acquireHostLock } from "./host-lock.js";
+import type { RouteTarget } from "./rolling-up.js";
 import { bringUp as bringUpNode, projectOf, pullImages, readTag, runMigration, smokeChecks, writeTag as writeNodeTag, type DeployTarget, type NodeSteps } from "./node-steps.js";
 import { nodeStatuses, type NodeStatus } from "./node-status.js";
 import { runNodeGroupsDeploy } from "./run-node-groups.js";
@@ -34,6 +35,8 @@ export interface DeployOpOptions {
   envLocks?: EnvLocks;
   /** Lines of container logs attached to a failure reply. */
   logTailLines?: number;
+  /** The proxy in front of `environments.<env>.route` on a host (needed by `strategy: rolling`). */
+  routeFor?: (envName: string, hostName: string) => RouteTarget | undefined;
 }
 
 export interface DeployRequest {
@@ -116,7 +119,10 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
   }
 
   const writeTag = (target: DeployTarget, env: Environment, tag: string): Promise<void> => writeNodeTag(stepsOf(target, env), tag);
-  const bringUp = (target: DeployTarget, env: Environment, deadline: number, progress: ProgressFn, step: (s: string) => void): Promise<void> => bringUpNode(stepsOf(target, env), deadline, progress, step);
+  const bringUp = (envName: string, target: DeployTarget, env: Environment, deadline: number, progress: ProgressFn, step: (s: string) => void): Promise<void> => {
+    const route = options.routeFor?.(envName, env.host);
+    return bringUpNode({ ...stepsOf(target, env), ...(route ? { route } : {}) }, deadline, progress, step);
+  };
 
   async function run(request: DeployRequest): Promise<DeployOutcome> {
     const env = environment(request.env);
@@ -125,7 +131,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
     selectGroups(request.env, env, request.scope ?? {}); // an unknown group or node is refused before anything runs
     const what = `${request.kind} of ${tag} by ${request.actor.name}`;
     if (isMultiNode(env)) {
-      const deps = { journal, store, redact, clock, fetchFn, targetFor: options.targetFor, ...(options.log ? { log: options.log } : {}), ...(options.backupFor ? { backupFor: options.backupFor } : {}), ...(options.hostLockLeaseMs !== undefined ? { hostLockLeaseMs: options.hostLockLeaseMs } : {}) };
+      const deps = { journal, store, redact, clock, fetchFn, targetFor: options.targetFor, ...(options.routeFor ? { routeFor: options.routeFor } : {}), ...(options.log ? { log: options.log } : {}), ...(options.backupFor ? { backupFor: options.backupFor } : {}), ...(options.hostLockLeaseMs !== undefined ? { hostLockLeaseMs: options.hostLockLeaseMs } : {}) };
       return envLocks.run(request.env, what, () => runNodeGroupsDeploy(deps, request, env, tag));
     }
     return envLocks.run(request.env, what, () => runLocked(request, env, tag));
@@ -207,7 +213,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
 
       const deadline = Date.now() + env.health_timeout;
       await progress(`starting ${tag}`);
-      await bringUp(target, env, deadline, progress, setStep);
+      await bringUp(request.env, target, env, deadline, progress, setStep);
 
       if (env.smoke_checks.length > 0) {
         setStep("smoke checks");
@@ -239,7 +245,7 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       let rollbackError: string | undefined;
       try {
         await writeTag(target, env, previous);
-        await bringUp(target, env, Date.now() + env.health_timeout, progress, () => undefined);
+        await bringUp(request.env, target, env, Date.now() + env.health_timeout, progress, () => undefined);
         rollbackHealthy = true;
       } catch (rbErr) {
         rollbackError = redact(rbErr instanceof Error ? rbErr.message : String(rbErr));

@@ -1,3 +1,4 @@
+import type { RouteTarget } from "./rolling-up.js";
 import type { ProgressFn } from "../../core/command.js";
 import type { Logger } from "../../core/logger.js";
 import type { Redactor } from "../../core/redact.js";
@@ -11,6 +12,8 @@ export interface NodeGroupsRunOptions {
   tagFor(node: ResolvedNode): string;
   kind: DeploymentKind;
   targetFor(hostName: string): DeployTarget;
+  /** The proxy in front of the env route on a host (strategy: rolling). */
+  routeFor?: (hostName: string) => RouteTarget | undefined;
   redact: Redactor;
   fetchFn: typeof fetch;
   log?: Logger;
@@ -46,7 +49,10 @@ export async function deployNodeGroups(o: NodeGroupsRunOptions): Promise<NodeGro
     lines.set(key(n), `${key(n)}: ${text}`);
     await o.progress([...lines.values()].join("\n")).catch(() => undefined);
   };
-  const steps = (n: ResolvedNode): NodeSteps => ({ target: o.targetFor(n.host), env: n.env, redact: o.redact, fetchFn: o.fetchFn });
+  const steps = (n: ResolvedNode): NodeSteps => {
+    const route = o.routeFor?.(n.host);
+    return { target: o.targetFor(n.host), env: n.env, redact: o.redact, fetchFn: o.fetchFn, ...(route ? { route } : {}) };
+  };
   const previous = new Map<string, string | null>();
   const moved: ResolvedNode[] = [];
   let failure: string | undefined;

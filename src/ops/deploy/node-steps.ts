@@ -76,7 +76,7 @@ export async function runMigration(s: NodeSteps): Promise<void> {
 export async function bringUp(s: NodeSteps, deadline: number, progress: ProgressFn, step: (name: string) => void = () => undefined): Promise<void> {
   step("up");
   if (s.env.strategy === "rolling") {
-    if (!s.route) throw new OpsError("config", "strategy rolling needs the environment's proxy, and none is configured for this deploy", "Configure the proxy of the environment's host, or set strategy: recreate.");
+    if (!s.route) throw new OpsError("config", "strategy rolling needs the environment's proxy, and none is configured for this deploy", "Configure previews.proxy (driver: caddy) so the environment's host has a Caddy opsdeck drives, or set strategy: recreate.");
     await rollingUp(s, s.route, projectOf(s.env), deadline, progress);
   } else await s.target.compose.up(projectOf(s.env));
   step("health");

@@ -1,3 +1,4 @@
+import type { RouteTarget } from "./rolling-up.js";
 import type { Environment } from "../../config/environments-config.js";
 import { actorKey, type ProgressFn } from "../../core/command.js";
 import type { Logger } from "../../core/logger.js";
@@ -19,6 +20,8 @@ export interface NodeGroupsDeps {
   clock: () => Date;
   fetchFn: typeof fetch;
   targetFor(hostName: string): DeployTarget;
+  /** The proxy in front of `environments.<env>.route` on a host (needed by `strategy: rolling`). */
+  routeFor?: (envName: string, hostName: string) => RouteTarget | undefined;
   log?: Logger;
   backupFor?: (env: string) => ((progress: ProgressFn) => Promise<void>) | undefined;
   hostLockLeaseMs?: number;
@@ -68,6 +71,7 @@ export async function runNodeGroupsDeploy(deps: NodeGroupsDeps, request: DeployR
       tagFor: (n) => tags?.[n.host] ?? tag,
       kind: request.kind,
       targetFor: deps.targetFor,
+      ...(deps.routeFor ? { routeFor: (host: string) => deps.routeFor?.(request.env, host) } : {}),
       redact: deps.redact,
       fetchFn: deps.fetchFn,
       progress,

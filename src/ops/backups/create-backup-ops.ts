@@ -23,31 +23,9 @@ import { runOffsiteStep, type OffsiteStepResult } from "./offsite-step.js";
 import type { ResticContext } from "./restic-command.js";
 import type { Store } from "../../store/store.js";
 import { createJournal } from "../journal/create-journal.js";
+import { message, summarizeReport, type BackupReport, type StepResult } from "./backup-report.js";
 
-export interface StepResult {
-  name: string;
-  ok: boolean;
-  path?: string;
-  bytes?: number;
-  /** Already redacted-safe: built from our own messages (no secrets, no heartbeat URL). */
-  error?: string;
-}
-
-export interface BackupReport {
-  env: string;
-  startedAt: Date;
-  endedAt: Date;
-  databases: StepResult[];
-  redis?: StepResult;
-  /** Files removed by retention. */
-  deleted: string[];
-  retentionError?: string;
-  /** The restic copy, when `offsite` is configured. */
-  offsite?: OffsiteStepResult;
-  heartbeat: "sent" | "skipped" | "failed" | "not configured";
-  heartbeatError?: string;
-  ok: boolean;
-}
+export { summarizeReport, type BackupReport, type StepResult } from "./backup-report.js";
 
 export interface BackupOpsOptions {
   backups: Backups;
@@ -87,18 +65,6 @@ export interface BackupOps {
   pin(env: string, id: string, pinned: boolean): Promise<string>;
   /** The last report of `env` in this process (what `/backup run` replies after running the job). */
   lastReport(env: string): BackupReport | undefined;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** One line per report, for job summaries and replies. */
-export function summarizeReport(r: BackupReport): string {
-  const dbs = r.databases.map((d) => `${d.name} ${d.ok ? "ok" : "FAILED"}`).join(", ");
-  const redis = r.redis ? `, redis ${r.redis.ok ? "ok" : "FAILED"}` : "";
-  const offsite = r.offsite ? `; offsite ${r.offsite.ok ? "ok" : "FAILED"}` : "";
-  return `${r.env}: ${dbs || "no databases"}${redis}; ${r.deleted.length} old file(s) removed${offsite}; heartbeat ${r.heartbeat}`;
 }
 
 /** Backups: the pre-backup run per environment and `/backup status`. One run per environment at a time. */

@@ -160,3 +160,49 @@ describe("rolling through the deploy op (the path /deploy takes)", () => {
     }
   });
 });
+
+describe("rolling with a service not in zero_downtime.services", () => {
+  it("the worker goes up the normal way with the new tag; web still rolls with 0 failed requests", async () => {
+    const name2 = uniqueName("zdw");
+    const host2 = `${name2}.preview.test`;
+    const dir2 = `${env.previewsDir}/${name2}`;
+    const compose2 = createComposeClient(shell);
+    const worker = `  worker:
+    image: opsdeck-test/app:\${IMAGE_TAG}
+    command: ["sh", "-c", "trap 'exit 0' TERM INT; sleep 3600 & wait"]
+    stop_grace_period: 1s
+    healthcheck:
+      disable: true
+`;
+    const e = Environment.parse({ host: "preview1", compose_dir: dir2, project: name2, strategy: "rolling", pull: "never", health_timeout: "40s", zero_downtime: { services: ["web"], drain: "1s" }, route: { host: host2, service: "web", port: 8080 } });
+    const s: NodeSteps = { target: { host: shell, compose: compose2, docker }, env: e, redact: createRedactor(), fetchFn: fetch, route: { envName: name2, proxy } };
+    const imageOf = async (svc: string): Promise<string[]> =>
+      (await docker.listByLabel(`com.docker.compose.project=${name2}`)).filter((c) => c.labels["com.docker.compose.service"] === svc && c.state === "running").map((c) => c.image);
+    try {
+      await shell.exec(["mkdir", "-p", dir2]);
+      await shell.writeFile(`${dir2}/docker-compose.yml`, COMPOSE + worker);
+      await deploy(s, "v1");
+      // The old code rolled web only: the worker was never started.
+      expect(await imageOf("worker")).toEqual(["opsdeck-test/app:v1"]);
+      const warm = startLoad(host2, caddy.httpsPort, ca);
+      await new Promise((r) => setTimeout(r, 1500));
+      await warm.stop();
+
+      const load = startLoad(host2, caddy.httpsPort, ca);
+      await new Promise((r) => setTimeout(r, 500));
+      await deploy(s, "v2");
+      await new Promise((r) => setTimeout(r, 1000));
+      const stats = await load.stop();
+      console.log(`load loop rolling web+worker v1→v2: ${stats.requests} requests, ${stats.failures} failures`);
+      expect(stats.failures, stats.errors.join("\n")).toBe(0);
+      expect(stats.versions).toEqual(["version v1", "version v2"]);
+      expect(await imageOf("worker")).toEqual(["opsdeck-test/app:v2"]);
+      expect(await imageOf("web")).toEqual(["opsdeck-test/app:v2"]);
+    } finally {
+      await proxy.removeRoute(envRouteId(name2)).catch(() => false);
+      await compose2.down({ name: name2, dir: dir2 }, { volumes: true, timeoutSeconds: 2 }).catch(() => undefined);
+      for (const c of await docker.listByLabel(`com.docker.compose.project=${name2}`).catch(() => [])) await docker.removeContainer(c.id);
+      await shell.exec(["rm", "-rf", dir2]);
+    }
+  }, 120_000);
+});

@@ -25,13 +25,16 @@ export interface ComposeClient {
   binary(): Promise<readonly string[]>;
   /** `config -q`: validates the file and its interpolation; throws with compose's message. */
   validate(project: ComposeProject): Promise<void>;
+  /** `config --services`: the names of the services the compose file defines (names only, never values). */
+  services(project: ComposeProject): Promise<string[]>;
   /** `pull` (`-q` unless `quiet: false`). */
   pull(project: ComposeProject, options?: ExecOptions & { quiet?: boolean }): Promise<void>;
   /**
    * `up -d --remove-orphans` of every service, or only `services`; `scale` adds `--scale <svc>=<n>`,
-   * `noRecreate` adds `--no-recreate` (a rolling deploy's second container next to the old one).
+   * `noRecreate` adds `--no-recreate` (a rolling deploy's second container next to the old one),
+   * `noDeps` adds `--no-deps` (leave the services' dependencies alone).
    */
-  up(project: ComposeProject, options?: ExecOptions & { services?: string[]; scale?: Record<string, number>; noRecreate?: boolean }): Promise<void>;
+  up(project: ComposeProject, options?: ExecOptions & { services?: string[]; scale?: Record<string, number>; noRecreate?: boolean; noDeps?: boolean }): Promise<void>;
   /**
    * `down`; with `volumes`, `-v --remove-orphans`; `timeoutSeconds` is `-t` (how long containers
    * get to stop). Succeeds when nothing is up.

@@ -91,17 +91,21 @@ export function createComposeClient(host: HostShell): ComposeClient {
       const message = tailLines(r.stderr, 10) || tailLines(r.stdout, 10) || `exit code ${r.code}`;
       throw new OpsError("bad_input", `the compose file of ${project.name} is invalid: ${message}`, "Fix the compose template (and its variables) and try again.", { details: message });
     },
+    async services(project) {
+      const r = await compose(project, ["config", "--services"]);
+      return r.stdout.split("\n").map((l) => l.trim()).filter((l) => SERVICE_NAME.test(l));
+    },
     async pull(project, options = {}) {
       const { quiet = true, ...exec } = options;
       await compose(project, ["pull", ...(quiet ? ["-q"] : [])], exec);
     },
     async up(project, options = {}) {
-      const { services, scale, noRecreate, ...exec } = options;
+      const { services, scale, noRecreate, noDeps, ...exec } = options;
       const scaleArgs = Object.entries(scale ?? {}).flatMap(([svc, n]) => {
         if (!Number.isInteger(n) || n < 0 || n > 100) throw new OpsError("bad_input", `compose scale ${n} for ${svc.slice(0, 64)} is not allowed`, "Give a whole number from 0 to 100.");
         return ["--scale", `${checkServices([svc])[0]}=${n}`];
       });
-      await compose(project, ["up", "-d", "--remove-orphans", ...(noRecreate ? ["--no-recreate"] : []), ...scaleArgs, ...checkServices(services ?? [])], exec);
+      await compose(project, ["up", "-d", "--remove-orphans", ...(noRecreate ? ["--no-recreate"] : []), ...(noDeps ? ["--no-deps"] : []), ...scaleArgs, ...checkServices(services ?? [])], exec);
     },
     async down(project, options = {}) {
       const { volumes, timeoutSeconds, ...exec } = options;

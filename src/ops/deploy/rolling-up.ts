@@ -34,7 +34,8 @@ export async function pointEnvRoute(s: NodeSteps, rt: RouteTarget, route: EnvRou
 }
 
 /**
- * The rolling variant of `up`, per service of `zero_downtime.services`: a second container with
+ * The rolling variant of `up`: the services not named in `zero_downtime.services` first get a
+ * plain `up -d` (only those services, `--no-deps`); then per service of `zero_downtime.services`: a second container with
  * the new tag next to the old one (`up --scale <svc>=2 --no-recreate`), wait until it is healthy,
  * move the route to it (for the route's service), drain, stop and remove the old one, scale back
  * to 1. A new container that never turns healthy is removed; the old one keeps serving and the
@@ -45,6 +46,12 @@ export async function rollingUp(s: NodeSteps, rt: RouteTarget, project: ComposeP
   const route = s.env.route;
   if (!zd || !route) throw new OpsError("config", "strategy rolling needs zero_downtime and route", "Set environments.<env>.zero_downtime.services and environments.<env>.route.");
   const { compose, docker } = s.target;
+  // The services not rolled go up the normal way first (recreated with the new tag), left to their own.
+  const others = (await compose.services(project)).filter((svc) => !zd.services.includes(svc));
+  if (others.length > 0) {
+    await progress(`${others.join(", ")}: up -d (not rolled)`);
+    await compose.up(project, { services: others, noDeps: true });
+  }
   for (const svc of zd.services) {
     const old = await compose.ps(project, { services: [svc] });
     if (old.length === 0) {

@@ -8,6 +8,7 @@ import type { DnsProvider } from "../ops/adapters/dns-provider.js";
 import { retryPendingDeletions } from "../ops/dns/pending-deletions.js";
 import { createConfiguredPreviewOps } from "../ops/previews/create-configured-previews.js";
 import type { PreviewOps } from "../ops/previews/create-preview-ops.js";
+import { reconcileOnReconnect } from "../ops/previews/reconcile-on-reconnect.js";
 import type { Store } from "../store/store.js";
 import type { HostRegistry } from "./host-registry.js";
 import type { JobsWiringOptions } from "./jobs.js";
@@ -54,6 +55,8 @@ export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | u
     log,
     templatePath: resolveConfigPath(loaded, p.template),
   });
+  // Routes survive a restart of a preview host (its sshd, Caddy): re-applied when SSH reconnects.
+  reconcileOnReconnect(p.hosts.map((name) => hosts.shellFor(name)), () => ops.reconcile(), { log, redact });
   const base = expiredPreviewsFrom(ops);
   return {
     ops,

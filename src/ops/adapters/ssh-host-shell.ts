@@ -45,6 +45,12 @@ export interface SshHostShellOptions {
 export type SshHostShell = HostShell & {
   /** The shared ssh2 connection (connected on demand), e.g. for forwarding the Docker socket. */
   connection(): Promise<Client>;
+  /**
+   * Run `listener` each time a new connection is opened after an earlier one was lost (not on
+   * the first connection, e.g. the host or its sshd restarted). Errors it throws or rejects with
+   * are ignored. Returns a function that removes it.
+   */
+  onReconnect(listener: () => void | Promise<void>): () => void;
 };
 
 export { sshKeyFingerprint } from "./ssh-connect.js";
@@ -61,6 +67,8 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
   let live: Live | null = null;
   let connecting: Promise<Live> | null = null;
   let home: Promise<string> | null = null;
+  let opened = 0;
+  const reconnectListeners = new Set<() => void | Promise<void>>();
   const where = `${user}@${address}:${port}`;
 
   const connect = (): Promise<Live> =>
@@ -75,6 +83,10 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
         (state) => {
           connecting = null;
           if (state.alive) live = state;
+          if (opened++ > 0) {
+            // After this call has its connection: a listener's own commands reuse it.
+            for (const listener of [...reconnectListeners]) setImmediate(() => void Promise.resolve().then(listener).catch(() => {}));
+          }
           return state;
         },
         (e: unknown) => {
@@ -202,6 +214,10 @@ export function createSshHostShell(options: SshHostShellOptions): SshHostShell {
     readFile: readRemoteFile,
     async connection() {
       return (await getLive()).client;
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
     },
     async close() {
       const pending = connecting;

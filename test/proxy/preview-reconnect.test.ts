@@ -21,6 +21,7 @@ import { curlPreview, startOwnCaddy, type OwnCaddy } from "./caddy-support.js";
 
 let tmp: string;
 let sshd: PrivateSshd;
+let sshdUp = false;
 let shell: SshHostShell;
 let docker: DockerClient;
 let own: OwnCaddy | undefined;
@@ -29,13 +30,21 @@ const cleanup: { slugs: string[]; baseDir?: string } = { slugs: [] };
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "opsdeck-reconnect-"));
   sshd = await privateSshd(tmp);
-  await sshd.start();
+  await restartSshd();
   shell = createSshHostShell({ name: "preview1", address: "127.0.0.1", port: sshd.port, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 60_000 });
   docker = makeDocker(shell);
 });
 
+/** SIGKILL the private sshd (if up) and start it again. */
+async function restartSshd(): Promise<void> {
+  sshd.kill();
+  sshdUp = false;
+  await sshd.start();
+  sshdUp = true;
+}
+
 afterAll(async () => {
-  await sshd.start().catch(() => undefined); // if a test left it killed
+  if (!sshdUp) await sshd.start().catch(() => undefined); // a test left it killed: clean up through it
   if (cleanup.baseDir) await forceClean(shell, docker, cleanup.slugs, cleanup.baseDir);
   await own?.stop();
   await docker.close();
@@ -66,8 +75,7 @@ describe("preview routes after the preview host's sshd restarts (real sshd, dock
       await new Promise((r) => setTimeout(r, 200));
       expect(fired).toBe(0);
 
-      sshd.kill();
-      await sshd.start();
+      await restartSshd();
       expect((await other.exec(["echo", "again"])).stdout.trim()).toBe("again");
       await until("the reconnect listener", () => fired > 0, 5_000);
       await other.exec(["true"]);
@@ -75,8 +83,7 @@ describe("preview routes after the preview host's sshd restarts (real sshd, dock
       expect(fired).toBe(1);
 
       stop();
-      sshd.kill();
-      await sshd.start();
+      await restartSshd();
       await other.exec(["true"]);
       await new Promise((r) => setTimeout(r, 200));
       expect(fired).toBe(1);
@@ -103,8 +110,7 @@ describe("preview routes after the preview host's sshd restarts (real sshd, dock
 
       await own.restart();
       expect(await adminConfig(own.admin)).not.toContain(`opsdeck-preview-${slug}`);
-      sshd.kill();
-      await sshd.start();
+      await restartSshd();
       await shell.exec(["true"]); // any command: it opens the new connection
       await until("the route put back", async () => (await adminConfig(own!.admin)).includes(`"@id":"opsdeck-preview-${slug}"`), 30_000, 250);
       const back = await curlPreview(hostname, own.httpsPort, own.rootCert);

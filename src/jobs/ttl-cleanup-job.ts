@@ -28,6 +28,18 @@ export function expiredPreviewsFrom(ops: Pick<PreviewOps, "list" | "destroy">): 
   };
 }
 
+/** One preview host whose disk is checked and whose unused old images are pruned. */
+export interface PruneHost {
+  /** The host's configured name, shown in the summary. */
+  name: string;
+  host: HostShell;
+  docker: DockerClient;
+  /** The directory whose filesystem is checked (the host's preview base dir). */
+  diskPath: string;
+  /** Disk use in percent; default `getHostResources` over the host shell. */
+  diskUsePercent?: () => Promise<number>;
+}
+
 export interface TtlCleanupOptions {
   /** The preview operations of each preview host (one, or several swept in parallel). */
   previews: ExpiredPreviews | readonly ExpiredPreviews[];
@@ -42,6 +54,11 @@ export interface TtlCleanupOptions {
   notifier: Notifier;
   /** Disk use in percent; default `getHostResources` over the host shell. */
   diskUsePercent?: () => Promise<number>;
+  /**
+   * Every host of the preview pool, each checked and pruned on its own (one that cannot be reached
+   * is reported and does not stop the others); default the one host of `host`/`docker`/`diskPath`.
+   */
+  hosts?: readonly PruneHost[];
   /** Prune only images carrying this label (`key=value`); none in production (every unused old image). */
   pruneLabel?: string;
 }
@@ -70,14 +87,24 @@ function humanSize(bytes: number): string {
 
 /**
  * Every 30 minutes: destroy expired previews (announcing each in the alert channel), then prune
- * unused images older than 72 h — only when the preview host's disk is fuller than the threshold.
+ * unused images older than 72 h on each preview host whose disk is fuller than the threshold.
  * Only images: `docker image prune` never removes volumes or containers, so running previews
  * and their data are untouched (an image in use by any container is never pruned).
  */
 export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
-  const { host, docker, notifier } = options;
+  const { notifier } = options;
   const sources: readonly ExpiredPreviews[] = Array.isArray(options.previews) ? options.previews : [options.previews as ExpiredPreviews];
-  const diskUse = options.diskUsePercent ?? (async () => (await getHostResources(host, options.diskPath)).diskUsePercent);
+  const pruneHosts: readonly PruneHost[] = options.hosts && options.hosts.length > 0
+    ? options.hosts
+    : [{ name: options.host.name, host: options.host, docker: options.docker, diskPath: options.diskPath, ...(options.diskUsePercent ? { diskUsePercent: options.diskUsePercent } : {}) }];
+  /** One host's disk check, then its prune when the disk is fuller than the threshold. */
+  async function pruneOn(h: PruneHost): Promise<string> {
+    const percent = h.diskUsePercent ? await h.diskUsePercent() : (await getHostResources(h.host, h.diskPath)).diskUsePercent;
+    if (percent <= options.thresholdPercent) return `disk ${percent} % (prune above ${options.thresholdPercent} %)`;
+    const until = untilFilter(options.pruneOlderThanMs);
+    const pruned = await h.docker.pruneImages({ until, ...(options.pruneLabel ? { label: options.pruneLabel } : {}) });
+    return `disk ${percent} % > ${options.thresholdPercent} %: pruned images older than ${until}, reclaimed ${humanSize(pruned.reclaimedBytes)}`;
+  }
   return {
     name: TTL_CLEANUP_JOB,
     description: "destroy expired previews; prune old images when the disk is full",
@@ -101,18 +128,23 @@ export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
           }
         })));
       }));
-      let prune = "";
-      const percent = await diskUse();
-      if (percent > options.thresholdPercent) {
-        const until = untilFilter(options.pruneOlderThanMs);
-        const pruned = await docker.pruneImages({ until, ...(options.pruneLabel ? { label: options.pruneLabel } : {}) });
-        prune = `; disk ${percent} % > ${options.thresholdPercent} %: pruned images older than ${until}, reclaimed ${humanSize(pruned.reclaimedBytes)}`;
-      } else {
-        prune = `; disk ${percent} % (prune above ${options.thresholdPercent} %)`;
-      }
-      const summary = `destroyed ${destroyed.length} expired preview(s)${destroyed.length ? ` (${destroyed.join(", ")})` : ""}${prune}`;
+      // Each host checks its own disk and prunes its own images, all at once; a host that fails is reported.
+      const unreachable: string[] = [];
+      const lines = await Promise.all(pruneHosts.map(async (h) => {
+        try {
+          const line = await pruneOn(h);
+          return pruneHosts.length > 1 ? `${h.name}: ${line}` : line;
+        } catch (err) {
+          unreachable.push(`${h.name}: ${err instanceof Error ? err.message : String(err)}`);
+          return `${h.name}: disk check/prune failed`;
+        }
+      }));
+      const summary = `destroyed ${destroyed.length} expired preview(s)${destroyed.length ? ` (${destroyed.join(", ")})` : ""}; ${lines.join("; ")}`;
       if (failed.length > 0) {
-        throw new OpsError("remote_failed", `ttl-cleanup could not destroy ${failed.length} expired preview(s); ${summary}`, "Run /preview destroy <slug> by hand and read its error.", { details: failed.join("\n") });
+        throw new OpsError("remote_failed", `ttl-cleanup could not destroy ${failed.length} expired preview(s); ${summary}`, "Run /preview destroy <slug> by hand and read its error.", { details: [...failed, ...unreachable].join("\n") });
+      }
+      if (unreachable.length > 0) {
+        throw new OpsError("remote_failed", `ttl-cleanup could not check or prune ${unreachable.length} preview host(s); ${summary}`, "Check that the host is up and reachable over SSH (/status); the next sweep tries it again.", { details: unreachable.join("\n") });
       }
       return { summary };
     },

@@ -22,7 +22,7 @@ import type { Store } from "../store/store.js";
 import { createHealthAlertsJob } from "../jobs/health-alerts-job.js";
 import { createPreBackupJob } from "../jobs/pre-backup-job.js";
 import { createScheduler, type JobDefinition, type Scheduler } from "../jobs/scheduler.js";
-import { createTtlCleanupJob, type ExpiredPreviews } from "../jobs/ttl-cleanup-job.js";
+import { createTtlCleanupJob, type ExpiredPreviews, type PruneHost } from "../jobs/ttl-cleanup-job.js";
 
 export interface JobsWiringOptions {
   jobs: Jobs;
@@ -38,7 +38,7 @@ export interface JobsWiringOptions {
   shellFor(host: string): HostShell;
   readSecret(name: string): Secret | undefined;
   /** Preview operations and their host, when previews are enabled (for ttl-cleanup). */
-  previews?: { source: ExpiredPreviews; host: HostShell; docker: DockerClient; baseDir: string };
+  previews?: { source: ExpiredPreviews; host: HostShell; docker: DockerClient; baseDir: string; /** Every pool host, each disk-checked and pruned on its own. */ pruneHosts?: PruneHost[] };
   clock?: () => Date;
   fetch?: typeof fetch;
   /** `/backup restore`: the deploy environments (protection, compose project, smoke checks) and the approval desk, built later. */
@@ -98,6 +98,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
         host: options.previews.host,
         docker: options.previews.docker,
         diskPath: options.previews.baseDir,
+        ...(options.previews.pruneHosts ? { hosts: options.previews.pruneHosts } : {}),
         cron: jobs.ttl_cleanup.cron,
         thresholdPercent: jobs.ttl_cleanup.prune_disk_threshold_percent,
         pruneOlderThanMs: jobs.ttl_cleanup.prune_older_than,

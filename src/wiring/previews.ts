@@ -31,7 +31,7 @@ export interface PreviewsWiring {
   forJobs: NonNullable<JobsWiringOptions["previews"]>;
 }
 
-/** Previews (`previews:` enabled): the ops on the preview host(s), `/preview` and the ttl sweep's source (it prunes images on the first host). */
+/** Previews (`previews:` enabled): the ops on the preview host(s), `/preview` and the ttl sweep's source (it checks the disk and prunes images on every pool host). */
 export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | undefined {
   const { loaded, hosts, rawDns, dns, store, redact, log } = options;
   const { config } = loaded;
@@ -73,6 +73,10 @@ export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | u
       host,
       docker: hosts.dockerFor(p.host),
       baseDir,
+      pruneHosts: p.hosts.map((name) => {
+        const dir = p.base_dirs[name] ?? p.base_dir;
+        return { name, host: hosts.shellFor(name), docker: hosts.dockerFor(name), diskPath: hosts.hostConfig(name).type === "local" ? resolveConfigPath(loaded, dir) : dir };
+      }),
     },
   };
 }

@@ -71,19 +71,22 @@ const label = uniqueName("ttl");
 const oldTag = `opsdeck-test/${uniqueName("old")}:1`;
 const newTag = `opsdeck-test/${uniqueName("new")}:1`;
 const volume = uniqueName("ttl-vol");
+const poolLabel = uniqueName("ttl-pool");
+const poolOldTag = `opsdeck-test/${uniqueName("pool-old")}:1`;
 
 beforeAll(async () => {
   shell = createSshHostShell({ name: "preview1", address: env.sshHost, port: env.sshPort, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 60_000 });
   dockerClient = createDockerClient({ ssh: shell, socketPath: env.dockerSocket });
   await loadImage(oldTag, "2020-01-01T00:00:00Z", label);
   await loadImage(newTag, new Date().toISOString(), label);
+  await loadImage(poolOldTag, "2020-01-01T00:00:00Z", poolLabel);
   await docker("volume", "create", "--label", `opsdeck.test=${label}`, volume);
 }, 60_000);
 
 afterAll(async () => {
   await dockerClient?.close();
   await shell?.close();
-  await docker("rmi", "-f", oldTag, newTag).catch(() => "");
+  await docker("rmi", "-f", oldTag, newTag, poolOldTag).catch(() => "");
   await docker("volume", "rm", "-f", volume).catch(() => "");
 });
 
@@ -130,5 +133,42 @@ describe("ttl-cleanup", () => {
     expect(await imageExists(oldTag)).toBe(false);
     expect(await imageExists(newTag)).toBe(true);
     expect(await docker("volume", "ls", "-q", "--filter", `name=${volume}`)).toBe(volume);
+  }, 60_000);
+
+  it("checks the disk and prunes on every pool host; an unreachable host is reported and does not stop the others", async () => {
+    // Two host names on the one test sshd (and its dockerd), plus one whose sshd is not there.
+    const shell2 = createSshHostShell({ name: "preview2", address: env.sshHost, port: env.sshPort, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 60_000 });
+    const down = createSshHostShell({ name: "preview-down", address: "127.0.0.1", port: 1, user: env.sshUser, keyPath: env.sshKeyPath, commandTimeoutMs: 5_000 });
+    const docker2 = createDockerClient({ ssh: shell2, socketPath: env.dockerSocket });
+    const dockerDown = createDockerClient({ ssh: down, socketPath: env.dockerSocket });
+    try {
+      const job = createTtlCleanupJob({
+        previews: previewsSource([]),
+        host: shell,
+        docker: dockerClient,
+        diskPath: env.previewsDir,
+        hosts: [
+          // Below the threshold: this host does not prune; preview2, over it, does (the old code checked the first host only, and never named an unreachable one).
+          { name: "preview1", host: shell, docker: dockerClient, diskPath: env.previewsDir, diskUsePercent: async () => 0 },
+          { name: "preview-down", host: down, docker: dockerDown, diskPath: env.previewsDir },
+          { name: "preview2", host: shell2, docker: docker2, diskPath: env.previewsDir },
+        ],
+        cron: "*/30 * * * *",
+        thresholdPercent: 0,
+        pruneOlderThanMs: 72 * 3_600_000,
+        notifier: { notify: async () => undefined },
+        pruneLabel: `opsdeck.test=${poolLabel}`,
+      });
+      const message = await job.run({ now: new Date(), trigger: "test" }).then(() => "passed", (e: Error) => e.message);
+      expect(message).toMatch(/^ttl-cleanup could not check or prune 1 preview host\(s\); destroyed 0 expired preview\(s\); preview1: disk 0 % \(prune above 0 %\); preview-down: disk check\/prune failed; preview2: disk \d+ % > 0 %: pruned images older than 72h, reclaimed \S+$/);
+      // preview2's own disk check found it over the threshold and pruned there.
+      expect(await imageExists(poolOldTag)).toBe(false);
+      expect(await imageExists(newTag)).toBe(true);
+    } finally {
+      await docker2.close();
+      await dockerDown.close().catch(() => undefined);
+      await shell2.close();
+      await down.close().catch(() => undefined);
+    }
   }, 60_000);
 });

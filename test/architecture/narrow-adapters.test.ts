@@ -57,6 +57,6 @@ describe("narrow adapters", () => {
     expect(body).not.toMatch(/^\s*(readonly\s+)?run\s*[(<:?]/m);
     const client = createComposeClient(createLocalHostShell({ name: "local", commandTimeoutMs: 1_000 }));
     expect(Object.keys(client)).not.toContain("run");
-    expect(Object.keys(client).sort()).toEqual(["binary", "down", "host", "logs", "oneOff", "ps", "pull", "start", "stop", "up", "validate"]);
+    expect(Object.keys(client).sort()).toEqual(["binary", "down", "host", "logs", "oneOff", "ps", "pull", "services", "start", "stop", "up", "validate"]);
   });
 });

@@ -5,6 +5,7 @@ import { createAuthorize } from "./core/authorize.js";
 import { createLogger } from "./core/logger.js";
 import { createRedactor } from "./core/redact.js";
 import { createAuditHandler } from "./handlers/audit.js";
+import { OpsError } from "./core/errors.js";
 import type { Handler } from "./handlers/handler.js";
 import { createJournal } from "./ops/journal/create-journal.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
@@ -53,6 +54,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       store, notifier, redact, log, shellFor: registry.shellFor, readSecret,
       // The desk is built below, with the deploys; a restore request reaches it only after start.
       restore: { environments: config.environments, composeFor: registry.composeFor, desk: () => deploys?.desk },
+      // `/status <env>`: the deploy op is built below, with the deploys; only called after start.
+      envStatus: async (env: string) => {
+        if (!deploys?.envStatus) throw new OpsError("config", "/status <env> is not configured here: add `environments:` (see config/example.full.yaml)", "Type /status on its own for the health checks.");
+        return deploys.envStatus(env);
+      },
       ...(previews ? { previews: previews.forJobs } : {}),
     });
     deploys = wireDeploys({ config, hosts: registry, jobs, store, notifier, audit, redact, log, envLocks });

@@ -11,7 +11,7 @@ import { historyOf, type DeploymentRecord } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import { describeGroups, isMultiNode, selectGroups, type NodeScope } from "../ops/deploy/env-nodes.js";
 import { nodeResultLines } from "../ops/deploy/node-result-lines.js";
-import type { NodeStatus } from "../ops/deploy/node-status.js";
+import { envStatusReply } from "./env-status-reply.js";
 import type { Store } from "../store/store.js";
 import type { CommandSpec } from "../core/command-spec.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
@@ -78,18 +78,6 @@ function historyLine(d: DeploymentRecord): string {
   return d.nodes ? [head, ...nodeResultLines(d.nodes, "    ")].join("\n") : head;
 }
 
-function statusReply(name: string, nodes: NodeStatus[]): Reply {
-  const bad = nodes.filter((n) => n.health !== "healthy");
-  return {
-    status: bad.length > 0 ? "warning" : "info",
-    title: bad.length > 0 ? `${name}: ${bad.length} of ${nodes.length} node(s) not healthy` : `${name}: all ${nodes.length} node(s) healthy`,
-    fields: nodes.map((n) => ({
-      label: `${n.group}/${n.node}`,
-      value: `tag ${n.tag ?? "(none)"} · ${n.health} · ${n.containers.length > 0 ? n.containers.map((c) => `${c.name} ${c.state}${c.health !== "none" ? ` (${c.health})` : ""}`).join(", ") : "no containers"}`,
-    })),
-  };
-}
-
 /** `/deploy`: deploy a tag, decide approval requests, show history. */
 export function createDeployHandler(options: DeployHandlerOptions): Handler {
   const { environments, deploy, desk, store, notifier } = options;
@@ -152,7 +140,7 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     async run(command, progress, args) {
       if (args.sub === "decide") return desk.decide(command, args.id, args.decision, progress);
       if (args.sub === "history") return history(args.env, args.n);
-      if (args.sub === "status") return statusReply(args.env, await deploy.status(args.env));
+      if (args.sub === "status") return envStatusReply(args.env, await deploy.status(args.env));
       return deployCommand(command, progress, args);
     },
   });

@@ -8,15 +8,17 @@ import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface StatusHandlerOptions {
   monitor: Pick<HealthMonitor, "states" | "checkIds">;
+  /** `/status <env>`: per node of a deploy environment (tag, containers, health); absent without environments. */
+  envStatus?: (env: string) => Promise<Reply>;
   timeZone: string;
   clock?: () => Date;
 }
 
 export const statusSpec: CommandSpec = {
   name: "status",
-  summary: "current state of every health check",
+  summary: "health checks, or one environment's nodes (tag, containers, health)",
   subcommands: [],
-  usage: ["/status"],
+  usage: ["/status", "/status <env>"],
 };
 
 function describe(s: AlertState, now: Date, zone: string): string {
@@ -30,13 +32,17 @@ function describe(s: AlertState, now: Date, zone: string): string {
 /** `/status`: the current state of every health check, as the health-alerts job last saw it. */
 export function createStatusHandler(options: StatusHandlerOptions): Handler {
   const clock = options.clock ?? (() => new Date());
-  return defineParsedHandler<null>(statusSpec, {
+  return defineParsedHandler<{ env?: string }>(statusSpec, {
     parse(args) {
-      if (args.length > 0) throw new OpsError("bad_input", "/status takes no arguments", "Type /status on its own.");
-      return null;
+      if (args.length > 1) throw new OpsError("bad_input", "/status takes at most one argument, an environment", "Type /status, or /status <env> for one environment's nodes.");
+      return args[0] === undefined ? {} : { env: args[0] };
     },
-    permission: () => ({ key: "status", readOnly: true }),
-    async run(): Promise<Reply> {
+    permission: (p) => ({ key: "status", readOnly: true, ...(p.env ? { env: p.env } : {}) }),
+    async run(_command, _progress, p): Promise<Reply> {
+      if (p.env !== undefined) {
+        if (!options.envStatus) throw new OpsError("config", "/status <env> is not configured here: add `environments:` (see config/example.full.yaml)", "Type /status on its own for the health checks.");
+        return options.envStatus(p.env);
+      }
       const now = clock();
       const states = new Map(options.monitor.states().map((s) => [s.id, s]));
       const ids = options.monitor.checkIds();

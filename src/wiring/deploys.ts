@@ -1,9 +1,11 @@
+import type { Reply } from "../core/command.js";
 import type { Config } from "../config/schema.js";
 import type { AuditLog } from "../core/audit-log.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
 import { createDeployHandler } from "../handlers/deploy.js";
+import { envStatusReply } from "../handlers/env-status-reply.js";
 import type { Handler } from "../handlers/handler.js";
 import { createRollbackHandler } from "../handlers/rollback.js";
 import { createApprovalDesk, type ApprovalDesk, type ApprovalDeskOptions } from "../ops/approvals/create-approval-desk.js";
@@ -37,6 +39,8 @@ export interface DeploysWiring {
   runners: ApprovalDeskOptions["runners"];
   policies: NonNullable<ApprovalDeskOptions["policies"]>;
   handlers: Handler[];
+  /** `/status <env>`: per node of an environment; absent without environments. */
+  envStatus?: (env: string) => Promise<Reply>;
   /** Close approval requests that expired (and say so); never throws. */
   expireApprovals(): Promise<void>;
   /** Expire requests every minute even when nobody clicks; returns the stop function. */
@@ -53,6 +57,7 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
   const handlers: Handler[] = [];
   let desk: ApprovalDesk | undefined;
   // With only Hetzner configured, /deploy still exists for `/deploy approve|reject <id>`.
+  let envStatus: ((env: string) => Promise<Reply>) | undefined;
   if (envNames.length > 0 || config.hetzner) {
     const deploy = createDeployOp({
       environments: config.environments,
@@ -69,6 +74,7 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
         return proxy ? { envName, proxy } : undefined;
       },
     });
+    if (envNames.length > 0) envStatus = async (env) => envStatusReply(env, await deploy.status(env));
     Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
     desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies });
     handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
@@ -80,6 +86,7 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
   return {
     approvals,
     desk,
+    ...(envStatus ? { envStatus } : {}),
     runners,
     policies,
     handlers,

@@ -1,3 +1,4 @@
+import type { Reply } from "../core/command.js";
 import type { Backups, HealthChecks, Jobs } from "../config/jobs-config.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
@@ -41,6 +42,8 @@ export interface JobsWiringOptions {
   previews?: { source: ExpiredPreviews; host: HostShell; docker: DockerClient; baseDir: string; /** Every pool host, each disk-checked and pruned on its own. */ pruneHosts?: PruneHost[] };
   clock?: () => Date;
   fetch?: typeof fetch;
+  /** `/status <env>` (per node of a deploy environment), bound later by the deploys wiring. */
+  envStatus?: (env: string) => Promise<Reply>;
   /** `/backup restore`: the deploy environments (protection, compose project, smoke checks) and the approval desk, built later. */
   restore?: { environments: Environments; composeFor(host: string): ComposeClient; desk(): ApprovalDesk | undefined };
 }
@@ -119,7 +122,7 @@ export function createJobs(options: JobsWiringOptions): JobsWiring {
     handlers: [
       createJobsHandler({ scheduler, timeZone: zone }),
       createBackupHandler({ ops: backups, timeZone: zone, jobInfo: (name) => scheduler.jobInfo(name), clock, drill: drills, jobs: scheduler, ...(restore && restoreWiring ? { restore, desk: () => restoreWiring.desk() } : {}) }),
-      createStatusHandler({ monitor, timeZone: zone, clock }),
+      createStatusHandler({ monitor, timeZone: zone, clock, ...(options.envStatus ? { envStatus: options.envStatus } : {}) }),
     ],
   };
 }

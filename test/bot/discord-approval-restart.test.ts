@@ -6,12 +6,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import type { DestinationStream } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/app.js";
+import type { App } from "../../src/app.js";
+import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
 import { createDiscordAdapter, type DiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
-import { parseConfig } from "../../src/config/load-config.js";
 import { DiscordConfig } from "../../src/config/discord-config.js";
 import { Secret } from "../../src/core/secret.js";
 import { startFakeDiscord, type FakeDiscord, type RecordedRequest } from "../fakes/fake-discord.js";
@@ -23,26 +21,14 @@ const CHANNEL = "1100000000000000103";
 const ALERTS = "1100000000000000104";
 const alice = { id: "111111111111111111", username: "alice" };
 const bob = { id: "222222222222222222", username: "bob" };
-const quiet = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as DestinationStream; // a Writable is a valid pino destination
 
 describe("Discord: a pending approval across a restart", () => {
   const dir = mkdtempSync(join(tmpdir(), "opsdeck-discord-restart-"));
   let fake: FakeDiscord;
-  const yaml = `data_dir: ${dir}/data
-log_level: warn
-http: { enabled: false }
-hosts:
-  local: { type: local, command_timeout: 10s }
-dns: { provider: none }
-access:
-  roles: { deployer: ["discord:${alice.id}"], approver: ["discord:${bob.id}"] }
-  rules: { deploy: [deployer] }
-environments:
-  prod: { host: local, compose_dir: ${dir}/prod, project: restart-prod, lock_dir: ${dir}/prod, protected: true, approval: { approvers: [approver] } }
-`;
+  const yaml = approvalRestartYaml(dir, { deployer: `discord:${alice.id}`, approver: `discord:${bob.id}` });
 
   async function start(): Promise<{ app: App; adapter: DiscordAdapter; stop(): Promise<void> }> {
-    const app = await createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination: quiet });
+    const app = await createApprovalRestartApp(dir, yaml);
     const config = DiscordConfig.parse({ enabled: true, application_id: APP, guild_id: GUILD, alert_channel: ALERTS, api_url: fake.apiUrl });
     const adapter = createDiscordAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store, readyTimeoutMs: 10_000 });
     await adapter.start();

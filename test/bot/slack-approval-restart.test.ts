@@ -6,12 +6,10 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import type { DestinationStream } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/app.js";
+import type { App } from "../../src/app.js";
+import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
 import { createSlackAdapter, type SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
-import { parseConfig } from "../../src/config/load-config.js";
 import { SlackConfig } from "../../src/config/slack-config.js";
 import { Secret } from "../../src/core/secret.js";
 import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js";
@@ -19,26 +17,14 @@ import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js
 const TEAM = "T0RESTART";
 const SIGNING_SECRET = randomBytes(16).toString("hex");
 const BOT_TOKEN = `xoxb-1234-5678-${randomBytes(12).toString("hex")}`;
-const quiet = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as DestinationStream; // a Writable is a valid pino destination
 
 describe("Slack: a pending approval across a restart", () => {
   const dir = mkdtempSync(join(tmpdir(), "opsdeck-approval-restart-"));
   let fake: FakeSlackApi;
-  const yaml = `data_dir: ${dir}/data
-log_level: warn
-http: { enabled: false }
-hosts:
-  local: { type: local, command_timeout: 10s }
-dns: { provider: none }
-access:
-  roles: { deployer: ["slack:${TEAM}/UALICE"], approver: ["slack:${TEAM}/UBOB"] }
-  rules: { deploy: [deployer] }
-environments:
-  prod: { host: local, compose_dir: ${dir}/prod, project: restart-prod, lock_dir: ${dir}/prod, protected: true, approval: { approvers: [approver] } }
-`;
+  const yaml = approvalRestartYaml(dir, { deployer: `slack:${TEAM}/UALICE`, approver: `slack:${TEAM}/UBOB` });
 
   async function start(): Promise<{ app: App; adapter: SlackAdapter; endpoint: string; stop(): Promise<void> }> {
-    const app = await createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination: quiet });
+    const app = await createApprovalRestartApp(dir, yaml);
     const config = SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", alert_channel: "CALERTS", api_url: fake.apiUrl });
     const adapter = createSlackAdapter({ config, secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) }, dispatch: app.router.dispatch, log: app.log, redact: app.redact });
     await adapter.start();

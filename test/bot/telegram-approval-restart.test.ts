@@ -6,12 +6,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import type { DestinationStream } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/app.js";
+import type { App } from "../../src/app.js";
+import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
 import { createTelegramAdapter, type TelegramAdapter } from "../../src/bot/telegram/telegram-adapter.js";
-import { parseConfig } from "../../src/config/load-config.js";
 import { TelegramConfig } from "../../src/config/telegram-config.js";
 import { Secret } from "../../src/core/secret.js";
 import { startFakeTelegramApi, type FakeTelegramApi, type RecordedCall } from "../fakes/fake-telegram-api.js";
@@ -21,26 +19,14 @@ const GROUP = { id: -1001234567890, type: "supergroup" as const };
 const ALERT_CHAT = -1009999999999;
 const alice = { id: 4242001, username: "alice", first_name: "Alice" };
 const bob = { id: 4242002, username: "bob", first_name: "Bob" };
-const quiet = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as DestinationStream; // a Writable is a valid pino destination
 
 describe("Telegram: a pending approval across a restart", () => {
   const dir = mkdtempSync(join(tmpdir(), "opsdeck-telegram-restart-"));
   let fake: FakeTelegramApi;
-  const yaml = `data_dir: ${dir}/data
-log_level: warn
-http: { enabled: false }
-hosts:
-  local: { type: local, command_timeout: 10s }
-dns: { provider: none }
-access:
-  roles: { deployer: ["telegram:${alice.id}"], approver: ["telegram:${bob.id}"] }
-  rules: { deploy: [deployer] }
-environments:
-  prod: { host: local, compose_dir: ${dir}/prod, project: restart-prod, lock_dir: ${dir}/prod, protected: true, approval: { approvers: [approver] } }
-`;
+  const yaml = approvalRestartYaml(dir, { deployer: `telegram:${alice.id}`, approver: `telegram:${bob.id}` });
 
   async function start(): Promise<{ app: App; adapter: TelegramAdapter; stop(): Promise<void> }> {
-    const app = await createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination: quiet });
+    const app = await createApprovalRestartApp(dir, yaml);
     const config = TelegramConfig.parse({ enabled: true, api_root: fake.apiRoot, alert_chat_id: ALERT_CHAT });
     const adapter = createTelegramAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store });
     await adapter.start();

@@ -43,6 +43,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   try {
     const { store, auditPath, audit, metrics, chat, rawDns, dns, envLocks, ...base } = await createFoundation({
       loaded, env: options.env ?? process.env, dataDir, redact, log, ...(options.alertTargets ? { alertTargets: options.alertTargets } : {}),
+      ...(options.hostConnections ? { hostConnections: options.hostConnections } : {}),
     });
     const { notifier, readSecret } = chat;
     const registry = (hosts = base.hosts);
@@ -61,7 +62,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       },
       ...(previews ? { previews: previews.forJobs } : {}),
     });
-    deploys = wireDeploys({ config, hosts: registry, jobs, store, notifier, audit, redact, log, envLocks });
+    deploys = wireDeploys({ config, hosts: registry, jobs, store, notifier, audit, redact, log, envLocks, ...(options.approvalClock ? { clock: options.approvalClock } : {}) });
     const infra = wireInfra({ config, rawDns, store, log, redact, readSecret, deploys });
     const handlers: Handler[] = [
       ...(previews ? [previews.handler] : []),

@@ -9,6 +9,7 @@ import type { Redactor } from "../core/redact.js";
 import type { GitHostActions } from "../ops/githost/create-githost-actions.js";
 import type { PreviewOps } from "../ops/previews/create-preview-ops.js";
 import type { Store } from "../store/store.js";
+import type { GivenHost } from "./host-registry.js";
 import type { JobsWiring } from "./jobs.js";
 
 /** What `createApp` (src/app.ts) takes and gives. */
@@ -19,6 +20,10 @@ export interface AppOptions {
   logDestination?: DestinationStream;
   /** Extra alert-channel targets (chat adapters add theirs); the log always records alerts. */
   alertTargets?: AlertTarget[];
+  /** Host connections opened by the caller, by config host name, used instead of new ones (tests: loopback shells). */
+  hostConnections?: Record<string, GivenHost>;
+  /** The approvals' clock (request expiry); default the system clock. */
+  approvalClock?: () => Date;
 }
 
 export interface App {

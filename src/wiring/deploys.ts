@@ -29,6 +29,8 @@ export interface DeploysWiringOptions {
   redact: Redactor;
   log: Logger;
   envLocks: EnvLocks;
+  /** The approvals' clock (request expiry); default the system clock. */
+  clock?: () => Date;
 }
 
 export interface DeploysWiring {
@@ -50,8 +52,9 @@ export interface DeploysWiring {
 /** Deploys, approvals, rollback (and the desk's restore runner when backups offer restores). */
 export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
   const { config, hosts, jobs, store, notifier, audit, redact, log, envLocks } = options;
+  const clock = options.clock ? { clock: options.clock } : {};
   const envNames = Object.keys(config.environments);
-  const approvals = createApprovals({ store, access: config.access });
+  const approvals = createApprovals({ store, access: config.access, ...clock });
   const runners: ApprovalDeskOptions["runners"] = {};
   const policies: NonNullable<ApprovalDeskOptions["policies"]> = {};
   const handlers: Handler[] = [];
@@ -76,7 +79,7 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
     });
     if (envNames.length > 0) envStatus = async (env) => envStatusReply(env, await deploy.status(env));
     Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
-    desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies });
+    desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies, ...clock });
     handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
     handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
   }

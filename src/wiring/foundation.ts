@@ -11,7 +11,7 @@ import { createQueueingDns } from "../ops/dns/create-queueing-dns.js";
 import { createEnvLocks, type EnvLocks } from "../ops/env-locks.js";
 import { openStore, type Store } from "../store/store.js";
 import { createChatAndAlerts, type ChatAndAlerts } from "./chat-and-alerts.js";
-import { createHostRegistry, type HostRegistry } from "./host-registry.js";
+import { createHostRegistry, type GivenHost, type HostRegistry } from "./host-registry.js";
 
 export interface FoundationOptions {
   loaded: LoadedConfig;
@@ -20,6 +20,8 @@ export interface FoundationOptions {
   redact: Redactor;
   log: Logger;
   alertTargets?: AlertTarget[];
+  /** Host connections opened by the caller (see `HostRegistryOptions.given`). */
+  hostConnections?: Record<string, GivenHost>;
 }
 
 /** What every feature stands on: state, audit, metrics, alerts and secrets, the hosts, DNS, env locks. */
@@ -44,7 +46,7 @@ export async function createFoundation(options: FoundationOptions): Promise<Foun
   const audit = createAuditLog(auditPath, redact, { maxBytes: config.audit.max_bytes, keep: config.audit.keep });
   const chat = createChatAndAlerts({ config, env, store, log, redact, ...(options.alertTargets ? { alertTargets: options.alertTargets } : {}) });
   const readEnv = (n: string): string | undefined => chat.readSecret(n)?.reveal();
-  const hosts = createHostRegistry({ hosts: config.hosts, resolvePath: (p) => resolveConfigPath(loaded, p), readSecretEnv: readEnv, hostKeys: chat.hostKeys });
+  const hosts = createHostRegistry({ hosts: config.hosts, resolvePath: (p) => resolveConfigPath(loaded, p), readSecretEnv: readEnv, hostKeys: chat.hostKeys, ...(options.hostConnections ? { given: options.hostConnections } : {}) });
   const rawDns = createDnsFromConfig(config.dns, { log, redact, readEnv });
   const dns = createQueueingDns(rawDns, store, log);
   return { store, auditPath, audit, metrics: createMetrics(), chat, hosts, rawDns, dns, envLocks: createEnvLocks() };

@@ -15,6 +15,18 @@ export interface HostRegistryOptions {
   /** Read a secret variable (already registered with the redactor). */
   readSecretEnv(name: string): string | undefined;
   hostKeys: HostKeyPins;
+  /**
+   * Connections opened elsewhere, by host name (tests: shells to the loopback sshd). Used as they
+   * are instead of opening new ones, and never closed here: their owner closes them. Default: none.
+   */
+  given?: Record<string, GivenHost>;
+}
+
+/** A connection to a host made outside the registry: its shell, and its clients when they exist. */
+export interface GivenHost {
+  shell: HostShell;
+  compose?: ComposeClient;
+  docker?: DockerClient;
 }
 
 /**
@@ -48,13 +60,15 @@ export function createHostRegistry(options: HostRegistryOptions): HostRegistry {
     map.set(name, made);
     return made;
   };
+  const given = options.given ?? {};
   const shellFor = (name: string): HostShell =>
+    given[name]?.shell ??
     lazily(shells, name, () => createHostShell(name, hostConfig(name), { resolvePath: options.resolvePath, readSecretEnv: options.readSecretEnv, hostKeys: options.hostKeys }));
   return {
     hostConfig,
     shellFor,
-    dockerFor: (name) => lazily(dockers, name, () => createDockerClientForHost(hostConfig(name), shellFor(name))),
-    composeFor: (name) => lazily(composes, name, () => createComposeClient(shellFor(name))),
+    dockerFor: (name) => given[name]?.docker ?? lazily(dockers, name, () => createDockerClientForHost(hostConfig(name), shellFor(name))),
+    composeFor: (name) => given[name]?.compose ?? lazily(composes, name, () => createComposeClient(shellFor(name))),
     proxyFor: (name, previews, opts) => lazily(proxies, name, () => createProxyClientForHost(hostConfig(name), shellFor(name), previews, opts)),
     async close(onError) {
       for (const p of [...proxies.values()].reverse()) await p?.close().catch((err: unknown) => onError(err, "proxy client"));

@@ -1,5 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createButtonRefs } from "../../src/bot/button-refs.js";
@@ -12,20 +11,21 @@ import { getAlertStates } from "../../src/ops/health/alert-state.js";
 import { STATE_VERSION } from "../../src/store/state.js";
 import { openStore } from "../../src/store/store.js";
 import { repoRoot } from "../support/test-env.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const FIXTURE = join(repoRoot, "test/fixtures/state/v1-state.json");
 /** The fixture was written on 2026-02-11; a fixed clock keeps its entries inside the pruning window. */
 const clock = (): Date => new Date("2026-02-11T12:05:00.000Z");
 
 function dataDirWith(text: string): { dir: string; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), "opsdeck-migrate-"));
+  const dir = tempDir("opsdeck-migrate-");
   writeFileSync(join(dir, "state.json"), text);
   return { dir, path: join(dir, "state.json") };
 }
 
 describe("state migration", () => {
   it("opens a version 1 file written by the untyped store, migrates it to the current version, and every collection reads back typed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "opsdeck-migrate-"));
+    const dir = tempDir("opsdeck-migrate-");
     copyFileSync(FIXTURE, join(dir, "state.json"));
     const store = await openStore(dir, { clock });
     const s = store.read();

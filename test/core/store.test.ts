@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StateError } from "../../src/core/errors.js";
 import { lockDataDir } from "../../src/store/data-dir-lock.js";
 import { emptyState, type OperationRecord, type State } from "../../src/store/state.js";
 import { openStore, type Store } from "../../src/store/store.js";
+import { tempDir } from "../support/temp-dir.js";
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), "opsdeck-store-"));
+const tmp = (): string => tempDir("opsdeck-store-");
 
 describe("store", () => {
   it("persists updates across reopen", async () => {

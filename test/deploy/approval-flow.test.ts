@@ -151,6 +151,7 @@ describe("protected environment: approvals (real sshd + dockerd)", () => {
     const req = await world.send("/deploy prod v1", alice);
     expect(req.final.status).toBe("warning");
     // Restart: a new store opened from the same data directory, a new router and handlers.
+    await world.close();
     world = await createDeployWorld({ dataDir: world.dataDir, host, access, clock: () => new Date(clock.now), environments: environments(), notices });
     const approved = await world.send(button(req.final, "Approve"), carol);
     expect(approved.final.status, replyText(approved.final)).toBe("success");

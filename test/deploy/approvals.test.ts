@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApprovalPolicy } from "../../src/config/environments-config.js";
@@ -10,6 +8,7 @@ import { createApprovals } from "../../src/ops/approvals/create-approvals.js";
 import { currentTagFromHistory, historyOf, previousGoodTag, recordDeployment, wasDeployed, type DeploymentRecord } from "../../src/ops/deploy/history.js";
 import { markInterruptedDeploys } from "../../src/ops/deploy/mark-interrupted.js";
 import { openStore } from "../../src/store/store.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const actor = (id: string): Actor => ({ platform: "slack", id, name: id });
 const alice = actor("ALICE");
@@ -23,7 +22,7 @@ const access: Access = {
 const policy = ApprovalPolicy.parse({ approvers: ["approver"] });
 
 async function setup(now: { t: number }) {
-  const dir = mkdtempSync(join(tmpdir(), "opsdeck-appr-"));
+  const dir = tempDir("opsdeck-appr-");
   const store = await openStore(dir);
   const approvals = createApprovals({ store, access, clock: () => new Date(now.t) });
   const request = () => approvals.request({ kind: "deploy", env: "prod", ref: "v1.2.0", currentTag: "v1.1.0", migrations: true, requester: alice, channelId: "C1", policy });

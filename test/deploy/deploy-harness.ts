@@ -1,34 +1,23 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import type { DestinationStream } from "pino";
-import { createRouter, type Router } from "../../src/bot/router.js";
-import { Environments } from "../../src/config/environments-config.js";
+import { createApp } from "../../src/app.js";
+import type { Router } from "../../src/bot/router.js";
+import { parseConfig } from "../../src/config/load-config.js";
 import { SshHost, type Access } from "../../src/config/schema.js";
-import { createAuditLog } from "../../src/core/audit-log.js";
-import { createAuthorize } from "../../src/core/authorize.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
-import { createLogger } from "../../src/core/logger.js";
-import { createMetrics } from "../../src/core/metrics.js";
-import type { Notifier } from "../../src/core/notifier.js";
-import { createRedactor, type Redactor } from "../../src/core/redact.js";
+import type { Redactor } from "../../src/core/redact.js";
 import { splitCommand } from "../../src/core/validate.js";
-import { createAuditHandler } from "../../src/handlers/audit.js";
-import { createDeployHandler } from "../../src/handlers/deploy.js";
-import { createRollbackHandler } from "../../src/handlers/rollback.js";
 import type { ComposeClient } from "../../src/ops/adapters/compose-client.js";
 import { createDockerClientForHost, createHostShell } from "../../src/ops/adapters/create-host-shell.js";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
-import { createApprovalDesk, type ApprovalDesk } from "../../src/ops/approvals/create-approval-desk.js";
-import { createApprovals } from "../../src/ops/approvals/create-approvals.js";
-import { createDeployOp } from "../../src/ops/deploy/create-deploy-op.js";
-import { createDeployRunners } from "../../src/ops/deploy/deploy-runners.js";
-import { openStore, type Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { atFileEnd, tempDir } from "../support/temp-dir.js";
 import { loadTestEnv } from "../support/test-env.js";
 
 const execFileP = promisify(execFile);
@@ -47,8 +36,11 @@ export interface HostAdapters {
   close(): Promise<void>;
 }
 
+/** The SSH test host as a config `hosts:` entry. */
+const testSshHost = { type: "ssh", address: testEnv.sshHost, port: testEnv.sshPort, user: testEnv.sshUser, key_path: testEnv.sshKeyPath, command_timeout: "90s" } as const;
+
 export function connectTestHost(): HostAdapters {
-  const cfg = SshHost.parse({ type: "ssh", address: testEnv.sshHost, port: testEnv.sshPort, user: testEnv.sshUser, key_path: testEnv.sshKeyPath, command_timeout: "90s" });
+  const cfg = SshHost.parse(testSshHost);
   const shell = createHostShell("test", cfg, { resolvePath: (p) => p, readSecretEnv: () => undefined });
   const dockerClient = createDockerClientForHost(cfg, shell);
   return {
@@ -91,58 +83,57 @@ export interface DeployWorld {
   router: Router;
   store: Store;
   redact: Redactor;
-  desk: ApprovalDesk;
   notices: Reply[];
   logText(): string;
   auditPath: string;
   auditText(): string;
   send(text: string, actor: Actor): Promise<Sent>;
+  /** Close the app (a restart over the same data dir closes the old one first); also done when the test file ends. */
+  close(): Promise<void>;
 }
 
-/** A real router with the deploy, rollback and audit handlers over a real store in `dataDir`. */
+/**
+ * The whole app (`createApp`, the production wiring) over a config naming `environments` and
+ * `access`, its state in `dataDir`. Config host `test` is the SSH test host, reached through `host`;
+ * each name in `hosts` (node groups) through its own adapters. Alerts land in `notices`.
+ */
 export async function createDeployWorld(options: { dataDir?: string; host: HostAdapters; environments: unknown; access: Access; clock: () => Date; notices?: Reply[]; hosts?: Record<string, HostAdapters> }): Promise<DeployWorld & { dataDir: string }> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "opsdeck-deploy-"));
-  const environments = Environments.parse(options.environments);
-  const redact = createRedactor();
-  let logged = "";
-  const log = createLogger({
-    level: "debug",
-    redact,
-    destination: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        logged += chunk.toString();
-        cb();
-      },
-    }) as unknown as DestinationStream, // a Writable is a valid pino destination
-  });
-  const store = await openStore(dataDir);
-  const auditPath = join(dataDir, "audit.jsonl");
-  const audit = createAuditLog(auditPath, redact);
-  const notices = options.notices ?? [];
-  const notifier: Notifier = {
-    async notify(reply) {
-      notices.push(reply);
-    },
+  const dataDir = options.dataDir ?? tempDir("opsdeck-deploy-");
+  const given = { test: options.host, ...options.hosts };
+  // Every config host is the SSH test host on paper; the given adapters are what the app uses.
+  const config = {
+    data_dir: dataDir,
+    log_level: "debug",
+    http: { enabled: false },
+    commands_per_minute: 0,
+    dns: { provider: "none" },
+    hosts: Object.fromEntries(Object.keys(given).map((name) => [name, testSshHost])),
+    access: options.access,
+    environments: options.environments,
   };
-  const deploy = createDeployOp({ environments, targetFor: (name) => {
-      // `hosts` maps config host names to their own adapters (node groups); the rest use `host`.
-      const h = options.hosts?.[name] ?? options.host;
-      return { host: h.shell, compose: h.compose, docker: h.docker };
-    }, store, redact, log, hostLockLeaseMs: 10 * 60_000 });
-  const approvals = createApprovals({ store, access: options.access, clock: options.clock });
-  const desk = createApprovalDesk({ approvals, environments, notifier, audit, redact, log, clock: options.clock, runners: createDeployRunners(deploy) });
-  const handlers = [
-    createDeployHandler({ environments, deploy, desk, store, notifier }),
-    createRollbackHandler({ environments, access: options.access, deploy, desk, store, notifier }),
-    createAuditHandler({ path: auditPath, environments: Object.keys(environments) }),
-  ];
-  const router = createRouter({ handlers, authorize: createAuthorize(options.access), audit, log, metrics: createMetrics(), redact, store });
+  let logged = "";
+  const logDestination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logged += chunk.toString();
+      cb();
+    },
+  }) as unknown as DestinationStream; // a Writable is a valid pino destination
+  const notices = options.notices ?? [];
+  const app = await createApp({
+    loaded: { config: parseConfig(JSON.stringify(config), "deploy test config"), path: join(dataDir, "opsdeck.yaml"), baseDir: process.cwd() },
+    env: {},
+    logDestination,
+    alertTargets: [{ platform: "test", post: async (reply) => void notices.push(reply) }],
+    hostConnections: given,
+    approvalClock: options.clock,
+  });
+  atFileEnd(() => app.close());
+  const auditPath = join(dataDir, "audit.jsonl");
   return {
     dataDir,
-    router,
-    store,
-    redact,
-    desk,
+    router: app.router,
+    store: app.store,
+    redact: app.redact,
     notices,
     auditPath,
     logText: () => logged,
@@ -169,9 +160,10 @@ export async function createDeployWorld(options: { dataDir?: string; host: HostA
           messages.push(r);
         },
       };
-      const final = await router.dispatch(command);
+      const final = await app.router.dispatch(command);
       return { final, messages };
     },
+    close: () => app.close(),
   };
 }
 

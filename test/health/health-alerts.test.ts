@@ -1,7 +1,4 @@
-import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthChecks, Jobs } from "../../src/config/jobs-config.js";
 import type { Reply } from "../../src/core/command.js";
@@ -16,6 +13,7 @@ import { openStore, type Store } from "../../src/store/store.js";
 import { captureLog } from "../fakes/capture-log.js";
 import { createHarness } from "../support/router-harness.js";
 import { loadTestEnv } from "../support/test-env.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const env = loadTestEnv();
 const MIN = 60_000;
@@ -94,7 +92,7 @@ afterAll(async () => {
 
 describe("health alerts", () => {
   it("alerts once after N failures, reminds only after the interval, survives a restart and reports the recovery with its duration", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "opsdeck-health-"));
+    const dir = tempDir("opsdeck-health-");
     let now = new Date("2026-11-23T10:00:00Z");
     const notifier = recordingNotifier();
     const checks = HealthChecks.parse({ http: [{ name: "shop-home", url: svc.url, max_latency: "2s" }] });
@@ -141,7 +139,7 @@ describe("health alerts", () => {
     let now = new Date("2026-11-23T10:00:00Z");
     const notifier = recordingNotifier();
     const checks = HealthChecks.parse({ http: [{ name: "blip", url: svc.url }] });
-    const monitor = createHealthMonitor({ checks, policy: policyFrom(), store: await openStore(mkdtempSync(join(tmpdir(), "opsdeck-health-"))), notifier, shellFor: () => shell, log: captureLog().log, clock: () => now });
+    const monitor = createHealthMonitor({ checks, policy: policyFrom(), store: await openStore(tempDir("opsdeck-health-")), notifier, shellFor: () => shell, log: captureLog().log, clock: () => now });
     svc.status = 503;
     try {
       await monitor.checkAll();
@@ -157,7 +155,7 @@ describe("health alerts", () => {
     let now = new Date("2026-11-23T10:00:00Z");
     const notifier = recordingNotifier();
     const checks = HealthChecks.parse({ http: [{ name: "flappy", url: svc.url }] });
-    const monitor = createHealthMonitor({ checks, policy: policyFrom(), store: await openStore(mkdtempSync(join(tmpdir(), "opsdeck-health-"))), notifier, shellFor: () => shell, log: captureLog().log, clock: () => now });
+    const monitor = createHealthMonitor({ checks, policy: policyFrom(), store: await openStore(tempDir("opsdeck-health-")), notifier, shellFor: () => shell, log: captureLog().log, clock: () => now });
     const check = async (status: number): Promise<Reply[]> => {
       svc.status = status;
       now = new Date(now.getTime() + MIN);
@@ -190,7 +188,7 @@ describe("health alerts", () => {
     const notifier = recordingNotifier();
     const checks = HealthChecks.parse({ http: [{ name: "slow", url: svc.url, max_latency: "100ms" }] });
     const policy = { ...policyFrom(), failuresToOpen: 1 };
-    const monitor = createHealthMonitor({ checks, policy, store: await openStore(mkdtempSync(join(tmpdir(), "opsdeck-health-"))), notifier, shellFor: () => shell, log: captureLog().log });
+    const monitor = createHealthMonitor({ checks, policy, store: await openStore(tempDir("opsdeck-health-")), notifier, shellFor: () => shell, log: captureLog().log });
     svc.delayMs = 300;
     try {
       const { results } = await monitor.checkAll();

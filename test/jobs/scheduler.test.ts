@@ -1,6 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import type { Reply } from "../../src/core/command.js";
@@ -15,6 +12,7 @@ import { createScheduler, type JobDefinition, type Scheduler } from "../../src/j
 import { openStore } from "../../src/store/store.js";
 import { captureLog } from "../fakes/capture-log.js";
 import { createHarness } from "../support/router-harness.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
 function recordingNotifier(): Notifier & { sent: Reply[]; take(): Reply[] } {
   const sent: Reply[] = [];
@@ -31,7 +29,7 @@ async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
     await sleep(20);
   }
 }
-const tempDir = (): string => mkdtempSync(join(tmpdir(), "opsdeck-jobs-"));
+const tempDir = (): string => makeTempDir("opsdeck-jobs-");
 
 describe("daily schedule", () => {
   it("computes 02:55 in Europe/Paris on normal and daylight-saving days", () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createRouter, type Router } from "../../src/bot/router.js";
@@ -14,6 +13,7 @@ import { createRedactor, type Redactor } from "../../src/core/redact.js";
 import type { Access } from "../../src/config/schema.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { openStore, type Store } from "../../src/store/store.js";
+import { tempDir } from "./temp-dir.js";
 
 export interface Harness {
   router: Router;
@@ -32,9 +32,9 @@ export interface Harness {
 
 export const consoleActor: Actor = { platform: "console", id: "local", name: "local" };
 
-/** A real router over a real store, audit log, metrics and redactor in a temp data dir. */
+/** A real router over a real store, audit log, metrics and redactor in a temp data dir (removed when the test file ends). */
 export async function createHarness(options: { handlers: Handler[]; access?: Access; dataDir?: string; redact?: Redactor; commandsPerMinute?: number }): Promise<Harness> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "opsdeck-h-"));
+  const dataDir = options.dataDir ?? tempDir("opsdeck-h-");
   const redact = options.redact ?? createRedactor();
   let logged = "";
   const log = createLogger({

@@ -1,10 +1,9 @@
 // Running things as the `opsdeck` test user (the SSH user; initdb refuses root), and loopback ports.
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync } from "node:fs";
+import { chmodSync, chownSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
+import { tempDir } from "./temp-dir.js";
 
 const execFileP = promisify(execFile);
 
@@ -41,9 +40,9 @@ export function testUserIds(): { uid: number; gid: number } {
   return ids;
 }
 
-/** A temp directory owned by the test user (so the SSH user can read and write it). */
+/** A temp directory owned by the test user (so the SSH user can read and write it); removed when the test file ends. */
 export function testUserDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   const { uid, gid } = testUserIds();
   chownSync(dir, uid, gid);
   chmodSync(dir, 0o755);

@@ -1,4 +1,5 @@
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { copyFile, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Adapter } from "lowdb";
 
@@ -26,6 +27,35 @@ export async function writeFileDurably(path: string, text: string, mode = 0o600)
     await unlink(tmp).catch(() => {});
     throw err;
   }
+  await syncDir(dir);
+}
+
+/**
+ * Make `dest` hold the bytes `src` holds now, durably, without decoding or re-encoding them in JS:
+ * `copyFile` (a reflink where the file system offers one, else the kernel's copy) to a temporary
+ * name, fsync, rename over `dest`, fsync of the directory. A copy, not a hard link: a state file
+ * damaged in place must not take its last good copy with it.
+ */
+export async function preserveFileDurably(src: string, dest: string): Promise<void> {
+  const dir = dirname(dest);
+  const tmp = join(dir, `.${basename(dest)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    await copyFile(src, tmp, constants.COPYFILE_FICLONE);
+    const fh = await open(tmp, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, dest);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
   const dh = await open(dir, "r");
   try {
     await dh.sync();

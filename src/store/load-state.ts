@@ -29,12 +29,14 @@ export interface LoadedState {
 
 /**
  * Parse a state file's JSON value: migrate it to the current version, then validate every
- * collection. A collection of the wrong shape stops start-up, naming the path of the first bad
+ * collection (after `beforeValidation`, which may drop records from the migrated value). A collection of the wrong shape stops start-up, naming the path of the first bad
  * fields. Top-level keys this version does not know are kept as they are (written back untouched).
  */
-export function loadState(raw: unknown, path: string): LoadedState {
+export function loadState(raw: unknown, path: string, beforeValidation?: (migrated: Record<string, unknown>) => void): LoadedState {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new StateError(`state file ${path} is not an opsdeck state file (not a JSON object)`);
   const { state: migrated, from } = migrateState(raw as Record<string, unknown>, path);
+  // E.g. pruning finished history, so that only what is kept is validated.
+  beforeValidation?.(migrated);
   const parsed = StateSchema.safeParse(migrated);
   if (!parsed.success) {
     throw new StateError(

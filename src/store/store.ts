@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { Mutex } from "async-mutex";
 import { Low } from "lowdb";
 import { StateError } from "../core/errors.js";
-import { DurableJsonFile, writeFileDurably } from "./durable-json-file.js";
+import { DurableJsonFile, preserveFileDurably, writeFileDurably } from "./durable-json-file.js";
 import { loadState } from "./load-state.js";
-import { DEFAULT_PRUNE_POLICY, pruneState, type PrunePolicy } from "./prune-state.js";
+import { DEFAULT_PRUNE_POLICY, pruneRawOperations, pruneState, type PrunePolicy } from "./prune-state.js";
 import { emptyState, STATE_VERSION, type State } from "./state.js";
 
 export interface Store {
@@ -53,8 +53,10 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   } catch {
     exists = false;
   }
+  const policy = options.prune ?? DEFAULT_PRUNE_POLICY;
   let loaded: State = emptyState();
   let migratedFrom: number | undefined;
+  let prunedAtOpen = 0;
   if (exists) {
     const text = await readFile(path, "utf8");
     let raw: unknown;
@@ -71,24 +73,26 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
       );
     }
     // Refuses a newer version or a collection of the wrong shape before anything is written.
-    const result = loadState(raw, path);
+    // Finished history past the policy is dropped first, so it is not validated only to be pruned.
+    const result = loadState(raw, path, (migrated) => {
+      prunedAtOpen = pruneRawOperations(migrated, policy, clock());
+    });
     loaded = result.state;
     if (result.from !== STATE_VERSION) {
       // Keep the file as the older version wrote it, so going back to that release stays possible.
       migratedFrom = result.from;
-      await writeFileDurably(`${path}.v${result.from}`, text);
+      await preserveFileDurably(path, `${path}.v${result.from}`);
     }
     // The file parsed: keep it as the last good copy before anything writes.
-    await writeFileDurably(backupPath, text);
+    await preserveFileDurably(path, backupPath);
   }
   // Without a last good copy yet, the first successful update makes one.
   let lastGoodAt = exists ? clock().getTime() : Number.NEGATIVE_INFINITY;
 
   const db = new Low<State>(new DurableJsonFile<State>(path), loaded);
-  const policy = options.prune ?? DEFAULT_PRUNE_POLICY;
   const pruneEvery = options.pruneEveryWrites ?? 100;
   let writesSincePrune = 0;
-  const pruned = pruneState(db.data, policy, clock()) > 0;
+  const pruned = pruneState(db.data, policy, clock()) + prunedAtOpen > 0;
   if (!exists || migratedFrom !== undefined || pruned) await db.write();
 
   const mutex = new Mutex();

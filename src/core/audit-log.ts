@@ -35,14 +35,17 @@ export function rotatedPath(path: string, n: number): string {
 /**
  * Append-only JSON lines; every entry passes through the redactor first. Size-based rotation
  * keeps at most `keep + 1` files. Nothing is read at start: the current size is learnt with one
- * `stat` at the first write and tracked in memory after that. Writes are queued, so lines never
- * interleave with a rotation.
+ * `stat` at the first write and tracked in memory after that. Writes are group-committed: entries
+ * recorded while a write is under way go out together in the next single append (a burst of 50
+ * commands costs two appends, not 50 open/write/close rounds), and lines never interleave with a
+ * rotation, which is still decided line by line.
  */
 export function createAuditLog(path: string, redact: Redactor, options: AuditLogOptions = {}): AuditLog {
   const maxBytes = options.maxBytes ?? AUDIT_DEFAULTS.maxBytes;
   const keep = options.keep ?? AUDIT_DEFAULTS.keep;
   let size: number | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  let pending: Array<{ text: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  let writing = false;
 
   async function rotate(): Promise<void> {
     await unlink(rotatedPath(path, keep)).catch(() => {});
@@ -54,7 +57,7 @@ export function createAuditLog(path: string, redact: Redactor, options: AuditLog
     size = 0;
   }
 
-  async function append(text: string): Promise<void> {
+  async function append(lines: string[]): Promise<void> {
     if (size === undefined) {
       await mkdir(dirname(path), { recursive: true });
       size = await stat(path).then(
@@ -62,20 +65,53 @@ export function createAuditLog(path: string, redact: Redactor, options: AuditLog
         () => 0,
       );
     }
-    const bytes = Buffer.byteLength(text);
-    if (size > 0 && size + bytes > maxBytes) await rotate();
-    await appendFile(path, text, { mode: 0o600 });
-    size += bytes;
+    let chunk = "";
+    let chunkBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (!chunk) return;
+      await appendFile(path, chunk, { mode: 0o600 });
+      size = (size ?? 0) + chunkBytes;
+      chunk = "";
+      chunkBytes = 0;
+    };
+    for (const text of lines) {
+      const bytes = Buffer.byteLength(text);
+      if (size + chunkBytes > 0 && size + chunkBytes + bytes > maxBytes) {
+        await flush();
+        await rotate();
+      }
+      chunk += text;
+      chunkBytes += bytes;
+    }
+    await flush();
+  }
+
+  function drain(): void {
+    if (writing || pending.length === 0) return;
+    writing = true;
+    const batch = pending;
+    pending = [];
+    append(batch.map((b) => b.text)).then(
+      () => {
+        for (const b of batch) b.resolve();
+      },
+      (err: unknown) => {
+        size = undefined; // learn the size again after a failed write
+        for (const b of batch) b.reject(err);
+      },
+    ).finally(() => {
+      writing = false;
+      drain();
+    });
   }
 
   return {
     record(entry) {
       const text = `${JSON.stringify(redact.value(entry))}\n`;
-      const done = queue.then(() => append(text));
-      queue = done.catch(() => {
-        size = undefined; // learn the size again after a failed write
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ text, resolve, reject });
+        drain();
       });
-      return done;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { closest } from "fastest-levenshtein";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { createRequire } from "node:module";
+import type { RateLimiterMemory as RateLimiterMemoryClass, RateLimiterRes as RateLimiterResClass } from "rate-limiter-flexible";
 import { actorKey, type Command, type Reply } from "../core/command.js";
 import type { AuditLog } from "../core/audit-log.js";
 import type { AuthorizeFn } from "../core/authorize.js";
@@ -64,6 +65,14 @@ export function helpReply(handlers: Handler[], specs: readonly CommandSpec[] = C
   };
 }
 
+// The package's index loads every backend it supports (Redis, Mongo, Postgres, DynamoDB, …: about
+// 30 files) at import; the router needs the in-memory limiter's two files, and only when a limit is set.
+const requireCjs = createRequire(import.meta.url);
+const rateLimiter = (): { RateLimiterMemory: typeof RateLimiterMemoryClass; RateLimiterRes: typeof RateLimiterResClass } => ({
+  RateLimiterMemory: requireCjs("rate-limiter-flexible/lib/RateLimiterMemory.js") as typeof RateLimiterMemoryClass,
+  RateLimiterRes: requireCjs("rate-limiter-flexible/lib/RateLimiterRes.js") as typeof RateLimiterResClass,
+});
+
 /**
  * Delivery ids are kept at least this long, whatever is configured: a signed Slack request is
  * accepted while its timestamp is within 5 minutes either way, so it can be presented during
@@ -80,7 +89,8 @@ export function createRouter(options: RouterOptions): Router {
   const helpNames = new Set(["help", ...(specs.find((s) => s.name === "help")?.aliases ?? [])]);
   const declared = (name: string): CommandSpec | undefined => specs.find((s) => s.name === name || s.aliases?.includes(name));
   const perMinute = options.commandsPerMinute ?? 0;
-  const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
+  const limiting = perMinute > 0 ? rateLimiter() : undefined;
+  const limiter = limiting ? new limiting.RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
 
   /** Seconds to wait when the actor is over the limit, else 0. Scheduled jobs are never limited. */
   async function overLimit(command: Command): Promise<number> {
@@ -89,7 +99,7 @@ export function createRouter(options: RouterOptions): Router {
       await limiter.consume(actorKey(command.actor));
       return 0;
     } catch (res) {
-      if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      if (limiting && res instanceof limiting.RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
       throw res;
     }
   }

@@ -70,7 +70,22 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     void p.finally(() => inFlight.delete(p));
   };
 
+  /**
+   * Command work starts in a later turn of the event loop (`setImmediate`, after the I/O callbacks
+   * of the current poll phase): the acks of every request that arrived together are written first,
+   * and only then does any of them parse, authorise, persist or post.
+   */
   const run = (build: () => Command, replier: SlackReplier): void => {
+    track(
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          runNow(build, replier);
+          resolve();
+        }),
+      ),
+    );
+  };
+  const runNow = (build: () => Command, replier: SlackReplier): void => {
     let command: Command;
     try {
       command = { ...build(), messageRef: () => replier.ref() };
@@ -169,7 +184,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         else await app.stop();
         server = undefined;
       }
-      await Promise.allSettled([...inFlight]);
+      // A deferred command adds its dispatch while the first ones settle: wait until none is left.
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
 }

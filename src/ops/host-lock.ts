@@ -1,6 +1,16 @@
 import { posix } from "node:path";
+import { CONFIG_NAME } from "../config/common-schemas.js";
 import { OpsError } from "../core/errors.js";
 import type { ExecResult, HostShell } from "./adapters/host-shell.js";
+
+/** Where env locks live by default: a directory of the deploy user, created mode 700 (not `/tmp`). */
+export const DEFAULT_LOCK_DIR = "~/.opsdeck-locks";
+
+/** `<dir>/opsdeck-env-<env>.lock`: the lock file of an environment on its host; deploys and seeds of that env share it. */
+export function hostLockPath(env: string, dir = DEFAULT_LOCK_DIR): string {
+  if (!CONFIG_NAME.test(env)) throw new Error(`invalid environment name for a lock file: ${env}`);
+  return `${dir.replace(/\/+$/, "")}/opsdeck-env-${env}.lock`;
+}
 
 export interface HostLock {
   /** Kill the holder on the host; resolves once `flock` has exited (or after a grace period). */
@@ -8,12 +18,15 @@ export interface HostLock {
 }
 
 export interface HostLockOptions {
-  /** The longest the lock is held; the holder exits by itself after it (last resort). */
-  leaseSeconds: number;
+  /** The longest the lock is held, in ms (rounded up to whole seconds); the holder exits by itself after it (last resort). */
+  leaseMs: number;
   /** How long to wait for the holder to report it holds the lock. */
   startTimeoutMs?: number;
-  /** The refusal when another process holds the lock. */
-  busy: { message: string; nextStep: string };
+  /**
+   * The refusal when another process holds the lock. Default: "<host>: <path> is locked by another
+   * process", with `fuser <path>` as the next step.
+   */
+  busy?: { message: string; nextStep: string };
   /** What the lock is for, in other error messages ("a deploy of prod"). */
   what: string;
   /**
@@ -53,8 +66,11 @@ const MARK = "opsdeck-lock-held";
  * second. `flock -o` keeps the lock on flock's own descriptor only, so the lock ends with the loop.
  * The loop ends when we `kill` it, when the bot dies or its SSH connection drops (the next `.` hits
  * a closed pipe), or after the lease — so a crash never leaves a lock behind for more than ~1 s.
+ * `sleep` gets /dev/null for its output: killed, the loop's shell leaves its `sleep` running for
+ * up to a second, and one holding the command's stdout would keep the SSH channel (and `release`)
+ * open that long after flock has already let go.
  */
-const HOLDER = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1; echo . || exit 0; i=$((i+1)); done`;
+const HOLDER = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1 >/dev/null 2>&1; echo . || exit 0; i=$((i+1)); done`;
 
 /**
  * Hold `flock -n` on `lockPath` on the host while an operation runs, so a second bot or a person
@@ -63,7 +79,7 @@ const HOLDER = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1; ech
  * second `kill` command.
  */
 export async function acquireHostLock(host: HostShell, lockPath: string, options: HostLockOptions): Promise<HostLock> {
-  const lease = Math.max(1, Math.ceil(options.leaseSeconds));
+  const lease = Math.max(1, Math.ceil(options.leaseMs / 1000));
   if (options.privateDir) await ensurePrivateDir(host, lockPath, options.what);
   const where = inHome(lockPath);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
@@ -97,7 +113,10 @@ export async function acquireHostLock(host: HostShell, lockPath: string, options
     if (r instanceof Error) {
       throw new OpsError("remote_failed", `could not take the lock ${lockPath} on ${host.name} for ${options.what}: ${r.message}`, "Check the host is reachable, then try again.", { cause: r });
     }
-    if (r.code === BUSY_EXIT) throw new OpsError("busy", options.busy.message, options.busy.nextStep);
+    if (r.code === BUSY_EXIT) {
+      const busy = options.busy ?? { message: `${host.name}: ${lockPath} is locked by another process`, nextStep: `Wait for it to finish, or check on ${host.name} with: fuser ${lockPath}` };
+      throw new OpsError("busy", busy.message, busy.nextStep);
+    }
     if (r.code === 127 || /flock: (command )?not found/.test(r.stderr)) {
       throw new OpsError("remote_failed", `flock is not available on ${host.name}`, "Install util-linux on the host (it provides flock), then try again.");
     }

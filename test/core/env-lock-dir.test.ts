@@ -3,8 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Environment } from "../../src/config/environments-config.js";
 import { OpsError } from "../../src/core/errors.js";
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
-import { acquireHostLock as deployLock } from "../../src/ops/deploy/host-lock.js";
-import { acquireHostLock as seedLock, hostLockPath } from "../../src/ops/seed/host-lock.js";
+import { acquireHostLock, hostLockPath } from "../../src/ops/host-lock.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";
 
 const env = loadTestEnv();
@@ -26,21 +25,21 @@ describe("environment lock directory", () => {
 
   it("creates the default directory mode 700, owned by the deploy user, and locks in it", async () => {
     const path = hostLockPath(envName);
-    const lock = await deployLock(shell, path, 60);
+    const lock = await acquireHostLock(shell, path, { leaseMs: 60_000, what: "a deploy", privateDir: true });
     try {
       const st = await shell.exec(["stat", "-c", "%a %U", ".opsdeck-locks"], { cwd: "~" });
       expect(st.stdout.trim()).toBe(`700 ${env.sshUser}`);
-      const busy = await seedLock(shell, path, "a seed", 60_000).catch((e: unknown) => e);
+      const busy = await acquireHostLock(shell, path, { leaseMs: 60_000, what: "a seed", privateDir: true }).catch((e: unknown) => e);
       expect((busy as OpsError).code).toBe("busy");
     } finally {
       await lock.release();
     }
-    const again = await seedLock(shell, path, "a seed", 60_000);
+    const again = await acquireHostLock(shell, path, { leaseMs: 60_000, what: "a seed", privateDir: true });
     await again.release();
   });
 
   it("refuses a world-writable lock directory such as /tmp, where any user could hold the lock", async () => {
-    const err = await deployLock(shell, hostLockPath(envName, "/tmp"), 60).catch((e: unknown) => e);
+    const err = await acquireHostLock(shell, hostLockPath(envName, "/tmp"), { leaseMs: 60_000, what: "a deploy", privateDir: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpsError);
     expect((err as OpsError).code).toBe("config");
     expect((err as Error).message).toMatch(/lock directory \/tmp .* writable by every user/);

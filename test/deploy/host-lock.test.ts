@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpsError } from "../../src/core/errors.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
-import { acquireHostLock } from "../../src/ops/deploy/host-lock.js";
+import { acquireHostLock } from "../../src/ops/host-lock.js";
 import { uniqueName } from "../support/test-env.js";
 import { connectTestHost, testEnv, type HostAdapters } from "./deploy-harness.js";
 
@@ -33,9 +33,9 @@ describe("host flock held through HostShell.exec (real sshd)", () => {
   it("holds the lock until released; a second taker is refused as busy", async () => {
     const owner = connectTestHost();
     try {
-      const lock = await acquireHostLock(owner.shell, file, 600);
+      const lock = await acquireHostLock(owner.shell, file, { leaseMs: 600_000, what: "a deploy" });
       expect(await free(probe.shell, file)).toBe(false);
-      const err = await acquireHostLock(probe.shell, file, 600).then(
+      const err = await acquireHostLock(probe.shell, file, { leaseMs: 600_000, what: "a deploy" }).then(
         () => null,
         (e: unknown) => e,
       );
@@ -50,7 +50,7 @@ describe("host flock held through HostShell.exec (real sshd)", () => {
 
   it("a dropped connection (the bot died) frees the lock within seconds, not after the lease", async () => {
     const owner = connectTestHost();
-    await acquireHostLock(owner.shell, file, 600);
+    await acquireHostLock(owner.shell, file, { leaseMs: 600_000, what: "a deploy" });
     expect(await free(probe.shell, file)).toBe(false);
     await owner.close();
     expect(await waitFree(probe.shell, file, 10_000)).toBeLessThan(10_000);

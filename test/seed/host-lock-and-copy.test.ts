@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalHostShell } from "../../src/ops/adapters/local-host-shell.js";
 import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { copyDump, latestDumpPath, statDump } from "../../src/ops/seed/copy-dump.js";
-import { acquireHostLock, hostLockPath } from "../../src/ops/seed/host-lock.js";
+import { acquireHostLock, hostLockPath } from "../../src/ops/host-lock.js";
 import { loadTestEnv } from "../support/test-env.js";
 import { testUserDir, testUserIds } from "../support/test-user.js";
 
@@ -39,12 +39,12 @@ describe("host lock", () => {
     const ssh = sshShell();
     try {
       const path = hostLockPath("preprod", dir);
-      const lock = await acquireHostLock(ssh, path, "a seed", 60_000);
+      const lock = await acquireHostLock(ssh, path, { leaseMs: 60_000, what: "a seed", privateDir: true });
       expect(await lockIsFree(path)).toBe(false);
-      await expect(acquireHostLock(local, path, "a deploy", 60_000)).rejects.toThrow(/is locked by another process/);
+      await expect(acquireHostLock(local, path, { leaseMs: 60_000, what: "a deploy", privateDir: true })).rejects.toThrow(/is locked by another process/);
       await lock.release();
       expect(await lockIsFree(path)).toBe(true);
-      const again = await acquireHostLock(local, path, "a deploy", 60_000);
+      const again = await acquireHostLock(local, path, { leaseMs: 60_000, what: "a deploy", privateDir: true });
       await again.release();
     } finally {
       await ssh.close();
@@ -54,7 +54,7 @@ describe("host lock", () => {
   it("is freed when the bot's SSH connection goes away without releasing it", async () => {
     const ssh = sshShell();
     const path = hostLockPath("staging", dir);
-    await acquireHostLock(ssh, path, "a seed", 60_000);
+    await acquireHostLock(ssh, path, { leaseMs: 60_000, what: "a seed", privateDir: true });
     expect(await lockIsFree(path)).toBe(false);
     await ssh.close();
     const deadline = Date.now() + 5000;

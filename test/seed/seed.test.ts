@@ -20,7 +20,7 @@ import { createLocalHostShell } from "../../src/ops/adapters/local-host-shell.js
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { createEnvLocks } from "../../src/ops/env-locks.js";
 import { createSeedOps } from "../../src/ops/seed/create-seed-ops.js";
-import { hostLockPath } from "../../src/ops/seed/host-lock.js";
+import { hostLockPath } from "../../src/ops/host-lock.js";
 import type { Store } from "../../src/store/store.js";
 import { createHarness, type Harness } from "../support/router-harness.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";

@@ -3,10 +3,10 @@ import { actorKey, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import { createEnvLocks } from "../env-locks.js";
 import { createJournal } from "../journal/create-journal.js";
-import { buildPlan, lockFileOf, type DeployPlan } from "./deploy-plan.js";
+import { acquireHostLock, type HostLock } from "../host-lock.js";
+import { buildPlan, deployLockBusy, lockFileOf, type DeployPlan } from "./deploy-plan.js";
 import { isMultiNode, selectGroups, type NodeScope } from "./env-nodes.js";
 import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./history.js";
-import { acquireHostLock } from "./host-lock.js";
 import { bringUp as bringUpNode, projectOf, pullImages, readTag, runMigration, smokeChecks, writeTag as writeNodeTag, type DeployTarget, type NodeSteps } from "./node-steps.js";
 import { nodeStatuses, type NodeStatus } from "./node-status.js";
 import { runNodeGroupsDeploy } from "./run-node-groups.js";
@@ -115,11 +115,12 @@ export function createDeployOp(options: DeployOpOptions): DeployOp {
       return record;
     };
 
-    let lock: Awaited<ReturnType<typeof acquireHostLock>> | undefined;
+    let lock: HostLock | undefined;
     try {
       await progress(`locking ${request.env} on ${env.host}`);
       const leaseMs = options.hostLockLeaseMs ?? env.health_timeout + 30 * 60_000;
-      lock = await acquireHostLock(target.host, lockFileOf(request.env, env), leaseMs / 1000);
+      const lockFile = lockFileOf(request.env, env);
+      lock = await acquireHostLock(target.host, lockFile, { leaseMs, what: "a deploy", privateDir: true, busy: deployLockBusy(target.host.name, lockFile) });
 
       setStep("read current tag");
       previous = await readTag(stepsOf(target, env));

@@ -1,7 +1,7 @@
 import type { Environment } from "../../config/environments-config.js";
 import { quoteArgv } from "../../core/shell-quote.js";
 import { oneOffArgs, parseComposeCommand } from "../adapters/compose-command.js";
-import { hostLockPath } from "../seed/host-lock.js";
+import { hostLockPath } from "../host-lock.js";
 
 /** Everything a deploy would do, computed without changing anything. */
 export interface DeployPlan {
@@ -32,6 +32,11 @@ export interface DeployPlan {
  */
 export function lockFileOf(envName: string, env: Environment): string {
   return hostLockPath(envName, env.lock_dir);
+}
+
+/** The deploy's refusal when another process holds the environment's lock file on `host`. */
+export function deployLockBusy(host: string, lockFile: string): { message: string; nextStep: string } {
+  return { message: `another deploy holds the lock ${lockFile} on ${host}`, nextStep: "Wait for it to finish (a person may hold it with flock by hand), then try again." };
 }
 
 /** Compose argv the way the compose client runs it: binary, project, file, then the sub-command. */

@@ -5,11 +5,11 @@ import type { Logger } from "../../core/logger.js";
 import type { Redactor } from "../../core/redact.js";
 import type { Store } from "../../store/store.js";
 import type { Journal } from "../journal/create-journal.js";
-import { lockFileOf } from "./deploy-plan.js";
+import { acquireHostLock, type HostLock } from "../host-lock.js";
+import { deployLockBusy, lockFileOf } from "./deploy-plan.js";
 import { deployNodeGroups } from "./deploy-node-groups.js";
 import { describeGroups, selectGroups } from "./env-nodes.js";
 import { recordDeployment, type DeploymentRecord } from "./history.js";
-import { acquireHostLock } from "./host-lock.js";
 import type { DeployTarget } from "./node-steps.js";
 import type { DeployOutcome, DeployRequest } from "./create-deploy-op.js";
 
@@ -51,10 +51,13 @@ export async function runNodeGroupsDeploy(deps: NodeGroupsDeps, request: DeployR
   const id = await deps.journal.begin(verb, request.env, actorKey(request.actor), `${verb} ${tag}${scope ? ` (${scope})` : ""}`);
   const started = deps.clock();
   const startedMs = Date.now();
-  let lock: Awaited<ReturnType<typeof acquireHostLock>> | undefined;
+  let lock: HostLock | undefined;
   try {
     await progress(`locking ${request.env} on ${env.host}; nodes ${describeGroups(groups)}`);
-    lock = await acquireHostLock(deps.targetFor(env.host).host, lockFileOf(request.env, env), (deps.hostLockLeaseMs ?? env.health_timeout * 4 + 30 * 60_000) / 1000);
+    const lockHost = deps.targetFor(env.host).host;
+    const lockFile = lockFileOf(request.env, env);
+    const leaseMs = deps.hostLockLeaseMs ?? env.health_timeout * 4 + 30 * 60_000;
+    lock = await acquireHostLock(lockHost, lockFile, { leaseMs, what: "a deploy", privateDir: true, busy: deployLockBusy(lockHost.name, lockFile) });
     const backup = deps.backupFor?.(request.env);
     if (backup && request.kind === "deploy") {
       await progress("pre-deploy backup");

@@ -15,7 +15,7 @@ export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, Reco
  * Locking: a per-slug guard in this process (a second request for the same slug is refused
  * at once, not queued), a process-wide mutex around quota check + reservation (so two different
  * branches cannot both take the last slot), and `flock -n` on the host held by a small holder
- * process for the whole remote critical section (see host-lock.ts), against a second bot or a
+ * process for the whole remote critical section (see ../host-lock.ts), against a second bot or a
  * human racing on the same preview. At most 3 host locks are held at once per process (each
  * holder keeps an SSH session); further deploys/destroys of other slugs wait for a slot.
  *

@@ -3,7 +3,7 @@ import ms from "ms";
 import type { ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
 import { checkHostResources } from "./check-host-resources.js";
-import type { HostLock } from "./host-lock.js";
+import type { HostLock } from "../host-lock.js";
 import type { PreviewContext } from "./preview-context.js";
 import { reservePreview } from "./preview-quota.js";
 import type { DeployRequest, StartedPreview } from "./preview-types.js";

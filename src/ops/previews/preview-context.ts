@@ -5,7 +5,7 @@ import { OpsError } from "../../core/errors.js";
 import type { PreviewRecord } from "../../store/state.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
 import { createJournal } from "../journal/create-journal.js";
-import { acquireHostLock, type HostLock } from "./host-lock.js";
+import { acquireHostLock, type HostLock } from "../host-lock.js";
 import { getPreviewNames, type PreviewNames } from "./preview-names.js";
 import type { PreviewOpsOptions } from "./preview-types.js";
 import type { removePreviewResources } from "./remove-preview-resources.js";
@@ -74,7 +74,9 @@ export function createPreviewContext(options: PreviewOpsOptions): PreviewContext
     if (hostSlots.isLocked()) await say(progress, `Preview ${n.slug}: waiting for other preview operations on ${host.name} to finish…`);
     const [, releaseSlot] = await hostSlots.acquire();
     try {
-      const lock = await acquireHostLock(host, n.lockFile, hostLockSeconds, `preview ${n.slug}`);
+      const what = `preview ${n.slug}`;
+      const busy = { message: `${what} is locked on host ${host.name} by another process (${n.lockFile})`, nextStep: "Another opsdeck or a script is working on it; try again in a minute." };
+      const lock = await acquireHostLock(host, n.lockFile, { leaseMs: hostLockSeconds * 1000, startTimeoutMs: 20_000, what, busy });
       return {
         async release() {
           try {

@@ -10,7 +10,7 @@ import type { HostShell } from "../adapters/host-shell.js";
 import type { EnvLocks } from "../env-locks.js";
 import { anonymiseSql, parseRuleCounts, type RuleCount } from "./anonymise-sql.js";
 import { copyDump, latestDumpPath, statDump, type DumpInfo } from "./copy-dump.js";
-import { acquireHostLock, hostLockPath } from "./host-lock.js";
+import { acquireHostLock, hostLockPath } from "../host-lock.js";
 import { createJournal } from "../journal/create-journal.js";
 import { runPg, type PgConnection } from "./pg-command.js";
 import { resolveSeedTarget } from "./resolve-seed-target.js";
@@ -106,7 +106,13 @@ export function createSeedOps(options: SeedOpsOptions): SeedOps {
       const say = (text: string): Promise<void> => progress(`Step ${++step}/${steps}: ${text}`);
       const lockMs = seed.timeout * (seed.databases.length * 3 + 4);
       try {
-        const hostLock = await acquireHostLock(target, hostLockPath(env, ownValue(options.environments, env)?.lock_dir ?? seed.lock_dir), `seeding ${env}`, lockMs);
+        const lockPath = hostLockPath(env, ownValue(options.environments, env)?.lock_dir ?? seed.lock_dir);
+        const hostLock = await acquireHostLock(target, lockPath, {
+          leaseMs: lockMs,
+          what: `seeding ${env}`,
+          privateDir: true,
+          busy: { message: `${target.name}: ${lockPath} is locked by another process (a deploy or seed of the same environment)`, nextStep: `Wait for it to finish, or check on ${target.name} with: fuser ${lockPath}` },
+        });
         try {
           await say(`copying the latest dumps of ${seed.source_env} from ${source.name} to ${target.name}`);
           const dumps = new Map<string, DumpInfo>();

@@ -10,7 +10,8 @@ export interface DeliveryLedger {
   /**
    * Make a claimed key survive a restart; resolves once it is on disk. Calls that arrive while a
    * write is under way share the next write (group commit), so a burst of N commands costs about
-   * two state writes, not N. Call it only for deliveries that will run something.
+   * two state writes, not N. Call it only for deliveries that will change something (the router
+   * skips it for read-only commands: a replay of one after a restart repeats nothing).
    */
   persist(key: string): Promise<void>;
 }

@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function start(dir: string, clock: () => Date, runs: string[]) {
+async function start(dir: string, clock: () => Date, runs: string[], readOnly = false) {
   const real = await openStore(dir);
   let writes = 0;
   // The real store, counting its writes: how many state writes the deliveries cost.
@@ -31,7 +31,7 @@ async function start(dir: string, clock: () => Date, runs: string[]) {
     summary: "echo",
     usage: ["/echo <word>"],
     prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
-    permission: () => ({ key: "echo", readOnly: false }),
+    permission: () => ({ key: "echo", readOnly }),
     async run(cmd) {
       runs.push(cmd.deliveryId ?? "");
       return { status: "success", title: "echoed" };
@@ -92,5 +92,18 @@ describe("delivery ids", () => {
     await b.send("later");
     const left = (JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as State).deliveries.map((d) => d.key);
     expect(left).toEqual(["slack:later"]);
+  });
+
+  it("a read-only command's delivery is claimed in memory only: no state write before its reply, and a copy is still refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "opsdeck-deliveries-"));
+    dirs.push(dir);
+    const clock = (): Date => new Date(Date.parse("2026-03-01T10:00:00Z"));
+    const runs: string[] = [];
+    const a = await start(dir, clock, runs, true);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => a.send(`r${i}`)));
+    expect(runs).toHaveLength(50);
+    expect(a.writes()).toBe(0);
+    expect((await a.send("r7")).title).toBe("duplicate delivery ignored");
+    expect(runs).toHaveLength(50);
   });
 });

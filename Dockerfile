@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# opsdeck — multi-stage image: dependencies and type check in the build stage,
+# opsdeck — multi-stage image: dependencies, type check and bundle in the build stage,
 # a slim runtime with a non-root user and a HEALTHCHECK on /healthz.
 
 FROM node:20-bookworm-slim AS build
@@ -8,7 +8,9 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY bin ./bin
+# Type check, then the same build as `npm run build` and `npm start`'s first start (esbuild bundle).
+RUN npx tsc -p tsconfig.build.json --noEmit && node bin/build-dist.mjs
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app

@@ -2,7 +2,6 @@ import { stdin, stdout, stderr } from "node:process";
 import { runInteractive, runOnce } from "./bot/console/console-adapter.js";
 import { parseCliArgs, USAGE } from "./cli-args.js";
 import { defaultConfigPath, loadConfig } from "./config/load-config.js";
-import { startHttpServer } from "./core/http-server.js";
 import { ConfigError, OpsError, StateError } from "./core/errors.js";
 
 /** Exit codes: 0 ok, 1 command failed, 2 usage, 75 state problem, 78 bad config. */
@@ -43,6 +42,9 @@ async function main(argv: string[]): Promise<number> {
       await app.reportStartup();
       return await runOnce(args.text ?? "", { dispatch: app.router.dispatch, user: config.console.user, input: stdin, output: stdout, errorOutput: stderr });
     }
+    // Metrics from the start when /metrics is served (a one-shot `run` never imports prom-client).
+    if (config.http.enabled) await app.metrics.load();
+    const { startHttpServer } = await import("./core/http-server.js");
     const http = config.http.enabled ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics: app.metrics, routes: app.httpRoutes, isLivePreviewHost: app.isLivePreviewHost }) : undefined;
     if (http) app.log.info({ port: http.port, routes: app.httpRoutes.map((r) => r.path) }, "http server listening (/healthz, /metrics)");
     const { startChatAdapters } = await import("./bot/start-chat-adapters.js");

@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createMetrics } from "../../src/core/metrics.js";
+
+// What `npm start` runs: bin/opsdeck.mjs builds dist/ with bin/build-dist.mjs (an esbuild bundle)
+// when it is missing or stale, then runs it. Driven in a scratch checkout whose src/ and node_modules/
+// are links to this one, so the real dist/ is never touched.
+const repo = resolve(new URL("../..", import.meta.url).pathname);
+const scratch = mkdtempSync(join(tmpdir(), "opsdeck-bundle-"));
+mkdirSync(join(scratch, "bin"));
+for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
+symlinkSync(join(repo, "src"), join(scratch, "src"));
+symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
+const dataDir = join(scratch, "data");
+const config = join(scratch, "opsdeck.yaml");
+writeFileSync(config, readFileSync(join(repo, "config", "opsdeck.yaml"), "utf8").replace(/^data_dir: .*$/m, `data_dir: ${dataDir}`).replace(/^(http:\s*\n\s*enabled:) true/m, "$1 false"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const launch = (...argv: string[]) => spawnSync(process.execPath, [join(scratch, "bin", "opsdeck.mjs"), ...argv], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
+
+describe("the bundled entry (bin/opsdeck.mjs → dist/main.js)", () => {
+  it("builds dist/ on first start, answers a one-shot /help, and does not rebuild when fresh", () => {
+    const first = launch("run", "/help", "--config", config);
+    expect(first.stderr).toContain("building dist/");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain("opsdeck commands");
+    expect(first.stdout).toContain("/preview <branch>");
+    // One entry and a few chunks, not one file per source module (~300 under src/).
+    const js = readdirSync(join(scratch, "dist")).filter((f) => f.endsWith(".js"));
+    expect(js).toContain("main.js");
+    expect(js.length).toBeLessThan(80);
+    expect(existsSync(join(scratch, "dist", "core"))).toBe(false);
+    const again = launch("run", "/help", "--config", config);
+    expect(again.stderr).not.toContain("building dist/");
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+  }, 240_000);
+
+  it("refuses a bad config with the same message and exit code as the sources", () => {
+    const bad = join(scratch, "bad.yaml");
+    writeFileSync(bad, `data_dir: ${dataDir}\nhttp: { enabled: flase }\nbogus_key: 1\n`);
+    const bundled = launch("run", "/help", "--config", bad);
+    const sources = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", "run", "/help", "--config", bad], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+    expect(bundled.status).toBe(78);
+    expect(bundled.stderr).toContain('http.enabled: must be of type boolean, not string "flase"');
+    expect(bundled.stderr).toContain('unknown key(s) "bogus_key"');
+    expect(bundled.stderr.replace(/^opsdeck: (building|built) .*\n/gm, "")).toBe(sources.stderr);
+    expect(sources.status).toBe(78);
+  }, 240_000);
+
+  it("a one-shot run does not import prom-client (metrics load only for a served /metrics)", () => {
+    // Lists the CommonJS modules loaded by the end of the process (prom-client is CommonJS).
+    const probe = join(scratch, "probe.mjs");
+    writeFileSync(probe, 'import { createRequire } from "node:module";\nconst r = createRequire(import.meta.url);\nprocess.on("exit", () => process.stderr.write(`\\nLOADED ${Object.keys(r.cache).filter((k) => k.includes("/prom-client/")).length}\\n`));\n');
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--import", probe, "src/main.ts", "run", "/help", "--config", config], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("LOADED 0");
+  }, 120_000);
+});
+
+describe("metrics before prom-client is loaded", () => {
+  it("keeps counts and observations made before load() and serves them after", async () => {
+    const m = createMetrics();
+    m.commands.inc({ command: "help", outcome: "ok" });
+    m.commands.inc({ command: "help", outcome: "ok" });
+    m.commandDuration.observe({ command: "help" }, 0.1);
+    const text = await m.registry.metrics();
+    expect(text).toContain('opsdeck_commands_total{command="help",outcome="ok"} 2');
+    expect(text).toContain('opsdeck_command_duration_seconds_count{command="help"} 1');
+    expect(text).toContain("opsdeck_process_cpu_user_seconds_total");
+    expect(m.registry.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    m.commands.inc({ command: "help", outcome: "ok" });
+    expect(await m.registry.metrics()).toContain('opsdeck_commands_total{command="help",outcome="ok"} 3');
+  });
+});

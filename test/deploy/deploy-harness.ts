@@ -1,12 +1,8 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import type { DestinationStream } from "pino";
-import { createApp } from "../../src/app.js";
 import type { Router } from "../../src/bot/router.js";
-import { parseConfig } from "../../src/config/load-config.js";
 import { SshHost, type Access } from "../../src/config/schema.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
 import type { Redactor } from "../../src/core/redact.js";
@@ -17,7 +13,7 @@ import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import type { Store } from "../../src/store/store.js";
-import { atFileEnd, tempDir } from "../support/temp-dir.js";
+import { createTestApp } from "../support/test-app.js";
 import { loadTestEnv } from "../support/test-env.js";
 
 const execFileP = promisify(execFile);
@@ -98,36 +94,24 @@ export interface DeployWorld {
  * each name in `hosts` (node groups) through its own adapters. Alerts land in `notices`.
  */
 export async function createDeployWorld(options: { dataDir?: string; host: HostAdapters; environments: unknown; access: Access; clock: () => Date; notices?: Reply[]; hosts?: Record<string, HostAdapters> }): Promise<DeployWorld & { dataDir: string }> {
-  const dataDir = options.dataDir ?? tempDir("opsdeck-deploy-");
   const given = { test: options.host, ...options.hosts };
-  // Every config host is the SSH test host on paper; the given adapters are what the app uses.
-  const config = {
-    data_dir: dataDir,
-    log_level: "debug",
-    http: { enabled: false },
-    commands_per_minute: 0,
-    dns: { provider: "none" },
-    hosts: Object.fromEntries(Object.keys(given).map((name) => [name, testSshHost])),
-    access: options.access,
-    environments: options.environments,
-  };
-  let logged = "";
-  const logDestination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logged += chunk.toString();
-      cb();
-    },
-  }) as unknown as DestinationStream; // a Writable is a valid pino destination
   const notices = options.notices ?? [];
-  const app = await createApp({
-    loaded: { config: parseConfig(JSON.stringify(config), "deploy test config"), path: join(dataDir, "opsdeck.yaml"), baseDir: process.cwd() },
-    env: {},
-    logDestination,
+  const { app, dataDir, logText, close } = await createTestApp({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    // Every config host is the SSH test host on paper; the given adapters are what the app uses.
+    config: {
+      log_level: "debug",
+      http: { enabled: false },
+      commands_per_minute: 0,
+      dns: { provider: "none" },
+      hosts: Object.fromEntries(Object.keys(given).map((name) => [name, testSshHost])),
+      access: options.access,
+      environments: options.environments,
+    },
     alertTargets: [{ platform: "test", post: async (reply) => void notices.push(reply) }],
     hostConnections: given,
     approvalClock: options.clock,
   });
-  atFileEnd(() => app.close());
   const auditPath = join(dataDir, "audit.jsonl");
   return {
     dataDir,
@@ -136,7 +120,7 @@ export async function createDeployWorld(options: { dataDir?: string; host: HostA
     redact: app.redact,
     notices,
     auditPath,
-    logText: () => logged,
+    logText,
     auditText: () => {
       try {
         return readFileSync(auditPath, "utf8");
@@ -163,7 +147,7 @@ export async function createDeployWorld(options: { dataDir?: string; host: HostA
       const final = await app.router.dispatch(command);
       return { final, messages };
     },
-    close: () => app.close(),
+    close,
   };
 }
 

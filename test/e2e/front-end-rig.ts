@@ -1,16 +1,13 @@
-// Shared set-up for the four-front-ends test: the real preview ops and handler (real sshd +
-// dockerd, healthy.yml template) behind one real router whose access config names an actor on
-// every platform — the same wiring `makeRig` in test/previews/preview-support.ts builds, plus roles.
-import { Previews, type Access } from "../../src/config/schema.js";
-import { createRedactor } from "../../src/core/redact.js";
-import { createPreviewHandler } from "../../src/handlers/preview.js";
+// Shared set-up for the four-front-ends test: the whole app (`createApp`) with previews on the
+// SSH test host (real sshd + dockerd, healthy.yml template), reached through the test's own
+// connection, and an access config that names an actor on every platform.
+import type { Access, Previews } from "../../src/config/schema.js";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
 import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
-import { createPreviewOps } from "../../src/ops/previews/create-preview-ops.js";
 import type { PreviewOps } from "../../src/ops/previews/preview-types.js";
-import { createRecordingDns, env } from "../previews/preview-support.js";
-import { createHarness, type Harness } from "../support/router-harness.js";
+import { env } from "../previews/preview-support.js";
+import { harnessFromApp, type Harness } from "../support/router-harness.js";
+import { createTestApp } from "../support/test-app.js";
 import { repoRoot, uniqueName } from "../support/test-env.js";
 
 export interface FrontEndRig {
@@ -20,57 +17,38 @@ export interface FrontEndRig {
   baseDir: string;
 }
 
-/** Preview ops + handler behind a real router that authorises with `access`; a fresh base directory. */
+/** The app with previews on host `preview1` (the given shell), authorising with `access`; a fresh base directory. */
 export async function makeFrontEndRig(o: { shell: SshHostShell; docker: DockerClient; access: Access }): Promise<FrontEndRig> {
   const baseDir = `${env.previewsDir}/${uniqueName("fe4")}`;
-  const config = Previews.parse({
-    host: "preview1",
-    base_dir: baseDir,
-    domain: "preview.test",
-    url: "http://{hostname}:8080",
-    image: env.images.busybox,
-    quota: 20,
-    min_free_disk_mb: 0,
-    min_free_memory_mb: 0,
-    health_timeout: "40s",
-    log_tail_lines: 10,
-    dns_target: "127.0.0.1",
-  });
-  const redact = createRedactor();
-  // The handler needs the ops, the ops need the harness's store: build the harness first with a
-  // forwarding handler, then fill it in.
-  let ops: PreviewOps | undefined;
-  const handler = (): ReturnType<typeof createPreviewHandler> => {
-    if (!ops) throw new Error("front-end rig used before it was built");
-    return createPreviewHandler({ ops, config });
-  };
-  const h = await createHarness({
-    handlers: [
-      {
-        name: "preview",
-        summary: "preview environments",
-        usage: [],
-        prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
-        permission: (args) => handler().permission(args),
-        run: (command, progress) => handler().run(command, progress),
+  const t = await createTestApp({
+    config: {
+      log_level: "debug",
+      http: { enabled: false },
+      commands_per_minute: 0,
+      dns: { provider: "none" },
+      // On paper the SSH test host; the app uses the test's connection (`hostConnections`).
+      hosts: { preview1: { type: "ssh", address: env.sshHost, port: env.sshPort, user: env.sshUser, key_path: env.sshKeyPath, command_timeout: "60s" } },
+      access: o.access,
+      previews: {
+        host: "preview1",
+        base_dir: baseDir,
+        domain: "preview.test",
+        url: "http://{hostname}:8080",
+        image: env.images.busybox,
+        quota: 20,
+        min_free_disk_mb: 0,
+        min_free_memory_mb: 0,
+        health_timeout: "40s",
+        log_tail_lines: 10,
+        dns_target: "127.0.0.1",
+        template: `${repoRoot}test/fixtures/preview-templates/healthy.yml`,
       },
-    ],
-    access: o.access,
-    redact,
+    },
+    hostConnections: { preview1: { shell: o.shell, docker: o.docker } },
   });
-  ops = createPreviewOps({
-    config,
-    host: o.shell,
-    compose: createComposeClient(o.shell),
-    docker: o.docker,
-    dns: createRecordingDns(),
-    store: h.store,
-    redact: h.redact,
-    templatePath: `${repoRoot}test/fixtures/preview-templates/healthy.yml`,
-    baseDir,
-    log: h.log,
-  });
-  return { ops, h, config, baseDir };
+  const { app, config } = t;
+  if (!app.previews || !config.previews) throw new Error("front-end rig: the app was built without previews");
+  return { ops: app.previews, h: harnessFromApp(t), config: config.previews, baseDir };
 }
 
 /** The credential values generated for a preview, read from its `.env` on the host. */

@@ -14,6 +14,7 @@ import type { Access } from "../../src/config/schema.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { tempDir } from "./temp-dir.js";
+import type { TestApp } from "./test-app.js";
 
 export interface Harness {
   router: Router;
@@ -52,15 +53,19 @@ export async function createHarness(options: { handlers: Handler[]; access?: Acc
   const metrics = createMetrics();
   const access: Access = options.access ?? { roles: { admin: ["console:local"] }, rules: {} };
   const router = createRouter({ handlers: options.handlers, authorize: createAuthorize(access), audit: createAuditLog(auditPath, redact), log, metrics, redact, store, commandsPerMinute: options.commandsPerMinute ?? 0 });
+  return harnessOver({ router, store, redact, metrics, log, dataDir, auditPath, logText: () => logged });
+}
+
+/** A harness over an app built by `createApp` (test/support/test-app.ts): its router, store and log. */
+export function harnessFromApp(t: TestApp): Harness {
+  const { app } = t;
+  return harnessOver({ router: app.router, store: app.store, redact: app.redact, metrics: app.metrics, log: app.log, dataDir: t.dataDir, auditPath: join(t.dataDir, "audit.jsonl"), logText: t.logText });
+}
+
+function harnessOver(parts: Pick<Harness, "router" | "store" | "redact" | "metrics" | "log" | "dataDir" | "auditPath" | "logText">): Harness {
+  const { router, auditPath } = parts;
   return {
-    router,
-    store,
-    redact,
-    metrics,
-    log,
-    dataDir,
-    auditPath,
-    logText: () => logged,
+    ...parts,
     auditText: () => {
       try {
         return readFileSync(auditPath, "utf8");

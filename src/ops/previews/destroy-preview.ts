@@ -16,26 +16,37 @@ export async function destroyPreview(ctx: PreviewContext, slugOrBranch: string, 
     // Before any lock: a name that never existed gets no lock file and no operation record.
     if (!record && !(await previewExistsOnHost(host, docker, n))) throw noSuchPreview(slugOrBranch);
     const opId = await ctx.startOperation("preview.destroy", slug, actor);
-    await store.update((s) => {
-      const rec = s.previews.find((p) => p.slug === slug);
-      if (rec) Object.assign(rec, { status: "destroying", updatedAt: clock().toISOString() });
-    });
     try {
-      await host.exec(["mkdir", "-p", "--", ctx.baseDir()]);
+      // The record's status and the base directory (where the lock file lives) at once.
+      await Promise.all([
+        store.update((s) => {
+          const rec = s.previews.find((p) => p.slug === slug);
+          if (rec) Object.assign(rec, { status: "destroying", updatedAt: clock().toISOString() });
+        }),
+        host.exec(["mkdir", "-p", "--", ctx.baseDir()]),
+      ]);
       const hostLock = await ctx.lockOnHost(n, progress);
+      let removed: string[];
       try {
         await say(progress, `Preview ${slug}: removing containers, networks, volumes, DNS record and directory…`);
-        const removed = await removePreviewResources(ctx.removeDeps, n);
-        await ctx.removeLockFile(n);
-        await store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== slug)));
-        await ctx.finishOperation(opId, "succeeded", removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove");
-        // Its credentials are gone from the host: stop looking for them in every line.
-        redact.unregister(previewSecretScope(slug));
-        log.info({ slug, removed }, "preview destroyed");
-        return { slug, ...(record ? { branch: record.branch } : {}), host: host.name, removed: record && removed.length === 0 ? ["state record"] : removed };
-      } finally {
+        removed = await removePreviewResources(ctx.removeDeps, n);
+        // The lock file goes while the lock is held; the record and the journal entry at the same time.
+        await Promise.all([
+          ctx.removeLockFile(n),
+          store.update((s) => void (s.previews = s.previews.filter((p) => p.slug !== slug))),
+          ctx.finishOperation(opId, "succeeded", removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove"),
+        ]);
+      } catch (err) {
         await hostLock.release();
+        throw err;
       }
+      // Off the critical path: the lock file is gone (a later flock makes a fresh one, so nobody
+      // waits on this holder), and the holder's SSH channel closes up to a second after its kill.
+      void hostLock.release().catch((err: unknown) => log.warn({ err, slug }, "could not release the preview's host lock"));
+      // Its credentials are gone from the host: stop looking for them in every line.
+      redact.unregister(previewSecretScope(slug));
+      log.info({ slug, removed }, "preview destroyed");
+      return { slug, ...(record ? { branch: record.branch } : {}), host: host.name, removed: record && removed.length === 0 ? ["state record"] : removed };
     } catch (err) {
       await store.update((s) => {
         const rec = s.previews.find((p) => p.slug === slug);

@@ -59,8 +59,9 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   const ids = before.containers.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
   if (ids.length > 0) {
     // `-t` (previews.stop_timeout): the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
+    // With a stop timeout of 0 there is nothing to wait for: `rm -f` kills and removes in one call.
     const timeoutSeconds = Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000));
-    await Promise.all(ids.map((id) => docker.stopContainer(id, { timeoutSeconds }).catch((err: unknown) => log.warn({ err, slug: names.slug }, "docker stop failed; removing by force"))));
+    if (timeoutSeconds > 0) await Promise.all(ids.map((id) => docker.stopContainer(id, { timeoutSeconds }).catch((err: unknown) => log.warn({ err, slug: names.slug }, "docker stop failed; removing by force"))));
     await Promise.all(ids.map((id) => docker.removeContainer(id)));
   }
   // With the containers gone, the rest is independent: networks, volumes, directory and DNS at once.

@@ -5,7 +5,7 @@ import type { Notifier } from "../core/notifier.js";
 import { getHostResources } from "../ops/adapters/get-host-resources.js";
 import type { DockerClient } from "../ops/adapters/docker-client.js";
 import type { HostShell } from "../ops/adapters/host-shell.js";
-import type { PreviewOps } from "../ops/previews/preview-types.js";
+import type { PreviewOps, SweepReport } from "../ops/previews/preview-types.js";
 import type { JobDefinition } from "./scheduler.js";
 
 export const TTL_CLEANUP_JOB = "ttl-cleanup";
@@ -15,11 +15,18 @@ export interface ExpiredPreviews {
   listExpired(now: Date): Promise<Array<{ slug: string }>>;
   /** The same operation as `/preview destroy`. */
   destroy(slug: string, actor: Actor, progress: ProgressFn): Promise<unknown>;
+  /**
+   * Destroy every expired preview in one batch per host (locks taken per preview, held ones left
+   * for the next sweep); when absent the job destroys them one by one with `destroy`.
+   */
+  sweep?(now: Date, actor: Actor): Promise<SweepReport>;
 }
 
 /** Adapt the preview operations: expired = past `expiresAt`, and not in the middle of a deploy or destroy. */
-export function expiredPreviewsFrom(ops: Pick<PreviewOps, "list" | "destroy">): ExpiredPreviews {
+export function expiredPreviewsFrom(ops: Pick<PreviewOps, "list" | "destroy" | "sweepExpired">): ExpiredPreviews {
+  const sweepExpired = ops.sweepExpired?.bind(ops);
   return {
+    ...(sweepExpired ? { sweep: (now: Date, actor: Actor) => sweepExpired(now, actor) } : {}),
     async listExpired(now) {
       const { previews } = await ops.list();
       return previews.filter((p) => (p.status === "running" || p.status === "failed") && Date.parse(p.expiresAt) <= now.getTime()).map((p) => ({ slug: p.slug }));
@@ -115,14 +122,27 @@ export function createTtlCleanupJob(options: TtlCleanupOptions): JobDefinition {
       // One sweep per preview host at once; within a host at most SWEEP_CONCURRENCY destroys at a
       // time (each holds the preview's flock and SSH sessions). A preview whose lock is held by
       // someone else fails at once (`flock -n`) and is left for the next sweep; the others go on.
+      const announce = async (slug: string): Promise<void> => {
+        await notifier.notify({ status: "info", title: `preview ${slug} expired and was destroyed`, lines: ["Its containers, volumes, DNS record and directory were removed by ttl-cleanup."] });
+      };
       await Promise.all(sources.map(async (source) => {
+        if (source.sweep) {
+          // One batch per host (see sweepExpired); each preview still gets its journal entry and announcement.
+          const report = await source.sweep(now, JOB_ACTOR);
+          for (const d of report.destroyed) {
+            destroyed.push(d.slug);
+            await announce(d.slug).catch((err: unknown) => failed.push(`${d.slug}: destroyed, but the announcement failed: ${err instanceof Error ? err.message : String(err)}`));
+          }
+          for (const f of report.failed) failed.push(`${f.slug}: ${f.error}`);
+          return;
+        }
         const expired = await source.listExpired(now);
         const slots = new Semaphore(SWEEP_CONCURRENCY);
         await Promise.all(expired.map(({ slug }) => slots.runExclusive(async () => {
           try {
             await source.destroy(slug, JOB_ACTOR, async () => {});
             destroyed.push(slug);
-            await notifier.notify({ status: "info", title: `preview ${slug} expired and was destroyed`, lines: ["Its containers, volumes, DNS record and directory were removed by ttl-cleanup."] });
+            await announce(slug);
           } catch (err) {
             failed.push(`${slug}: ${err instanceof Error ? err.message : String(err)}`);
           }

@@ -1,4 +1,5 @@
 import { resolveConfigPath, type LoadedConfig } from "../config/load-config.js";
+import type { Actor } from "../core/command.js";
 import type { Logger } from "../core/logger.js";
 import type { Redactor } from "../core/redact.js";
 import type { Handler } from "../handlers/handler.js";
@@ -69,6 +70,12 @@ export function wirePreviews(options: PreviewsWiringOptions): PreviewsWiring | u
           return base.listExpired(now);
         },
         destroy: base.destroy,
+        ...(base.sweep ? {
+          sweep: async (now: Date, actor: Actor) => {
+            await retryPendingDeletions(rawDns, store, { log });
+            return (base.sweep as NonNullable<typeof base.sweep>)(now, actor);
+          },
+        } : {}),
       },
       host,
       docker: hosts.dockerFor(p.host),

@@ -25,6 +25,10 @@ export interface Journal {
   /** For operations that span several functions (a preview deploy): write `running`, return the id. */
   begin(kind: string, target: string, actor: string, summary?: string): Promise<string>;
   finish(id: string, status: "succeeded" | "failed", summary: string): Promise<void>;
+  /** `begin` for many operations in one state write (the TTL sweep); ids in the order given. */
+  beginMany(entries: ReadonlyArray<{ kind: string; target: string; actor: string }>): Promise<string[]>;
+  /** `finish` for many operations in one state write. */
+  finishMany(entries: ReadonlyArray<{ id: string; status: "succeeded" | "failed"; summary: string }>): Promise<void>;
   /**
    * At start-up: every `running` entry (matching `filter`) was cut off by a crash or restart and
    * becomes `interrupted`; nothing is re-run. Returns the entries changed by this call.
@@ -81,6 +85,23 @@ export function createJournal(options: JournalOptions): Journal {
   return {
     begin,
     finish,
+    async beginMany(entries) {
+      const now = clock();
+      const records: OperationRecord[] = entries.map((e) => ({ id: newOperationId(now), kind: e.kind, target: e.target, actor: e.actor, status: "running", startedAt: now.toISOString() }));
+      if (records.length > 0) await store.update((s) => void s.operations.push(...records));
+      return records.map((r) => r.id);
+    },
+    async finishMany(entries) {
+      if (entries.length === 0) return;
+      const endedAt = clock().toISOString();
+      const byId = new Map(entries.map((e) => [e.id, e]));
+      await store.update((s) => {
+        for (const op of s.operations) {
+          const e = byId.get(op.id);
+          if (e) Object.assign(op, { status: e.status, endedAt, summary: clean(e.summary) });
+        }
+      });
+    },
     async run(kind, target, actor, fn, runOptions) {
       const id = await begin(kind, target, actor, runOptions?.summary);
       let result;

@@ -6,6 +6,7 @@ import { listPreviews } from "./list-previews.js";
 import { createPreviewContext } from "./preview-context.js";
 import type { PreviewOps, PreviewOpsOptions } from "./preview-types.js";
 import { reconcilePreviews } from "./reconcile-previews.js";
+import { sweepExpired } from "./sweep-expired.js";
 
 export type { DeployRequest, PreviewListing, PreviewOps, PreviewOpsOptions, ReconcileReport, StartedPreview, StoppedPreview } from "./preview-types.js";
 
@@ -33,5 +34,6 @@ export function createPreviewOps(options: PreviewOpsOptions): PreviewOps {
     list: () => listPreviews(ctx),
     reconcile: () => reconcilePreviews(ctx),
     resolveSlug: (slugOrBranch) => ctx.resolveSlug(slugOrBranch),
+    sweepExpired: (now, actor) => sweepExpired(ctx, now, actor),
   };
 }

@@ -10,7 +10,7 @@ import type { HostResources } from "../adapters/host-resources.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { getHostResources } from "../adapters/get-host-resources.js";
 import { choosePreviewHost, type PoolCandidate } from "./choose-preview-host.js";
-import type { OrphanPreview, PoolQuota, PreviewListing, PreviewOps, ReconcileReport } from "./preview-types.js";
+import type { OrphanPreview, PoolQuota, PreviewListing, PreviewOps, ReconcileReport, SweepReport } from "./preview-types.js";
 import { PREVIEW_LABEL } from "./render-template.js";
 import { toSlug, validateBranch } from "./slug.js";
 
@@ -142,6 +142,17 @@ export function createPreviewPool(o: PreviewPoolOptions): PreviewOps {
         ...(routeErrors.length > 0 ? { routeError: routeErrors.join("; ") } : {}),
         ...(hostErrors.length > 0 ? { hostError: hostErrors.join("; ") } : {}),
       };
+    },
+    async sweepExpired(now, actor) {
+      // Every host at once, each in its own batch; a host that fails is reported and the others go on.
+      const reports = await Promise.all(members.map(async (m): Promise<SweepReport> => {
+        try {
+          return m.ops.sweepExpired ? await m.ops.sweepExpired(now, actor) : { destroyed: [], failed: [] };
+        } catch (err) {
+          return { destroyed: [], failed: [{ slug: `host ${m.name}`, error: reason(err) }] };
+        }
+      }));
+      return { destroyed: reports.flatMap((r) => r.destroyed), failed: reports.flatMap((r) => r.failed) };
     },
     async reconcile() {
       const report: ReconcileReport = { interrupted: [], failedPreviews: [] };

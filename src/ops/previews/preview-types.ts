@@ -123,6 +123,12 @@ export interface PreviewListing {
   routeError?: string;
 }
 
+/** What one TTL sweep did: each expired preview destroyed, or why not (left for the next sweep). */
+export interface SweepReport {
+  destroyed: StoppedPreview[];
+  failed: Array<{ slug: string; error: string }>;
+}
+
 export interface ReconcileReport {
   /** Operations left `running` by a previous process, now `interrupted`: report them. */
   interrupted: OperationRecord[];
@@ -142,4 +148,6 @@ export interface PreviewOps {
   exists(slugOrBranch: string): Promise<boolean>;
   /** The slug a `destroy`/`extend` argument names: a known slug or branch, else the branch's slug. */
   resolveSlug(slugOrBranch: string): string;
+  /** Destroy every expired preview (of every host) in one batch per host: the TTL sweep. */
+  sweepExpired?(now: Date, actor: Actor): Promise<SweepReport>;
 }

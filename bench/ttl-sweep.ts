@@ -1,0 +1,117 @@
+// Benchmark: the TTL sweep (the real ttl-cleanup job over two preview hosts) against one destroy.
+// Each round plants 100 expired previews split over two preview hosts (two SSH connections to the
+// test sshd, each with its own host name, base dir and store) plus one more, each with one container
+// of the test busybox image carrying the labels compose and opsdeck put on it (no own network:
+// dockerd removes networks one at a time, ~0.2 s each here), its directory, state record and DNS
+// record. It times one `destroy` of the extra preview, then one run of the job, checks everything
+// is gone and prints sweep / destroy; medians over the rounds. With `--base <dir>` a second opsdeck
+// tree (e.g. a worktree of the commit before a change) runs in the same rounds. `--light` plants no
+// containers (directories, records and DNS records only).
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--base DIR]
+import { pathToFileURL } from "node:url";
+import type { Previews } from "../src/config/schema.js";
+import type { Store } from "../src/store/store.js";
+import type { SshHostShell } from "../src/ops/adapters/ssh-host-shell.js";
+import { uniqueName } from "../test/support/test-env.js";
+import { benchDocker, benchShell, env } from "./preview-ops-rig.js";
+
+const argv = process.argv.slice(2);
+const baseIdx = argv.indexOf("--base");
+const baseTree = baseIdx >= 0 ? argv[baseIdx + 1] : undefined;
+const nums = argv.filter((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--base").map(Number);
+const rounds = nums[0] ?? 3;
+const count = nums[1] ?? 100;
+/** `--light`: no containers, only directories, records and DNS records (what test/jobs/ttl-sweep.test.ts plants). */
+const light = argv.includes("--light");
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const actor = { platform: "job" as const, id: "ttl-cleanup", name: "ttl-cleanup" };
+
+/** Each tree's own modules (its ops and job), so `--base` measures that commit's code. */
+async function load(tree: string) {
+  const url = (p: string): string => pathToFileURL(`${tree.replace(/\/$/, "")}/${p}`).href;
+  const rig = (await import(url("bench/preview-ops-rig.ts"))) as typeof import("./preview-ops-rig.js");
+  const job = (await import(url("src/jobs/ttl-cleanup-job.ts"))) as typeof import("../src/jobs/ttl-cleanup-job.js");
+  return { rig, job };
+}
+
+const shell = benchShell("preview1");
+const docker = benchDocker(shell);
+
+/** One container per preview (the test image's own command, which exits on SIGTERM), its dir, record and DNS record. */
+async function plant(shell: SshHostShell, store: Store, config: Previews, baseDir: string, slugs: string[], dns: Set<string>): Promise<void> {
+  const past = new Date(Date.now() - 60_000).toISOString();
+  const script = String.raw`img="$1"; base="$2"; mode="$3"; shift 3; mkdir -p "$base"
+for slug in "$@"; do echo "$slug"; done | xargs -P 6 -I{} sh -c 'mkdir -p "$2/$1" && echo x > "$2/$1/docker-compose.yml" && { [ "$3" = light ] || docker run -d --network none --label "opsdeck.preview=$1" --label "com.docker.compose.project=preview-$1" --label com.docker.compose.service=app --name "preview-$1_app_1" "$0" >/dev/null; }' "$img" {} "$base" "$mode"`;
+  await shell.exec(["sh", "-c", script, "plant", env.images.busybox, baseDir, light ? "light" : "containers", ...slugs], { timeoutMs: 600_000 });
+  await store.update((st) => {
+    for (const slug of slugs) {
+      const hostname = `preview-${slug}.${config.domain}`;
+      dns.add(hostname);
+      st.previews.push({ slug, branch: slug, ref: "latest", host: config.host, project: `preview-${slug}`, hostname, url: `http://${hostname}:8080`, requestedBy: "console:local", requestedByName: "t", createdAt: past, updatedAt: past, expiresAt: past, status: "running" });
+    }
+  });
+}
+
+const trees = [{ name: "opsdeck", tree: new URL("..", import.meta.url).pathname }, ...(baseTree ? [{ name: "before", tree: baseTree }] : [])];
+const results: Record<string, { one: number[]; sweep: number[] }> = Object.fromEntries(trees.map((t) => [t.name, { one: [], sweep: [] }]));
+const baseDirs: string[] = [];
+try {
+  console.log(`rounds: ${rounds}, ${count} expired previews over two preview hosts (two SSH connections to ${env.sshHost}:${env.sshPort}, one dockerd), ${light ? "no containers (--light)" : "one container each"}`);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? trees : [...trees].reverse();
+    for (const t of order) {
+      const { rig, job } = await load(t.tree);
+      const tag = `${t.name.slice(0, 2)}${process.pid}r${r}`;
+      // Each host its own SSH connection, Docker client, base dir and store, built by that tree's code.
+      const rigs = await Promise.all([0, 1].map(async (i) => {
+        const host = `preview${i + 1}`;
+        const hostShell = rig.benchShell(host);
+        const hostDocker = rig.benchDocker(hostShell);
+        const baseDir = `${env.previewsDir}/${uniqueName(`ttlb-${i}`)}`;
+        baseDirs.push(baseDir);
+        return { shell: hostShell, docker: hostDocker, baseDir, ...(await rig.benchRig({ shell: hostShell, docker: hostDocker, baseDir, host })) };
+      }));
+      const half = Math.ceil(count / 2);
+      const slugsFor = (i: number): string[] => Array.from({ length: i === 0 ? half : count - half }, (_, k) => `ttl-${tag}-${i}-${k}`);
+      await Promise.all(rigs.map((x, i) => plant(x.shell, x.store, x.config, x.baseDir, [...slugsFor(i), ...(i === 0 ? [`ttl-${tag}-one`] : [])], x.dns.records)));
+      // One destroy of one such expired preview, as the job's actor would.
+      const t0 = performance.now();
+      await rigs[0]!.ops.destroy(`ttl-${tag}-one`, actor, async () => {});
+      const one = performance.now() - t0;
+      const cleanup = job.createTtlCleanupJob({
+        previews: rigs.map((x) => job.expiredPreviewsFrom(x.ops)),
+        host: rigs[0]!.shell, docker: rigs[0]!.docker, diskPath: rigs[0]!.baseDir, cron: "*/30 * * * *", thresholdPercent: 100, pruneOlderThanMs: 72 * 3_600_000,
+        notifier: { notify: async () => {} } as unknown as Parameters<typeof job.createTtlCleanupJob>[0]["notifier"], // announcements are not timed here
+        diskUsePercent: async () => 0,
+      });
+      const t1 = performance.now();
+      const { summary } = await cleanup.run({ now: new Date(), trigger: "bench" });
+      const sweep = performance.now() - t1;
+      const left = (await docker.listByLabel("opsdeck.preview")).filter((c) => c.labels["opsdeck.preview"]?.startsWith(`ttl-${tag}-`));
+      const records = rigs.reduce((n, x) => n + x.store.read().previews.length + x.dns.records.size, 0);
+      const dirs = await shell.exec(["sh", "-c", 'find "$@" -mindepth 1 | wc -l', "left", ...rigs.map((x) => x.baseDir)]);
+      if (left.length > 0 || records > 0 || dirs.stdout.trim() !== "0" || !summary.includes(`destroyed ${count} expired`)) {
+        throw new Error(`${t.name}: not clean after the sweep: ${left.length} containers, ${records} records, ${dirs.stdout.trim()} files; ${summary}`);
+      }
+      results[t.name]!.one.push(one);
+      results[t.name]!.sweep.push(sweep);
+      console.log(`round ${r + 1} ${t.name}: one destroy ${s(one)}, sweep of ${count} ${s(sweep)} = ${(sweep / one).toFixed(2)}× one destroy`);
+      for (const x of rigs) {
+        x.dispose();
+        await x.docker.close();
+        await x.shell.close();
+      }
+    }
+  }
+  for (const t of trees) {
+    const { one, sweep } = results[t.name]!;
+    console.log(`median ${t.name}: one destroy ${s(median(one))}, sweep ${s(median(sweep))} = ${(median(sweep) / median(one)).toFixed(2)}× (goal < 3)`);
+  }
+} finally {
+  const ids = (await docker.listByLabel("opsdeck.preview").catch(() => [])).filter((c) => /^ttl-/.test(c.labels["opsdeck.preview"] ?? "") && c.name.includes(`${process.pid}r`)).map((c) => c.id);
+  for (const id of ids) await docker.removeContainer(id).catch(() => undefined);
+  if (baseDirs.length > 0) await shell.exec(["rm", "-rf", "--", ...baseDirs], { allowFailure: true });
+  await docker.close();
+  await shell.close();
+}

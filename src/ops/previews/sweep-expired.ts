@@ -1,0 +1,87 @@
+import { actorKey, type Actor } from "../../core/command.js";
+import { previewSecretScope } from "./build-preview-env.js";
+import type { PreviewContext } from "./preview-context.js";
+import type { PreviewNames } from "./preview-names.js";
+import type { SweepReport } from "./preview-types.js";
+import { removeManyPreviews } from "./remove-many-previews.js";
+import { holdLocks } from "./sweep-locks.js";
+
+/**
+ * The TTL sweep of one host in one batch: every expired preview (running or failed, past
+ * `expiresAt`, no operation on it in this process) gets its `preview.destroy` journal entry, its
+ * lock (all through one holder chain; a lock another process holds leaves that preview for the next
+ * sweep), and then the batched removal. State is written once per phase, not per preview.
+ */
+export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor): Promise<SweepReport> {
+  const { host, store, clock, redact, log, mine, config } = ctx;
+  const due = store.read().previews.filter((p) => mine(p) && (p.status === "running" || p.status === "failed") && Date.parse(p.expiresAt) <= now.getTime());
+  const report: SweepReport = { destroyed: [], failed: [] };
+  const releases: Array<() => void> = [];
+  const taken: typeof due = [];
+  for (const p of due) {
+    try {
+      releases.push(ctx.guard(p.slug, `run /preview destroy ${p.slug}`));
+      taken.push(p);
+    } catch (err) {
+      report.failed.push({ slug: p.slug, error: (err as Error).message });
+    }
+  }
+  if (taken.length === 0) return report;
+  try {
+    const names = new Map<string, PreviewNames>(await Promise.all(taken.map(async (p) => [p.slug, await ctx.names(p.slug)] as const)));
+    const ids = await ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })));
+    const opOf = new Map(taken.map((p, i) => [p.slug, ids[i] as string]));
+    const setStatus = async (slugs: Set<string>, status: "destroying" | "failed"): Promise<void> => {
+      const at = clock().toISOString();
+      await store.update((s) => {
+        for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status, updatedAt: at });
+      });
+    };
+    await setStatus(new Set(opOf.keys()), "destroying");
+    const failed = new Map<string, string>();
+    const succeeded = new Map<string, string[]>();
+    let release: (() => Promise<void>) | undefined;
+    try {
+      await host.exec(["mkdir", "-p", "--", ctx.baseDir()]);
+      const byLock = new Map([...names.values()].map((n) => [n.lockFile, n]));
+      const locks = await holdLocks(host, [...byLock.keys()], Math.ceil(config.health_timeout / 1000) + 15 * 60);
+      release = locks.release;
+      for (const f of locks.busy) {
+        const n = byLock.get(f) as PreviewNames;
+        failed.set(n.slug, `preview ${n.slug} is locked on host ${host.name} by another process (${f}); the next sweep tries again`);
+      }
+      const results = await removeManyPreviews({ ...ctx.removeDeps, host }, locks.held.map((f) => byLock.get(f) as PreviewNames));
+      for (const [slug, r] of results) {
+        if (r.error) failed.set(slug, r.error);
+        else succeeded.set(slug, r.removed);
+      }
+    } catch (err) {
+      for (const slug of opOf.keys()) if (!failed.has(slug) && !succeeded.has(slug)) failed.set(slug, (err as Error).message);
+    } finally {
+      // The lock files are gone and every record below is written under our guards: nobody waits on the holder's exit.
+      if (release) void release().catch((err: unknown) => log.warn({ err }, "could not release the sweep's preview locks"));
+    }
+    await store.update((s) => {
+      const at = clock().toISOString();
+      s.previews = s.previews.filter((p) => !succeeded.has(p.slug));
+      for (const rec of s.previews) if (failed.has(rec.slug)) Object.assign(rec, { status: "failed", updatedAt: at });
+    });
+    await ctx.journal.finishMany([
+      ...[...succeeded].map(([slug, removed]) => ({ id: opOf.get(slug) as string, status: "succeeded" as const, summary: removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove" })),
+      ...[...failed].map(([slug, error]) => ({ id: opOf.get(slug) as string, status: "failed" as const, summary: error })),
+    ]);
+    for (const p of taken) {
+      const removed = succeeded.get(p.slug);
+      if (removed) {
+        redact.unregister(previewSecretScope(p.slug));
+        report.destroyed.push({ slug: p.slug, branch: p.branch, host: host.name, removed: removed.length === 0 ? ["state record"] : removed });
+      } else {
+        report.failed.push({ slug: p.slug, error: failed.get(p.slug) ?? "not removed" });
+      }
+    }
+    log.info({ host: host.name, destroyed: report.destroyed.length, failed: report.failed.length }, "ttl sweep of expired previews");
+    return report;
+  } finally {
+    for (const r of releases) r();
+  }
+}

@@ -4,7 +4,8 @@
 // the first passing healthcheck, seen in `docker events`). Interleaved pairs; prints each pair's
 // ratios and the medians. With `--base <dir>` a second opsdeck tree (e.g. a worktree of the commit
 // before a change) runs in the same rounds, for before/after figures from one run.
-// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR]
+// `--steps` runs the bots at log_level debug and prints each deploy's timing marks ("preview step").
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR] [--steps]
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ const argv = process.argv.slice(2);
 const baseIdx = argv.indexOf("--base");
 const baseTree = baseIdx >= 0 ? argv[baseIdx + 1] : undefined;
 const runs = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--base") ?? 5);
+const steps = argv.includes("--steps");
 const env = loadTestEnv();
 const template = `${repoRoot}test/fixtures/preview-templates/healthy.yml`;
 const tag = `${process.pid}`;
@@ -79,7 +81,7 @@ function startBot(name: string, tree: string): Bot {
   const dataDir = mkdtempSync(join(tmpdir(), `opsdeck-pvs-${name}-`));
   const cfg = join(dataDir, "opsdeck.yaml");
   writeFileSync(cfg, `data_dir: ${dataDir}/data
-log_level: error
+log_level: ${steps ? "debug" : "error"}
 commands_per_minute: 0
 http: { enabled: false }
 hosts:
@@ -102,6 +104,21 @@ access: { roles: { admin: ["console:local"] } }
   child.stdout?.on("data", (d: Buffer) => (bot.out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (bot.out += d.toString()));
   return bot;
+}
+
+/** The "preview step" marks a bot logged for `slug`, as `step +ms` (ms since the deploy began). */
+function stepMarks(bot: Bot, slug: string): string {
+  const marks: string[] = [];
+  for (const line of bot.out.split("\n")) {
+    if (!line.includes('"preview step"') || !line.includes(`"${slug}"`)) continue;
+    try {
+      const e = JSON.parse(line) as { slug?: string; step?: string; ms?: number };
+      if (e.slug === slug) marks.push(`${e.step} ${e.ms}`);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return marks.join(", ");
 }
 
 /** Type a command; resolve with the time until a final reply matching `done` (✖ fails the bench). */
@@ -139,6 +156,7 @@ try {
     for (const b of order) down[b.name]!.push(await type(b, `/preview destroy ${slug(b.name)} --yes`, /^✔ Preview .* destroyed/m));
     if (!shellFirst) down.shell!.push(shellRun(SHELL_DESTROY, slug("sh")));
     const line = bots.map((b) => `${b.name} up ${s(up[b.name]![i]!)} (${(up[b.name]![i]! / up.shell![i]!).toFixed(2)}× shell, ${(up[b.name]![i]! / up.floor![i]!).toFixed(2)}× floor), destroy ${s(down[b.name]![i]!)} (${(down[b.name]![i]! / down.shell![i]!).toFixed(2)}× shell)`).join("; ");
+    if (steps) for (const b of bots) console.log(`  ${b.name} steps (ms since the deploy began): ${stepMarks(b, slug(b.name)) || "(none logged)"}`);
     console.log(`pair ${i + 1}: floor ${s(up.floor![i]!)}, shell up ${s(up.shell![i]!)} destroy ${s(down.shell![i]!)}; ${line}`);
   }
   const m = (r: Record<string, number[]>, n: string): number => median(r[n]!);

@@ -11,6 +11,7 @@ import { removePreviewResources } from "./remove-preview-resources.js";
 import { checkRenderedCompose, renderTemplate } from "./render-template.js";
 import { MIN_TTL_MS, toSlug, validateBranch, validateSha } from "./slug.js";
 import { startPreview } from "./start-preview.js";
+import { stepTimer } from "./step-timer.js";
 import { addTraefikLabels } from "./traefik-labels.js";
 
 /**
@@ -21,6 +22,7 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
   const { config, host, store, clock, log, say } = ctx;
   const branch = validateBranch(req.branch);
   const slug = toSlug(branch);
+  const mark = stepTimer(log, slug);
   const ref = req.ref !== undefined ? validateSha(req.ref) : config.default_ref;
   const ttlMs = req.ttlMs ?? config.default_ttl;
   if (!(ttlMs >= MIN_TTL_MS) || ttlMs > config.max_ttl) {
@@ -34,16 +36,20 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
     ...(config.entry ? { entry_port: String(config.entry.port) } : {}),
   }), config, n);
   const shape = checkRenderedCompose(rendered, slug, n.network);
+  mark("rendered");
 
   const release = ctx.guard(slug, `run /preview ${slug}`);
   try {
     await say(progress, `Preview ${slug}: checking the quota…`);
     const { opId, previous } = await reservePreview(ctx, { n, branch, ref, ttlMs, actor: req.actor });
+    mark("quota reserved");
 
     let hostLock: HostLock | undefined;
     try {
       await Promise.all([host.exec(["mkdir", "-p", "--", ctx.baseDir()]), checkHostResources(ctx, progress)]);
+      mark("base dir and resources checked");
       hostLock = await ctx.lockOnHost(n, progress);
+      mark("host lock taken");
     } catch (err) {
       // Nothing was made on the host: put the state back as it was.
       await store.update((s) => {
@@ -56,7 +62,7 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
 
     const warnings: string[] = [];
     try {
-      return await startPreview(ctx, { n, branch, ref, ttlMs, shape, rendered, opId, redeployed: previous !== undefined, warnings, progress });
+      return await startPreview(ctx, { n, branch, ref, ttlMs, shape, rendered, opId, redeployed: previous !== undefined, warnings, progress, mark });
     } catch (err) {
       await say(progress, `Preview ${slug} failed; removing everything it created…`);
       let cleanup = "";
@@ -79,6 +85,7 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
       throw err;
     } finally {
       await hostLock.release();
+      mark("host lock released");
     }
   } finally {
     release();

@@ -10,6 +10,7 @@ import { BASIC_AUTH_PASSWORD_ENV, publishPreviewRoute } from "./preview-route.js
 import type { StartedPreview } from "./preview-types.js";
 import { publishPreviewDns } from "./publish-preview-dns.js";
 import { pullImages } from "./pull-images.js";
+import type { StepMark } from "./step-timer.js";
 import type { checkRenderedCompose } from "./render-template.js";
 import { waitForEntry } from "./wait-for-entry.js";
 import { waitForHealth } from "./wait-for-health.js";
@@ -17,6 +18,8 @@ import { waitForHealth } from "./wait-for-health.js";
 export interface StartRequest {
   n: PreviewNames; branch: string; ref: string; ttlMs: number; shape: ReturnType<typeof checkRenderedCompose>; rendered: string;
   opId: string; redeployed: boolean; warnings: string[]; progress: ProgressFn;
+  /** Timing marks (debug log). */
+  mark: StepMark;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface StartRequest {
  */
 export async function startPreview(ctx: PreviewContext, a: StartRequest): Promise<StartedPreview> {
   const { config, host, compose, docker, redact, store, clock, log, proxy, generateSecret, say } = ctx;
-  const { n, progress } = a;
+  const { n, progress, mark } = a;
   const project = { name: n.project, dir: n.dir };
   const credentials = config.proxy?.driver === "caddy" && config.proxy.basic_auth ? [...config.credentials, BASIC_AUTH_PASSWORD_ENV] : config.credentials;
   // No separate `compose config` pass: `up` validates the same file and interpolation (a compose v1
@@ -34,21 +37,23 @@ export async function startPreview(ctx: PreviewContext, a: StartRequest): Promis
   // all settle before a failure is thrown, so the clean-up never races a pull still running.
   await say(progress, `Preview ${n.slug}: writing credentials and the compose file, publishing ${n.hostname} and ${config.pull === "never" ? "checking" : "pulling"} images (previews.pull: ${config.pull})…`);
   const steps = await Promise.allSettled([
-    buildPreviewEnv({ host, redact, credentials, generateSecret }, n, a.ref).then((envText) => host.writeFile(n.envFile, envText, 0o600)),
-    host.writeFile(n.composeFile, a.rendered, 0o644),
-    publishPreviewDns(ctx, n, a.warnings),
-    pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull),
+    buildPreviewEnv({ host, redact, credentials, generateSecret }, n, a.ref).then((envText) => host.writeFile(n.envFile, envText, 0o600)).then(() => mark(".env written")),
+    host.writeFile(n.composeFile, a.rendered, 0o644).then(() => mark("compose file written")),
+    publishPreviewDns(ctx, n, a.warnings).then(() => mark("DNS published")),
+    pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull).then(() => mark("images checked")),
   ]);
   for (const step of steps) if (step.status === "rejected") throw step.reason;
   await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);
   try {
     await compose.up(project, { timeoutMs: 10 * 60_000 });
+    mark("compose up done");
   } catch (err) {
     throw await describeStartFailure({ docker, redact, tailLines: config.log_tail_lines }, n, err);
   }
   await say(progress, `Preview ${n.slug}: waiting for ${a.shape.services.join(", ")} to become healthy (at most ${ms(config.health_timeout)})…`);
   const healthStarted = Date.now();
   const outcome = await waitForHealth(docker, n.label, config.health_timeout);
+  mark("healthy");
   if (!outcome.ok) throw await describeHealthFailure({ docker, compose, redact, logTailLines: config.log_tail_lines, healthTimeoutMs: config.health_timeout }, n, outcome);
   const entry = await waitForEntry(host, docker, n, outcome.containers, config.entry, Math.max(1_000, config.health_timeout - (Date.now() - healthStarted)));
   if (entry.silent) {
@@ -60,6 +65,7 @@ export async function startPreview(ctx: PreviewContext, a: StartRequest): Promis
   if (proxy) {
     await say(progress, `Preview ${n.slug}: routing ${n.hostname} through ${proxy.driver}…`);
     await publishPreviewRoute({ proxy, docker, host, config }, n);
+    mark("proxy route published");
   }
 
   const now = clock();
@@ -70,6 +76,7 @@ export async function startPreview(ctx: PreviewContext, a: StartRequest): Promis
     return rec ? { ...rec } : undefined;
   });
   await ctx.finishOperation(a.opId, "succeeded", `preview ${n.slug} is up at ${n.url}`);
+  mark("recorded");
   log.info({ slug: n.slug, branch: a.branch, ref: a.ref, url: n.url }, "preview deployed");
   return {
     slug: n.slug, branch: a.branch, ref: a.ref, host: host.name, project: n.project, hostname: n.hostname, url: n.url,

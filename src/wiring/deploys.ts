@@ -1,6 +1,7 @@
-import type { Reply } from "../core/command.js";
+import type { ProgressFn, Reply } from "../core/command.js";
 import type { Config } from "../config/schema.js";
 import type { AuditLog } from "../core/audit-log.js";
+import { OpsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
@@ -8,12 +9,12 @@ import { createDeployHandler } from "../handlers/deploy.js";
 import { envStatusReply } from "../handlers/env-status-reply.js";
 import type { Handler } from "../handlers/handler.js";
 import { createRollbackHandler } from "../handlers/rollback.js";
-import { createApprovalDesk, type ApprovalDesk, type ApprovalDeskOptions } from "../ops/approvals/create-approval-desk.js";
+import { createApprovalDesk, type ApprovalDesk, type ApprovalDeskOptions, type ApprovedRunFn } from "../ops/approvals/create-approval-desk.js";
 import { createApprovals, type Approvals } from "../ops/approvals/create-approvals.js";
 import { createRestoreRunner } from "../ops/backups/restore-runner.js";
-import { createDeployOp } from "../ops/deploy/create-deploy-op.js";
-import { createDeployRunners } from "../ops/deploy/deploy-runners.js";
-import { preDeployBackup } from "../ops/deploy/pre-deploy-backup.js";
+import { summarizeReport, type BackupOps } from "../ops/backups/create-backup-ops.js";
+import { createDeployOp, type DeployOp } from "../ops/deploy/create-deploy-op.js";
+import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import type { EnvLocks } from "../ops/env-locks.js";
 import type { Store } from "../store/store.js";
 import type { HostRegistry } from "./host-registry.js";
@@ -47,6 +48,33 @@ export interface DeploysWiring {
   expireApprovals(): Promise<void>;
   /** Expire requests every minute even when nobody clicks; returns the stop function. */
   startExpiry(): () => Promise<void>;
+}
+
+/** What an approved deploy or rollback request runs: exactly the env and ref it was asked for. */
+function createDeployRunners(deploy: DeployOp): { deploy: ApprovedRunFn; rollback: ApprovedRunFn } {
+  const runner =
+    (kind: "deploy" | "rollback"): ApprovedRunFn =>
+    async (record, requester, approvers, progress) => {
+      const outcome = await deploy.run({ env: record.env, ref: record.ref, kind, actor: requester, approvedBy: approvers, progress });
+      return deployOutcomeReply(outcome);
+    };
+  return { deploy: runner("deploy"), rollback: runner("rollback") };
+}
+
+/**
+ * `backupFor` for the deploy op from the backups feature: environments with backups configured
+ * get a pre-deploy backup; a failed one stops the deploy before the tag changes.
+ */
+function preDeployBackup(backups: BackupOps): (env: string) => ((progress: ProgressFn) => Promise<void>) | undefined {
+  return (env) => {
+    if (!backups.envs().includes(env)) return undefined;
+    return async (progress) => {
+      const report = await backups.run(env, progress);
+      if (!report.ok) {
+        throw new OpsError("remote_failed", `pre-deploy backup of ${env} failed (${summarizeReport(report)}); nothing was deployed`, `Check /backup status ${env}, fix the backup and deploy again.`);
+      }
+    };
+  };
 }
 
 /** Deploys, approvals, rollback (and the desk's restore runner when backups offer restores). */

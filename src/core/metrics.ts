@@ -38,7 +38,8 @@ export function createMetrics(): Metrics {
     if (pending.length > MAX_PENDING) pending.shift();
   };
   const load = (): Promise<Loaded> =>
-    (loading ??= import("prom-client").then(({ Counter, Gauge, Histogram, Registry, collectDefaultMetrics }) => {
+    // `.default` (module.exports): a CommonJS package, and the bundle's dynamic import names only that.
+    (loading ??= import("prom-client").then(({ default: { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } }) => {
       const registry = new Registry();
       collectDefaultMetrics({ register: registry, prefix: "opsdeck_" });
       const m: Loaded = {

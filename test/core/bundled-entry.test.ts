@@ -1,7 +1,9 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/core/metrics.js";
 
@@ -59,6 +61,41 @@ describe("the bundled entry (bin/opsdeck.mjs → dist/main.js)", () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain("LOADED 0");
   }, 120_000);
+});
+
+describe("the bundled bot serving /metrics", () => {
+  it("loads prom-client at start and counts console commands", async () => {
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port: p } = probe.address() as { port: number };
+        probe.close(() => done(p));
+      });
+    });
+    const served = join(scratch, "served.yaml");
+    writeFileSync(served, readFileSync(config, "utf8").replace(/^(http:\s*\n\s*enabled:) false/m, "$1 true").replace(/^(\s*port:) 8787$/m, `$1 ${port}`));
+    const child = spawn(process.execPath, [join(scratch, "bin", "opsdeck.mjs"), "--config", served], { cwd: scratch, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((done) => child.once("exit", done));
+    try {
+      const until = async (text: string): Promise<void> => {
+        for (let t = 0; !out.includes(text) && t < 600; t++) await sleep(100);
+        expect(out).toContain(text);
+      };
+      await until("opsdeck>");
+      child.stdin.write("/help\n");
+      await until("opsdeck commands");
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('opsdeck_commands_total{command="help",outcome="info"} 1');
+      expect(text).toContain("opsdeck_process_cpu_user_seconds_total");
+    } finally {
+      child.stdin.end("/quit\n");
+      await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
+    }
+  }, 240_000);
 });
 
 describe("metrics before prom-client is loaded", () => {

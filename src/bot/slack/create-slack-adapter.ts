@@ -14,6 +14,7 @@ import { createSlackReplier, type SlackReplier } from "./create-slack-replier.js
 import { BUTTON_ACTION_PREFIX } from "./render-slack-reply.js";
 import { actionToCommand, SLACK_COMMANDS, slashToCommand } from "./slack-command.js";
 import { closeSlackHttp, listenSlackHttp } from "./slack-http-server.js";
+import { createSlackFetch } from "./slack-fetch.js";
 import { createSlackRequestGuard } from "./slack-request-guard.js";
 
 export interface SlackAdapterOptions {
@@ -58,7 +59,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   if (secrets.appToken) redact.add(secrets.appToken);
 
   const slackApiUrl = slackApiBase(config.api_url);
-  const { app, receiver } = createSlackApp(config, secrets, boltLogger);
+  // One keep-alive agent for every reply: chat.* calls and response_url posts.
+  const slackFetch = createSlackFetch();
+  const { app, receiver } = createSlackApp(config, secrets, boltLogger, slackFetch.fetch);
 
   app.error(async (err) => {
     log.error({ err: { message: err.message, code: err.code } }, "slack listener failed");
@@ -186,6 +189,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       }
       // A deferred command adds its dispatch while the first ones settle: wait until none is left.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      slackFetch.close();
     },
   };
 }

@@ -17,10 +17,12 @@ export function slackApiBase(url: string | undefined): string | undefined {
  * SocketModeReceiver over the app-level token. `deferInitialization` keeps the token check
  * (`auth.test`) out of the constructor, so `start` can report a bad token properly.
  */
-export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger): { app: App; receiver?: HTTPReceiver } {
+export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger, fetch?: typeof globalThis.fetch): { app: App; receiver?: HTTPReceiver } {
   const slackApiUrl = slackApiBase(config.api_url);
   const clientOptions: webApi.WebClientOptions = {
     ...(slackApiUrl ? { slackApiUrl } : {}),
+    // Bolt's `respond` (response_url) and the Web API client both post through it (slack-fetch.ts).
+    ...(fetch ? { fetch } : {}),
     // Replies are interactive: a few quick retries, not the client's default half hour of them.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
   };

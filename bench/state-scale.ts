@@ -1,12 +1,15 @@
 // Benchmark (issue 14 item 3): flat per-command cost after a year of state. Fills a data dir with
 // 100k finished operations (incl. 20k previews created and destroyed), 600 deployments, 2k decided
 // approvals and 1M audit lines in rotated files; starts the bot (createApp + the Slack HTTP adapter
-// from the config, Web API = the loopback fake) in a child process per run; fires 50 signed `/help`
+// from the config, Web API = the loopback fake) in a child process per run; fires 50 signed `/status`
 // slash commands at once; reports ack p99, command start-to-first-reply p99 (arrival on the fake's
 // response_url), state file size after start-up pruning, start-up time (createApp + adapters, and
 // spawn-to-ready). Usage: npx tsx bench/state-scale.ts [tree…] (default: this tree); several trees
 // run interleaved, e.g. `npx tsx bench/state-scale.ts . /tmp/od-store-base` (git worktree of the old code).
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to each bot child (profiling).
+// Three processes: this one (the loopback fake Slack API, which timestamps the replies), the bot, and
+// the 50 clients (their own plain-node process since 2026-12-01; before, they shared this process with
+// the fake, whose reply handling delayed the reading of the acks). The burst is 50 `/status` commands.
 import { spawn } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -80,8 +83,12 @@ const app = await createApp({ loaded, logDestination: { write() {} } });
 const chat = await startChatAdapters({ chat: loaded.config.chat, dispatch: app.router.dispatch, log: app.log, redact: app.redact, store: app.store, alertTargets: app.alertTargets });
 await app.reportStartup();
 const tReady = performance.now();
+const cpuAtReady = process.cpuUsage();
 console.log("READY " + JSON.stringify({ importMs: tImported - t0, startMs: tReady - tImported }));
-process.stdin.on("data", async () => { await chat.stop(); await app.close(); process.exit(0); });
+process.stdin.on("data", async (b) => {
+  if (String(b).startsWith("cpu")) { const u = process.cpuUsage(cpuAtReady); console.log("CPU " + (u.user + u.system) / 1000); return; }
+  await chat.stop(); await app.close(); process.exit(0);
+});
 `;
 
 function freePort(): Promise<number> {
@@ -122,7 +129,13 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
   const spawnToReadyMs = performance.now() - spawned;
   const endpoint = `http://127.0.0.1:${port}/slack/events`;
   try {
-    return await burst(endpoint, fakeApi, secrets, data, ready, spawnToReadyMs);
+    const result = await burst(endpoint, fakeApi, secrets, data, ready, spawnToReadyMs);
+    // The bot's CPU time (user + system) from ready to the last reply, per command: less sensitive to
+    // a loaded machine than the latencies.
+    child.stdin!.write("cpu\n");
+    while (!/CPU (.*)\n/.test(out)) await new Promise((r) => setTimeout(r, 10));
+    const cpuMs = Number(/CPU (.*)\n/.exec(out)![1]);
+    return { ...result, cpuPerCommandMs: cpuMs / BURST };
   } finally {
     child.stdin!.write("stop\n");
     if (child.exitCode === null) await once(child, "exit");
@@ -130,22 +143,66 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
   }
 }
 
+/**
+ * The 50 Slack clients run in their own process (plain node): in the bench process they competed
+ * with the fake Slack API, which takes the bot's replies while the acks are still being read, so
+ * the ack times measured the bench as much as the bot. Bodies and signatures are made before the
+ * burst; each ack time is send → response body read, as before.
+ */
+const CLIENTS = String.raw`
+const { endpoint, requests } = JSON.parse(process.env.BENCH_BURST);
+process.stdout.write("READY\n");
+process.stdin.once("data", async () => {
+  const burstStart = Date.now();
+  const acks = await Promise.all(requests.map(async ({ body, ts, sig }) => {
+    const sent = Date.now();
+    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts, "x-slack-signature": sig }, body });
+    await res.text();
+    if (res.status !== 200) throw new Error("HTTP " + res.status);
+    return Date.now() - sent;
+  }));
+  process.stdout.write(JSON.stringify({ burstStart, acks }) + "\n");
+  process.exit(0);
+});
+`;
+
+async function fireFromOwnProcess(endpoint: string, requests: Array<{ body: string; ts: string; sig: string }>): Promise<{ burstStart: number; acks: number[] }> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", CLIENTS], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, BENCH_BURST: JSON.stringify({ endpoint, requests }) } });
+  let out = "";
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  child.stdout!.on("data", (b: Buffer) => {
+    out += b.toString();
+    let i: number;
+    while ((i = out.indexOf("\n")) >= 0) {
+      lines.push(out.slice(0, i));
+      out = out.slice(i + 1);
+      wake?.();
+    }
+  });
+  const next = async (): Promise<string> => {
+    while (!lines.length) {
+      if (child.exitCode !== null) throw new Error(`burst client exited ${child.exitCode}`);
+      await new Promise<void>((r) => ((wake = r), setTimeout(r, 50)));
+    }
+    return lines.shift()!;
+  };
+  if ((await next()) !== "READY") throw new Error("burst client did not start");
+  child.stdin!.write("go\n");
+  return JSON.parse(await next()) as { burstStart: number; acks: number[] };
+}
+
 async function burst(endpoint: string, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }, data: string, ready: { startMs: number }, spawnToReadyMs: number) {
   const run = randomBytes(3).toString("hex");
-  const acks: number[] = [];
-  const burstStart = Date.now();
   const before = new Set(fakeApi.calls);
-  await Promise.all(Array.from({ length: BURST }, async (_, i) => {
+  const requests = Array.from({ length: BURST }, (_, i) => {
     const id = `${run}-${i}`; // response_url id
     const body = new URLSearchParams({ team_id: TEAM, team_domain: "bench", channel_id: "CBENCH", user_id: USER, user_name: "bench", command: "/status", text: "", api_app_id: "ABENCH", response_url: fakeApi.responseUrl(id), trigger_id: `${Date.now()}.${randomBytes(6).toString("hex")}` }).toString();
     const ts = Math.floor(Date.now() / 1000);
     const sig = `v0=${createHmac("sha256", secrets.signing).update(`v0:${ts}:${body}`).digest("hex")}`;
-    const sent = Date.now();
-    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": sig }, body });
-    await res.text();
-    acks.push(Date.now() - sent);
-    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-  }));
+    return { body, ts: String(ts), sig };
+  });
+  const { burstStart, acks } = await fireFromOwnProcess(endpoint, requests);
   // Replies arrive as chat.postMessage (in channel) or on the response_url; all 50 were sent within
   // a few ms, so the n-th reply's latency is its arrival minus the burst's start.
   const isReply = (c: (typeof fakeApi.calls)[number]): boolean => !before.has(c) && (c.method === "response_url" || ((c.method === "chat.postMessage" || c.method === "chat.postEphemeral") && c.args["channel"] === "CBENCH"));
@@ -170,7 +227,7 @@ try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const tree of trees) {
         const x = await runOnce(tree, seed, work, fakeApi, secrets);
-        console.log(`${tree}  round ${r + 1}: ack p99 ${x.ackP99} ms · first reply p99 ${x.replyP99} ms · state ${(x.stateBytes / 1e6).toFixed(2)} MB · start-up ${x.startMs.toFixed(0)} ms (spawn→ready ${x.spawnToReadyMs.toFixed(0)} ms)`);
+        console.log(`${tree}  round ${r + 1}: ack p99 ${x.ackP99} ms · first reply p99 ${x.replyP99} ms · state ${(x.stateBytes / 1e6).toFixed(2)} MB · start-up ${x.startMs.toFixed(0)} ms (spawn→ready ${x.spawnToReadyMs.toFixed(0)} ms) · bot CPU ${x.cpuPerCommandMs.toFixed(2)} ms/command`);
       }
     }
     if (fakeApi.unexpected.length) console.log("unexpected Slack API calls:", fakeApi.unexpected.slice(0, 5));

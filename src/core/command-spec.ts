@@ -1,9 +1,12 @@
+import { defineArgs, type ArgsOutput, type CommandArgs, type CommandArgsDecl, type Variant } from "./command-args.js";
+
 /**
  * What a chat command declares about itself, once. `/help`, the router's nearest-command
  * suggestion, the Discord and Telegram command lists and the Slack manifest are all built from
- * these declarations (the list is `src/handlers/registry.ts`), so none of them can show usage
- * the command's own parser refuses: `test/core/command-registry.test.ts` feeds every usage line
- * to the parser.
+ * these declarations (the list is `src/handlers/registry.ts`). A command's usage lines, its
+ * sub-commands and its parser all come from one argument declaration (`args`, built with
+ * `defineArgs` in `command-args.ts`), so none of them can show usage the parser refuses;
+ * `test/core/command-registry.test.ts` still feeds every usage line to the parser.
  */
 export interface CommandSpec {
   /** Command name without the slash. */
@@ -21,6 +24,19 @@ export interface CommandSpec {
   readonly section?: string;
   /** Other names the router accepts for it (Slack registers help as `/opsdeck`). */
   readonly aliases?: readonly string[];
+  /** The argument declaration `usage` and `subcommands` were rendered from (every command but `/help`). */
+  readonly args?: CommandArgs<unknown>;
+}
+
+/** A declaration with its arguments: `usage` and `subcommands` are rendered from `args`. */
+export interface ArgsCommandSpec<P> extends CommandSpec {
+  readonly args: CommandArgs<P>;
+}
+
+/** A command's declaration from its name, summary, section and argument variants. */
+export function defineCommand<V extends Omit<Variant<unknown>, "usage">>(decl: { name: string; summary: string; section?: string } & CommandArgsDecl<V>): ArgsCommandSpec<ArgsOutput<V>> {
+  const args = defineArgs(decl.name, decl);
+  return { name: decl.name, summary: decl.summary, ...(decl.section !== undefined ? { section: decl.section } : {}), subcommands: args.subcommands, usage: args.usage, args };
 }
 
 /** The usage lines without the command itself, joined: `list | destroy <branch>` (Slack's usage hint, Discord's option text). */

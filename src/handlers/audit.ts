@@ -1,9 +1,11 @@
 import type { AuditEntry } from "../core/audit-log.js";
 import { OpsError } from "../core/errors.js";
 import { readAuditEntries } from "../core/read-audit.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
+import { wholeNumberArg } from "../core/arg-schemas.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
-import { parseFlags } from "./parse-flags.js";
 
 export interface AuditHandlerOptions {
   /** The audit JSON-lines file the router writes. */
@@ -19,36 +21,27 @@ function line(e: AuditEntry): string {
   return `${e.time.replace("T", " ").slice(0, 19)}  ${e.actor}  /${e.command} ${e.args.join(" ")}  ${e.decision}/${e.result}${detail}`;
 }
 
-export const auditSpec: CommandSpec = {
+/** `/audit [n] [--env e]`, parsed once for both authorisation and the run. */
+export const auditSpec = defineCommand({
   name: "audit",
   summary: "show the newest audit log entries (admins)",
-  subcommands: [],
-  usage: ["/audit [n] [--env <env>]"],
-};
-
-export interface AuditArgs {
-  n: number;
-  env?: string;
-}
-
-/** `/audit [n] [--env e]`, parsed once for both authorisation and the run. */
-export function parseAuditArgs(args: string[]): AuditArgs {
-  const { positional, values } = parseFlags(args, { "--env": "value" });
-  const [nText, ...extra] = positional;
-  if (extra.length > 0) throw new OpsError("bad_input", "usage: /audit [n] [--env <env>]", "Example: /audit 50 --env prod");
-  const n = nText === undefined ? 20 : Number(nText);
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw new OpsError("bad_input", "n must be a whole number from 1 to 200", "Example: /audit 50");
-  const env = values.get("--env");
-  return { n, ...(env !== undefined ? { env } : {}) };
-}
+  variants: [
+    variant({
+      positionals: [{ name: "n", optional: true }],
+      flags: [{ name: "env", value: "<env>" }],
+      schema: z.object({ n: wholeNumberArg("n", 1, 200, 20), env: z.string().optional() }),
+      hint: "Example: /audit 50 --env prod",
+    }),
+  ],
+});
+export type AuditArgs = ReturnType<typeof auditSpec.args.parse>;
 
 /**
  * `/audit [n] [--env e]`: the newest audit entries (admins; no rule is needed, deny by default
  * keeps it to admins). `--env` keeps entries whose arguments name that environment.
  */
 export function createAuditHandler(options: AuditHandlerOptions): Handler {
-  return defineParsedHandler<AuditArgs>(auditSpec, {
-    parse: parseAuditArgs,
+  return defineParsedHandler(auditSpec, {
     // An unknown --env is refused by the run, after authorisation, so it lists env names to admins only.
     permission: (args) => ({ key: "audit", readOnly: false, ...(args.env !== undefined && options.environments.includes(args.env) ? { env: args.env } : {}) }),
     async run(_command, _progress, { n, env }) {

@@ -8,12 +8,11 @@ import type { DumpStatus, EnvBackupStatus } from "../ops/backups/backup-status.j
 import type { BackupOps, BackupReport } from "../ops/backups/create-backup-ops.js";
 import { backupListReply, retentionDryRunReply } from "./backup-list-reply.js";
 import { formatBytes } from "../core/format-bytes.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { backupSpec, type BackupArgs } from "./backup-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { RestoreOp } from "../ops/backups/create-restore-op.js";
 import { drillLine, type DrillOp } from "../ops/backups/create-drill-op.js";
-import { DUMP_ID } from "../ops/backups/resolve-dump.js";
 import { restoreDetails, restoreOutcomeReply, restorePlanReply } from "../ops/backups/restore-outcome-reply.js";
 
 export interface BackupHandlerOptions {
@@ -57,27 +56,7 @@ function runReply(r: BackupReport, zone: string): Reply {
   };
 }
 
-const SUBS = ["status", "run", "list", "retention", "restore", "drill", "pin", "unpin"] as const;
-export const backupSpec: CommandSpec = {
-  name: "backup",
-  summary: "database backups: status, run, list, retention preview, restore (approval if protected), drills",
-  subcommands: SUBS,
-  usage: ["/backup status [env]", "/backup run <env>", "/backup list <env> [db]", "/backup retention <env> --dry-run", "/backup restore <env> <db> <dump-id|latest> [--dry-run] [--from offsite]", "/backup drill <env> [db]", "/backup pin <env> <dump-id>", "/backup unpin <env> <dump-id>"],
-  section: "backups",
-};
-const USAGE = backupSpec.usage;
-type Sub = (typeof SUBS)[number];
 const DB_ARG = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** The parsed arguments: one parse for both `permission` and `run`. */
-interface BackupArgs {
-  sub: Sub;
-  env?: string;
-  db?: string;
-  /** restore: `latest` or a dump id. */
-  ref?: string;
-  flags: Set<string>;
-}
 
 /** `retention: 3d` or `daily 7, weekly 4, monthly 6, yearly 2`. */
 function describeRetention(r: number | { daily: number; weekly: number; monthly: number; yearly: number }): string {
@@ -91,7 +70,7 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
 
   function envArg(arg: string | undefined, required: boolean, sub: string): string | undefined {
     if (arg === undefined) {
-      if (required) throw new OpsError("bad_input", `/backup ${sub} needs an environment`, `Use ${USAGE.find((u) => u.startsWith(`/backup ${sub}`)) ?? "/backup"}; environments with backups: ${ops.envs().join(", ") || "none"}.`);
+      if (required) throw new OpsError("bad_input", `/backup ${sub} needs an environment`, `Use ${backupSpec.usage.find((u) => u.startsWith(`/backup ${sub}`)) ?? "/backup"}; environments with backups: ${ops.envs().join(", ") || "none"}.`);
       return undefined;
     }
     if (!ops.envs().includes(arg)) {
@@ -109,30 +88,11 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     return arg;
   }
 
-  function parse(raw: string[]): BackupArgs {
-    // `--from offsite` is one flag with its value.
-    const args = raw.flatMap((a, i) => (a === "--from" && raw[i + 1] === "offsite" ? ["--from=offsite"] : raw[i - 1] === "--from" && a === "offsite" ? [] : [a]));
-    const flags = new Set(args.filter((a) => a.startsWith("--")));
-    const [first, ...positional] = args.filter((a) => !a.startsWith("--"));
-    const sub = (first ?? "status") as Sub;
-    if (!SUBS.includes(sub)) throw new OpsError("bad_input", `unknown /backup arguments`, `Use one of: ${USAGE.join(" · ")}.`);
-    const allowed: Record<Sub, string[]> = { status: [], run: [], list: [], retention: ["--dry-run"], restore: ["--dry-run", "--from=offsite"], drill: [], pin: [], unpin: [] };
-    const maxPositional: Record<Sub, number> = { status: 1, run: 1, list: 2, retention: 1, restore: 3, drill: 2, pin: 2, unpin: 2 };
-    const bad = [...flags].find((f) => !allowed[sub].includes(f));
-    if (bad !== undefined || positional.length > maxPositional[sub]) throw new OpsError("bad_input", `unknown /backup ${sub} arguments`, `Use ${USAGE.filter((u) => u.startsWith(`/backup ${sub}`)).join(" or ")}.`);
-    const env = envArg(positional[0], sub !== "status", sub);
-    if (sub === "pin" || sub === "unpin") {
-      const id = positional[1];
-      if (id === undefined || !DUMP_ID.test(id)) throw new OpsError("bad_input", `/backup ${sub} needs a dump id`, `Use /backup ${sub} ${env ?? "<env>"} <dump-id>; /backup list ${env ?? "<env>"} shows the ids.`);
-      return { sub, ...(env !== undefined ? { env } : {}), ref: id, flags };
-    }
-    const db = env !== undefined ? dbArg(env, positional[1]) : undefined;
-    const ref = positional[2];
-    if (sub === "restore") {
-      if (db === undefined || ref === undefined) throw new OpsError("bad_input", "/backup restore needs an environment, a database and a dump", `Use /backup restore ${env ?? "<env>"} <db> <dump-id|latest> [--dry-run]; /backup list ${env ?? "<env>"} shows the ids.`);
-      if (ref !== "latest" && !DUMP_ID.test(ref)) throw new OpsError("bad_input", `"${escapeEcho(ref, 60)}" is not a dump id`, `Give latest or an id from /backup list ${env} ${db}, such as ${db}-20261123T025500Z.`);
-    }
-    return { sub, ...(env !== undefined ? { env } : {}), ...(db !== undefined ? { db } : {}), ...(ref !== undefined ? { ref } : {}), flags };
+  /** The declaration's value checked against the config: backups of that environment, that database. */
+  function check(a: BackupArgs): BackupArgs {
+    const env = envArg(a.env, a.sub !== "status", a.sub);
+    const db = env !== undefined && a.sub !== "pin" && a.sub !== "unpin" ? dbArg(env, a.db) : undefined;
+    return { ...a, ...(env !== undefined ? { env } : {}), ...(db !== undefined ? { db } : {}) };
   }
 
   async function status(env: string | undefined): Promise<Reply> {
@@ -176,9 +136,9 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     const op = options.restore;
     if (!op) throw new OpsError("config", "restores are not enabled in this bot", "Ask an admin to configure backups for this environment.");
     const [env, db, ref] = [a.env as string, a.db as string, a.ref as string];
-    const from = a.flags.has("--from=offsite") ? "offsite" : "local";
+    const from = a.from;
     const plan = await op.plan(env, db, ref, from);
-    if (a.flags.has("--dry-run")) return restorePlanReply(plan, timeZone);
+    if (a.dryRun) return restorePlanReply(plan, timeZone);
     if (plan.protected) {
       const desk = options.desk?.();
       if (!desk) throw new OpsError("config", `${env} is protected and this bot has no approval flow for it`, `Configure environments.${env}.approval, then ask again.`);
@@ -189,10 +149,10 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
     return restoreOutcomeReply(await op.run({ env, db, ref: plan.dump.id, actor: actorKey(command.actor), progress, from }), timeZone);
   }
 
-  return defineParsedHandler<BackupArgs>(backupSpec, {
-    parse,
+  return defineParsedHandler(backupSpec, {
+    check,
     permission(a) {
-      const readOnly = a.sub !== "run" && a.sub !== "drill" && a.sub !== "pin" && a.sub !== "unpin" && !(a.sub === "restore" && !a.flags.has("--dry-run"));
+      const readOnly = a.sub !== "run" && a.sub !== "drill" && a.sub !== "pin" && a.sub !== "unpin" && !(a.sub === "restore" && !a.dryRun);
       return { key: `backup ${a.sub}`, readOnly, ...(a.env !== undefined ? { env: a.env } : {}) };
     },
     async run(command, progress, a) {
@@ -224,7 +184,7 @@ export function createBackupHandler(options: BackupHandlerOptions): Handler {
       }
       if (a.sub === "list") return backupListReply(a.env as string, await ops.list(a.env as string, a.db), timeZone, clock(), await ops.listOffsite(a.env as string, a.db));
       if (a.sub === "retention") {
-        if (!a.flags.has("--dry-run")) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);
+        if (!a.dryRun) throw new OpsError("bad_input", "retention runs with every pre-backup; on its own it only previews", `Use /backup retention ${a.env ?? "<env>"} --dry-run.`);
         const env = a.env as string;
         return retentionDryRunReply(env, await ops.list(env), timeZone, clock(), describeRetention(ops.configOf(env).retention));
       }

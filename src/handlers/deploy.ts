@@ -13,9 +13,11 @@ import { describeGroups, isMultiNode, selectGroups, type NodeScope } from "../op
 import { nodeResultLines } from "../ops/deploy/node-result-lines.js";
 import { envStatusReply } from "./env-status-reply.js";
 import type { Store } from "../store/store.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
+import { wholeNumberArg } from "../core/arg-schemas.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
-import { parseFlags } from "./parse-flags.js";
 
 export interface DeployHandlerOptions {
   environments: Environments;
@@ -25,47 +27,39 @@ export interface DeployHandlerOptions {
   notifier: Notifier;
 }
 
-export const deploySpec: CommandSpec = {
+const env = z.string();
+/** `/deploy` arguments, parsed once for both authorisation and the run. */
+export const deploySpec = defineCommand({
   name: "deploy",
   summary: "deploy an image tag to an environment (protected ones need an approval)",
-  subcommands: ["approve", "reject", "history", "status"],
-  usage: ["/deploy <env> <ref> [--dry-run] [--group <name>] [--node <host>]", "/deploy approve <id>", "/deploy reject <id>", "/deploy history <env> [n]", "/deploy status <env>"],
   section: "environments",
-};
+  variants: [
+    variant({
+      positionals: [{ name: "env" }, { name: "ref", lenient: true }],
+      flags: [{ name: "dry-run" }, { name: "group", value: "<name>" }, { name: "node", value: "<host>" }],
+      schema: z.object({ env, ref: z.string().optional(), "dry-run": z.boolean(), group: z.string().optional(), node: z.string().optional() }).transform((a) => ({
+        sub: "deploy" as const,
+        env: a.env,
+        ref: a.ref,
+        dryRun: a["dry-run"],
+        scope: { ...(a.group !== undefined ? { group: a.group } : {}), ...(a.node !== undefined ? { node: a.node } : {}) } as NodeScope,
+      })),
+      hint: "Example: /deploy staging sha-1a2b3c4 --dry-run",
+    }),
+    ...(["approve", "reject"] as const).map((decision) =>
+      variant({ sub: decision, positionals: [{ name: "id" }], schema: z.object({ id: z.string() }).transform((a) => ({ sub: "decide" as const, decision, id: a.id })), hint: "Use the buttons on the approval request." }),
+    ),
+    variant({
+      sub: "history",
+      positionals: [{ name: "env" }, { name: "n", optional: true }],
+      schema: z.object({ env, n: wholeNumberArg("n", 1, 50, 10) }).transform((a) => ({ sub: "history" as const, ...a })),
+      hint: "Example: /deploy history staging 20",
+    }),
+    variant({ sub: "status", positionals: [{ name: "env" }], schema: z.object({ env }).transform((a) => ({ sub: "status" as const, ...a })), hint: "Example: /deploy status preprod" }),
+  ],
+});
 
-/** `/deploy` arguments, parsed once for both authorisation and the run. */
-export type DeployArgs =
-  | { sub: "decide"; decision: "approve" | "reject"; id: string }
-  | { sub: "history"; env: string; n: number }
-  | { sub: "status"; env: string }
-  | { sub: "deploy"; env: string; ref: string | undefined; dryRun: boolean; scope: NodeScope };
-
-export function parseDeployArgs(args: string[]): DeployArgs {
-  const [sub, ...rest] = args;
-  if (sub === "approve" || sub === "reject") {
-    const [id, ...extra] = parseFlags(rest, {}).positional;
-    if (id === undefined || extra.length > 0) throw new OpsError("bad_input", `usage: /deploy ${sub} <id>`, "Use the buttons on the approval request.");
-    return { sub: "decide", decision: sub, id };
-  }
-  if (sub === "history") {
-    const [env, nText, ...extra] = parseFlags(rest, {}).positional;
-    if (extra.length > 0 || env === undefined) throw new OpsError("bad_input", "usage: /deploy history <env> [n]", "Give the environment, and optionally how many entries (1-50).");
-    const n = nText === undefined ? 10 : Number(nText);
-    if (!Number.isInteger(n) || n < 1 || n > 50) throw new OpsError("bad_input", "n must be a whole number from 1 to 50", "Example: /deploy history staging 20");
-    return { sub, env, n };
-  }
-  if (sub === "status") {
-    const [env, ...extra] = parseFlags(rest, {}).positional;
-    if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy status <env>", "Example: /deploy status preprod");
-    return { sub, env };
-  }
-  const { positional, bool, values } = parseFlags(args, { "--dry-run": "bool", "--group": "value", "--node": "value" });
-  const [env, ref, ...extra] = positional;
-  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /deploy <env> <ref> [--dry-run] [--group <name>] [--node <host>]", "Example: /deploy staging sha-1a2b3c4 --dry-run");
-  const group = values.get("--group");
-  const node = values.get("--node");
-  return { sub: "deploy", env, ref, dryRun: bool.has("--dry-run"), scope: { ...(group !== undefined ? { group } : {}), ...(node !== undefined ? { node } : {}) } };
-}
+export type DeployArgs = ReturnType<typeof deploySpec.args.parse>;
 
 function historyLine(d: DeploymentRecord): string {
   const when = d.startedAt.replace("T", " ").slice(0, 16);
@@ -123,8 +117,7 @@ export function createDeployHandler(options: DeployHandlerOptions): Handler {
     return reply;
   }
 
-  return defineParsedHandler<DeployArgs>(deploySpec, {
-    parse: parseDeployArgs,
+  return defineParsedHandler(deploySpec, {
     permission(args): Permission {
       if (args.sub === "decide") {
         // Open to every known user here; the approval policy of the request's environment

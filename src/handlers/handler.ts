@@ -1,6 +1,5 @@
 import type { Command, Permission, ProgressFn, Reply } from "../core/command.js";
-import type { CommandSpec } from "../core/command-spec.js";
-import { refuseRepeatedFlags } from "./parse-flags.js";
+import type { ArgsCommandSpec, CommandSpec } from "../core/command-spec.js";
 
 export type { Permission };
 
@@ -30,22 +29,25 @@ export interface Handler {
   run(command: Command, progress: ProgressFn): Promise<Reply>;
 }
 
-export interface ParsedHandlerDefinition<P> {
-  /** Parse and validate the arguments; throw `OpsError("bad_input")` for anything unparsable. */
-  parse(args: string[]): P;
-  permission(parsed: P): Permission;
-  run(command: Command, progress: ProgressFn, parsed: P): Promise<Reply>;
+export interface ParsedHandlerDefinition<P, R = P> {
+  /**
+   * Checks against this config (known environment, runbook, database) after the declaration's
+   * schema, before authorisation; may narrow the value (resolve a name). Throws `OpsError`.
+   */
+  check?(parsed: P): R;
+  permission(parsed: R): Permission;
+  run(command: Command, progress: ProgressFn, parsed: R): Promise<Reply>;
 }
 
 /**
- * A handler from its declaration and one parse: permission and run both work from the value
- * `parse` returned, so what is authorised is exactly what runs. A flag given twice is refused
- * for every handler before `parse` sees it.
+ * A handler from its declaration: the arguments are parsed once with the declaration's schema
+ * (`spec.args`, which also renders the usage lines), then `check`ed; permission and run both
+ * work from that value, so what is authorised is exactly what runs.
  */
-export function defineParsedHandler<P>(spec: CommandSpec, def: ParsedHandlerDefinition<P>): Handler {
+export function defineParsedHandler<P, R = P>(spec: ArgsCommandSpec<P>, def: ParsedHandlerDefinition<P, R>): Handler {
   const prepare = (args: string[]): PreparedCommand => {
-    refuseRepeatedFlags(args);
-    const parsed = def.parse(args);
+    const value = spec.args.parse(args);
+    const parsed = def.check ? def.check(value) : (value as unknown as R); // R defaults to P when there is no check
     return { permission: def.permission(parsed), run: (command, progress) => def.run(command, progress, parsed) };
   };
   return {

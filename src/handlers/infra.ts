@@ -12,7 +12,9 @@ import type { InfraStatus } from "../ops/infra/infra-status.js";
 import type { UpResult } from "../ops/infra/infra-up.js";
 import type { SnapshotResult } from "../ops/infra/snapshot-env.js";
 import type { InfraDownApproval } from "../ops/infra/create-infra-down-approval.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant, type ArgsMessage } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface InfraHandlerOptions extends InfraDeps {
@@ -22,43 +24,31 @@ export interface InfraHandlerOptions extends InfraDeps {
   ops?: InfraOps;
 }
 
-type Sub = "status" | "snapshot" | "up" | "down";
-interface ParsedArgs {
-  sub: Sub;
-  env?: string;
-  yes: boolean;
-}
-
-export const infraSpec: CommandSpec = {
+const env = z.string();
+export const infraSpec = defineCommand({
   name: "infra",
   summary: "Hetzner preview servers: status, golden snapshots, up and down",
-  subcommands: ["status", "snapshot", "up", "down"],
-  usage: ["/infra status", "/infra snapshot <env>", "/infra up <env>", "/infra down <env> [--yes]"],
   section: "hetzner",
-};
-const USAGE = infraSpec.usage;
-
-function parseArgs(args: string[]): ParsedArgs {
-  const [rawSub = "status", rawEnv, ...rest] = args;
-  const sub = rawSub.toLowerCase();
-  if (sub !== "status" && sub !== "snapshot" && sub !== "up" && sub !== "down") {
-    throw new OpsError("bad_input", `unknown /infra subcommand "${escapeEcho(rawSub, 30)}"`, `Use one of: ${USAGE.join(" · ")}`);
-  }
-  if (sub === "status") {
-    if (args.length > 1) throw new OpsError("bad_input", "/infra status takes no arguments", "Type /infra status.");
-    return { sub, yes: false };
-  }
-  if (rawEnv === undefined) throw new OpsError("bad_input", `/infra ${sub} needs an environment`, `Type /infra ${sub} <env>.`);
-  if (rawEnv.startsWith("-")) {
-    throw new OpsError("bad_input", `expected an environment after /infra ${sub}, got the option "${escapeEcho(rawEnv, 30)}"`, `Type /infra ${sub} <env>${sub === "down" ? " --yes" : ""}.`);
-  }
-  let yes = false;
-  for (const flag of rest) {
-    if (sub === "down" && flag === "--yes") yes = true;
-    else throw new OpsError("bad_input", `unexpected argument "${escapeEcho(flag, 30)}" for /infra ${sub}`, `Usage: ${USAGE.find((u) => u.includes(sub)) ?? USAGE[0]}${sub === "down" ? " [--yes]" : ""}`);
-  }
-  return { sub, env: rawEnv, yes };
-}
+  defaultSub: "status",
+  variants: [
+    variant({ sub: "status", schema: z.object({}).transform(() => ({ sub: "status" as const, yes: false })) }),
+    variant({ sub: "snapshot", positionals: [{ name: "env" }], schema: z.object({ env }).transform((a) => ({ sub: "snapshot" as const, env: a.env, yes: false })) }),
+    variant({ sub: "up", positionals: [{ name: "env" }], schema: z.object({ env }).transform((a) => ({ sub: "up" as const, env: a.env, yes: false })) }),
+    variant({ sub: "down", positionals: [{ name: "env" }], flags: [{ name: "yes" }], schema: z.object({ env, yes: z.boolean() }).transform((a) => ({ sub: "down" as const, ...a })) }),
+  ],
+  messages: {
+    unknownSub: (word): ArgsMessage => ({ message: `unknown /infra subcommand "${escapeEcho(word ?? "", 30)}"`, nextStep: `Use one of: ${infraSpec.usage.join(" · ")}` }),
+    missing: (_n, ctx) => ({ message: `/infra ${ctx.variant?.sub ?? ""} needs an environment`, nextStep: `Type /infra ${ctx.variant?.sub ?? ""} <env>.` }),
+    unknownFlag: (raw, ctx) => {
+      const sub = ctx.variant?.sub ?? "status";
+      if (sub === "status") return { message: "/infra status takes no arguments", nextStep: "Type /infra status." };
+      if (ctx.positionals.length === 0) return { message: `expected an environment after /infra ${sub}, got the option "${escapeEcho(raw, 30)}"`, nextStep: `Type /infra ${sub} <env>${sub === "down" ? " --yes" : ""}.` };
+      return `unexpected argument "${escapeEcho(raw, 30)}" for /infra ${sub}`;
+    },
+    extra: (word, ctx) => (ctx.variant?.sub === "status" ? { message: "/infra status takes no arguments", nextStep: "Type /infra status." } : `unexpected argument "${escapeEcho(word, 30)}" for /infra ${ctx.variant?.sub ?? ""}`),
+  },
+});
+type ParsedArgs = ReturnType<typeof infraSpec.args.parse>;
 
 function money(m: { gross: number; currency: string } | null): string {
   return m ? `${m.gross.toFixed(2)} ${m.currency}/month` : "price unknown";
@@ -113,7 +103,7 @@ export function createInfraHandler(options: InfraHandlerOptions): Handler {
   const ops = options.ops ?? createInfraOps(options);
 
 
-  async function down(command: Command, env: string, parsed: ParsedArgs, progress: ProgressFn): Promise<Reply> {
+  async function down(command: Command, env: string, parsed: Extract<ParsedArgs, { sub: "down" }>, progress: ProgressFn): Promise<Reply> {
     const actor = command.actor;
     const run = { actor: actorKey(actor), progress };
     if (options.approvals) {
@@ -135,19 +125,16 @@ export function createInfraHandler(options: InfraHandlerOptions): Handler {
     return downReply(env, await ops.down(env, { ...run, approved: true }));
   }
 
-  return defineParsedHandler<ParsedArgs>(infraSpec, {
-    // The environment is resolved in the parse: an unknown one is refused before authorisation.
-    parse: (args) => {
-      const parsed = parseArgs(args);
-      return parsed.sub === "status" ? parsed : { ...parsed, env: ops.env(parsed.env ?? "").env };
-    },
-    permission: (parsed) => (parsed.sub === "status" ? { key: "infra status", readOnly: true } : { key: `infra ${parsed.sub}`, readOnly: false, env: parsed.env ?? "" }),
+  return defineParsedHandler(infraSpec, {
+    // The environment is resolved before authorisation: an unknown one is refused first.
+    check: (parsed) => (parsed.sub === "status" ? parsed : { ...parsed, env: ops.env(parsed.env).env }),
+    permission: (parsed) => (parsed.sub === "status" ? { key: "infra status", readOnly: true } : { key: `infra ${parsed.sub}`, readOnly: false, env: parsed.env }),
     async run(command, progress, parsed) {
       if (parsed.sub === "status") {
         await progress("Asking Hetzner for servers and snapshots…");
         return statusReply(await ops.status());
       }
-      const env = parsed.env ?? "";
+      const env = parsed.env;
       // First message before any remote call: platforms want an answer within 3 s.
       await progress(`/infra ${parsed.sub} ${env}: starting…`);
       const run = { actor: actorKey(command.actor), progress };

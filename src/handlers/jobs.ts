@@ -1,9 +1,10 @@
 import { actorKey, type Reply } from "../core/command.js";
-import { OpsError } from "../core/errors.js";
 import { escapeEcho } from "../core/validate.js";
 import { formatLocalTime } from "../core/format-local-time.js";
 import type { JobControl, JobInfo } from "../core/job-control.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface JobsHandlerOptions {
@@ -13,25 +14,20 @@ export interface JobsHandlerOptions {
 
 const JOB_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
-export const jobsSpec: CommandSpec = {
+const runNeedsName = { message: "/jobs run needs one job name", nextStep: "Use /jobs run <name>; the names are listed by /jobs." };
+/** `/jobs` or `/jobs run <name>`. */
+export const jobsSpec = defineCommand({
   name: "jobs",
   summary: "scheduled jobs: schedules, next and last runs; run one now",
-  subcommands: ["run"],
-  usage: ["/jobs", "/jobs run <name>"],
-};
-
-/** `/jobs` or `/jobs run <name>`. */
-type JobsArgs = { sub: "list" } | { sub: "run"; name: string };
-
-function parseJobsArgs(args: string[]): JobsArgs {
-  if (args.length === 0) return { sub: "list" };
-  if (args[0] !== "run") throw new OpsError("bad_input", `unknown /jobs argument "${escapeEcho(args[0] ?? "", 40)}"`, "Use /jobs or /jobs run <name>.");
-  const name = args[1] ?? "";
-  if (args.length !== 2 || !JOB_NAME.test(name)) {
-    throw new OpsError("bad_input", "/jobs run needs one job name", `Use /jobs run <name>; the names are listed by /jobs.`);
-  }
-  return { sub: "run", name };
-}
+  variants: [
+    variant({ schema: z.object({}).transform(() => ({ sub: "list" as const })) }),
+    variant({ sub: "run", positionals: [{ name: "name" }], schema: z.object({ name: z.string().regex(JOB_NAME, { error: runNeedsName.message }) }).transform((a) => ({ sub: "run" as const, ...a })), hint: runNeedsName.nextStep }),
+  ],
+  messages: {
+    extra: (word, ctx) => (ctx.variant?.sub === "run" ? runNeedsName : { message: `unknown /jobs argument "${escapeEcho(word, 40)}"`, nextStep: "Use /jobs or /jobs run <name>." }),
+    missing: () => runNeedsName,
+  },
+});
 
 function describeJob(j: JobInfo, zone: string): string {
   const next = j.running ? "running now" : j.next ? `next ${formatLocalTime(j.next, zone)}` : "no next run";
@@ -42,8 +38,7 @@ function describeJob(j: JobInfo, zone: string): string {
 /** `/jobs` lists the scheduled jobs; `/jobs run <name>` (admins by default) runs one now. */
 export function createJobsHandler(options: JobsHandlerOptions): Handler {
   const { scheduler, timeZone } = options;
-  return defineParsedHandler<JobsArgs>(jobsSpec, {
-    parse: parseJobsArgs,
+  return defineParsedHandler(jobsSpec, {
     permission: (args) => (args.sub === "run" ? { key: "jobs run", readOnly: false } : { key: "jobs", readOnly: true }),
     async run(command, progress, args): Promise<Reply> {
       if (args.sub === "list") {

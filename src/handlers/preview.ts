@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { z } from "zod";
 import { DateTime } from "luxon";
 import ms from "ms";
 import type { Previews } from "../config/schema.js";
@@ -8,7 +8,8 @@ import { escapeEcho } from "../core/validate.js";
 import type { ListedPreview, PreviewListing, PreviewOps, StartedPreview } from "../ops/previews/preview-types.js";
 import { noSuchPreview } from "../ops/previews/preview-exists.js";
 import { parseTtl } from "../ops/previews/slug.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface PreviewHandlerOptions {
@@ -17,64 +18,44 @@ export interface PreviewHandlerOptions {
   clock?: () => Date;
 }
 
-type Parsed =
-  | { sub: "deploy"; branch: string; ttl?: string; sha?: string }
-  | { sub: "list" }
-  | { sub: "destroy"; target: string; yes: boolean }
-  | { sub: "extend"; target: string; duration: string };
-
-export const previewSpec: CommandSpec = {
+const name = z.string();
+export const previewSpec = defineCommand({
   name: "preview",
   summary: "preview environments per branch: deploy, list, extend, destroy",
-  subcommands: ["list", "destroy", "extend"],
-  usage: ["/preview <branch> [--ttl 3d] [--sha <commit>]", "/preview list", "/preview destroy <branch|slug> [--yes]", "/preview extend <branch|slug> <duration>"],
   section: "previews",
-};
-const USAGE = previewSpec.usage;
+  variants: [
+    variant({
+      positionals: [{ name: "branch" }],
+      flags: [{ name: "ttl", value: "3d" }, { name: "sha", value: "<commit>" }],
+      schema: z.object({ branch: name, ttl: z.string().optional(), sha: z.string().optional() }).transform((a) => ({ sub: "deploy" as const, ...a })),
+    }),
+    variant({ sub: "list", schema: z.object({}).transform(() => ({ sub: "list" as const })) }),
+    variant({
+      sub: "destroy",
+      positionals: [{ name: "target", label: "branch|slug" }],
+      flags: [{ name: "yes" }],
+      schema: z.object({ target: name, yes: z.boolean() }).transform((a) => ({ sub: "destroy" as const, ...a })),
+    }),
+    variant({
+      sub: "extend",
+      positionals: [{ name: "target", label: "branch|slug" }, { name: "duration" }],
+      schema: z.object({ target: name, duration: name }).transform((a) => ({ sub: "extend" as const, ...a })),
+    }),
+  ],
+  // Every refusal shows all the forms; the flag errors too.
+  messages: {
+    missing: (_n, ctx) => (ctx.variant?.sub === undefined ? "/preview needs a branch name or a sub-command" : "an argument is missing"),
+    extra: (word) => `unexpected argument "${escapeEcho(word, 40)}"`,
+    unknownFlag: (raw) => `unknown option "${escapeEcho(raw, 30)}"`,
+    flag: (problem, f) => (problem === "repeated" ? `--${f.name} is given more than once` : problem === "value missing" ? `--${f.name} needs a value` : `--${f.name} takes no value`),
+    nextStep: (): string => `Usage: ${previewSpec.usage.join("  |  ")}`,
+  },
+});
+type Parsed = ReturnType<typeof previewSpec.args.parse>;
 
-function usageError(message: string): OpsError {
-  return new OpsError("bad_input", message, `Usage: ${USAGE.join("  |  ")}`);
-}
-
-/** util.parseArgs, strict: unknown flags and flags on the wrong sub-command are refused. */
-function parseStrict(args: string[], options: Record<string, { type: "string" | "boolean" }>, positionals: number): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw usageError(`cannot read the arguments: ${escapeEcho((err as Error).message.split("\n")[0] ?? "", 120)}`);
-  }
-  const pos = parsed.positionals;
-  for (const p of pos) {
-    if (p.startsWith("-")) throw usageError(`"${escapeEcho(p, 40)}" starts with "-"; names never do`);
-  }
-  if (pos.length !== positionals) {
-    throw usageError(pos.length < positionals ? "an argument is missing" : `unexpected argument "${escapeEcho(pos[positionals] ?? "", 40)}"`);
-  }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: pos };
-}
-
+/** `/preview` arguments as the router parses them (tests read the typed value). */
 export function parsePreviewArgs(args: string[]): Parsed {
-  const [first, ...rest] = args;
-  if (first === undefined) throw usageError("/preview needs a branch name or a sub-command");
-  if (first === "list") {
-    parseStrict(rest, {}, 0);
-    return { sub: "list" };
-  }
-  if (first === "destroy") {
-    const { values, positionals } = parseStrict(rest, { yes: { type: "boolean" } }, 1);
-    return { sub: "destroy", target: positionals[0] as string, yes: values["yes"] === true };
-  }
-  if (first === "extend") {
-    const { positionals } = parseStrict(rest, {}, 2);
-    return { sub: "extend", target: positionals[0] as string, duration: positionals[1] as string };
-  }
-  // `--ttl -1` would be "ambiguous" to parseArgs; join it so parseTtl can name the allowed range.
-  const joined = args.flatMap((a, i) => (a === "--ttl" && args[i + 1]?.startsWith("-") ? [] : args[i - 1] === "--ttl" && a.startsWith("-") ? [`--ttl=${a}`] : [a]));
-  const { values, positionals } = parseStrict(joined, { ttl: { type: "string" }, sha: { type: "string" } }, 1);
-  const ttl = values["ttl"];
-  const sha = values["sha"];
-  return { sub: "deploy", branch: positionals[0] as string, ...(typeof ttl === "string" ? { ttl } : {}), ...(typeof sha === "string" ? { sha } : {}) };
+  return previewSpec.args.parse(args);
 }
 
 const UNITS: Array<[string, number]> = [
@@ -217,8 +198,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): Handler {
     }
   }
 
-  return defineParsedHandler<Parsed>(previewSpec, {
-    parse: parsePreviewArgs,
+  return defineParsedHandler(previewSpec, {
     permission(parsed) {
       if (parsed.sub === "list") return { key: "preview list", readOnly: true };
       if (parsed.sub === "deploy") return { key: "preview", readOnly: false };

@@ -1,6 +1,6 @@
 import type { CommandSpec } from "../core/command-spec.js";
 import { auditSpec } from "./audit.js";
-import { backupSpec } from "./backup.js";
+import { backupSpec } from "./backup-args.js";
 import { deploySpec } from "./deploy.js";
 import { infraSpec } from "./infra.js";
 import { jobsSpec } from "./jobs.js";

@@ -12,34 +12,27 @@ import { isMultiNode } from "../ops/deploy/env-nodes.js";
 import { currentTagFromHistory, historyOf, previousGoodNodeTag, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
 import { validateRef } from "../ops/deploy/validate-ref.js";
 import type { Store } from "../store/store.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler, type Permission } from "./handler.js";
-import { parseFlags } from "./parse-flags.js";
 
-/** `/rollback <env> [--to <ref>]`, parsed once for both authorisation and the run. */
-export interface RollbackArgs {
-  env: string;
-  to?: string;
-  /** Environments with node groups: only this group. */
-  group?: string;
-}
-
-export function parseRollbackArgs(args: string[]): RollbackArgs {
-  const { positional, values } = parseFlags(args, { "--to": "value", "--group": "value" });
-  const [env, ...extra] = positional;
-  if (env === undefined || extra.length > 0) throw new OpsError("bad_input", "usage: /rollback <env> [--to <ref>] [--group <name>]", "Example: /rollback staging, or /rollback staging --to v1.4.2");
-  const to = values.get("--to");
-  const group = values.get("--group");
-  return { env, ...(to !== undefined ? { to } : {}), ...(group !== undefined ? { group } : {}) };
-}
-
-export const rollbackSpec: CommandSpec = {
+/** `/rollback <env> [--to <ref>] [--group <name>]`, parsed once for both authorisation and the run. */
+export const rollbackSpec = defineCommand({
   name: "rollback",
   summary: "roll an environment back to the previous good tag (or one from history)",
-  subcommands: [],
-  usage: ["/rollback <env> [--to <ref>] [--group <name>]"],
   section: "environments",
-};
+  variants: [
+    variant({
+      positionals: [{ name: "env" }],
+      flags: [{ name: "to", value: "<ref>" }, { name: "group", value: "<name>" }],
+      // `group`: environments with node groups, only this group.
+      schema: z.object({ env: z.string(), to: z.string().optional(), group: z.string().optional() }),
+      hint: "Example: /rollback staging, or /rollback staging --to v1.4.2",
+    }),
+  ],
+});
+export type RollbackArgs = ReturnType<typeof rollbackSpec.args.parse>;
 
 export interface RollbackHandlerOptions {
   environments: Environments;
@@ -129,8 +122,7 @@ export function createRollbackHandler(options: RollbackHandlerOptions): Handler 
     return reply;
   }
 
-  return defineParsedHandler<RollbackArgs>(rollbackSpec, {
-    parse: parseRollbackArgs,
+  return defineParsedHandler(rollbackSpec, {
     permission(args): Permission {
       // An unknown name is refused by the run; until then the plain `rollback` rule applies.
       return { key: "rollback", readOnly: false, ...(Object.hasOwn(environments, args.env) ? { env: args.env } : {}) };

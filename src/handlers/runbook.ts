@@ -8,7 +8,9 @@ import type { HostShell } from "../ops/adapters/host-shell.js";
 import type { Store } from "../store/store.js";
 import { resolveRunbook, resolveStep } from "../ops/runbooks/resolve-runbook.js";
 import { runRunbookStep } from "../ops/runbooks/run-runbook-step.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 import { ownValue } from "../core/own-value.js";
 
@@ -26,35 +28,30 @@ export interface RunbookHandlerOptions {
 }
 
 const CONFIRMED = "--confirmed";
-export const runbookSpec: CommandSpec = {
+const name = z.string().optional();
+export const runbookSpec = defineCommand({
   name: "runbook",
   summary: "list, show and run on-call runbooks step by step",
-  subcommands: ["list", "show", "run"],
-  usage: ["/runbook list", "/runbook show <name>", "/runbook run <name> [step]"],
   section: "runbooks",
-};
-const USAGE = runbookSpec.usage;
-
-interface Parsed {
-  sub: "list" | "show" | "run";
-  name?: string;
-  step?: string;
-  confirmed: boolean;
-}
-
-function parse(args: string[]): Parsed {
-  const [sub, ...rest] = args;
-  if (sub !== "list" && sub !== "show" && sub !== "run") {
-    throw new OpsError("bad_input", sub ? `unknown /runbook sub-command "${escapeEcho(sub, 30)}"` : "/runbook needs a sub-command", `Type ${USAGE.join(", or ")}.`);
-  }
-  const confirmed = rest.includes(CONFIRMED);
-  const positional = rest.filter((a) => a !== CONFIRMED);
-  const flag = positional.find((a) => a.startsWith("-"));
-  if (flag !== undefined) throw new OpsError("bad_input", `unknown option "${escapeEcho(flag, 30)}"`, `Type ${USAGE.join(", or ")}.`);
-  const max = sub === "list" ? 0 : sub === "show" ? 1 : 2;
-  if (positional.length > max || (confirmed && sub !== "run")) throw new OpsError("bad_input", `too many arguments for /runbook ${sub}`, `Type ${USAGE.join(", or ")}.`);
-  return { sub, name: positional[0], step: positional[1], confirmed };
-}
+  variants: [
+    variant({ sub: "list", schema: z.object({}).transform(() => ({ sub: "list" as const, confirmed: false })) }),
+    variant({ sub: "show", positionals: [{ name: "name", lenient: true }], schema: z.object({ name }).transform((a) => ({ sub: "show" as const, name: a.name, confirmed: false })) }),
+    variant({
+      sub: "run",
+      positionals: [{ name: "name", lenient: true }, { name: "step", optional: true }],
+      // `--confirmed` is what a dangerous step's button sends.
+      flags: [{ name: CONFIRMED.slice(2), shown: "hidden" }],
+      schema: z.object({ name, step: z.string().optional(), confirmed: z.boolean() }).transform((a) => ({ sub: "run" as const, ...a })),
+    }),
+  ],
+  messages: {
+    unknownSub: (sub) => (sub ? `unknown /runbook sub-command "${escapeEcho(sub, 30)}"` : "/runbook needs a sub-command"),
+    unknownFlag: (raw) => `unknown option "${escapeEcho(raw, 30)}"`,
+    extra: (_w, ctx) => `too many arguments for /runbook ${ctx.variant?.sub ?? ""}`,
+    nextStep: (): string => `Type ${runbookSpec.usage.join(", or ")}.`,
+  },
+});
+type Parsed = ReturnType<typeof runbookSpec.args.parse>;
 
 function commandText(step: RunbookStep): string {
   return step.command.join(" ");
@@ -88,7 +85,7 @@ export function createRunbookHandler(options: RunbookHandlerOptions): Handler {
     };
   }
 
-  async function run(command: Command, parsed: Parsed, progress: ProgressFn): Promise<Reply> {
+  async function run(command: Command, parsed: Extract<Parsed, { sub: "run" }>, progress: ProgressFn): Promise<Reply> {
     const { name, runbook } = resolveRunbook(runbooks, parsed.name);
     const { index, step } = resolveStep(name, runbook, parsed.step);
     const n = index + 1;
@@ -148,9 +145,8 @@ export function createRunbookHandler(options: RunbookHandlerOptions): Handler {
     };
   }
 
-  return defineParsedHandler<Parsed>(runbookSpec, {
-    parse(args) {
-      const parsed = parse(args);
+  return defineParsedHandler(runbookSpec, {
+    check(parsed) {
       // Names are checked before authorisation so shell characters never get further.
       if (parsed.sub !== "list") {
         const { name, runbook } = resolveRunbook(runbooks, parsed.name);

@@ -1,26 +1,23 @@
 import ms from "ms";
 import { actorKey, type Command, type ProgressFn, type Reply } from "../core/command.js";
-import { OpsError } from "../core/errors.js";
 import type { SeedOps, SeedReport } from "../ops/seed/create-seed-ops.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface SeedHandlerOptions {
   ops: SeedOps;
 }
 
-export const seedSpec: CommandSpec = {
+export const seedSpec = defineCommand({
   name: "seed",
   summary: "restore a test environment from the latest anonymised production dumps",
-  subcommands: [],
-  usage: ["/seed <env>"],
   section: "seed",
-};
-
-function parseArgs(args: string[]): string | undefined {
-  if (args.length > 1) throw new OpsError("bad_input", "/seed takes one environment name", "Type /seed <env>, e.g. /seed preprod.");
-  return args[0];
-}
+  // A missing environment is named by the resolve below, with the environments that can be seeded.
+  variants: [variant({ positionals: [{ name: "env", lenient: true }], schema: z.object({ env: z.string().optional() }), hint: "Type /seed <env>, e.g. /seed preprod." })],
+  messages: { extra: () => "/seed takes one environment name" },
+});
 
 function describeRule(rule: SeedReport["databases"][number]["rules"][number]): string {
   const r = rule.rule;
@@ -50,9 +47,9 @@ export function seedReply(report: SeedReport): Reply {
 /** `/seed <env>`: replace a non-protected environment's databases with anonymised copies of its source's latest dumps. */
 export function createSeedHandler(options: SeedHandlerOptions): Handler {
   const { ops } = options;
-  return defineParsedHandler<string>(seedSpec, {
+  return defineParsedHandler(seedSpec, {
     // Resolving here refuses protected, unknown and malformed names before authorisation runs anything.
-    parse: (args) => ops.resolve(parseArgs(args)).env,
+    check: (args) => ops.resolve(args.env).env,
     permission: (env) => ({ key: "seed", readOnly: false, env }),
     async run(command: Command, progress: ProgressFn, env): Promise<Reply> {
       const report = await ops.run(env, actorKey(command.actor), progress);

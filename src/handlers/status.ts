@@ -3,7 +3,9 @@ import { OpsError } from "../core/errors.js";
 import { formatDuration, formatLocalTime } from "../core/format-local-time.js";
 import type { AlertState } from "../ops/health/alert-state.js";
 import type { HealthMonitor } from "../ops/health/create-health-monitor.js";
-import type { CommandSpec } from "../core/command-spec.js";
+import { z } from "zod";
+import { defineCommand } from "../core/command-spec.js";
+import { variant } from "../core/command-args.js";
 import { defineParsedHandler, type Handler } from "./handler.js";
 
 export interface StatusHandlerOptions {
@@ -14,12 +16,12 @@ export interface StatusHandlerOptions {
   clock?: () => Date;
 }
 
-export const statusSpec: CommandSpec = {
+export const statusSpec = defineCommand({
   name: "status",
   summary: "health checks, or one environment's nodes (tag, containers, health)",
-  subcommands: [],
-  usage: ["/status", "/status <env>"],
-};
+  variants: [variant({ schema: z.object({}) }), variant({ positionals: [{ name: "env" }], schema: z.object({ env: z.string() }) })],
+  messages: { extra: () => ({ message: "/status takes at most one argument, an environment", nextStep: "Type /status, or /status <env> for one environment's nodes." }) },
+});
 
 function describe(s: AlertState, now: Date, zone: string): string {
   const parts = [`${s.status === "ok" ? "ok" : s.severity === "warning" ? "WARNING" : "FAILING"} for ${formatDuration(now.getTime() - Date.parse(s.since))}`, s.detail];
@@ -32,11 +34,7 @@ function describe(s: AlertState, now: Date, zone: string): string {
 /** `/status`: the current state of every health check, as the health-alerts job last saw it. */
 export function createStatusHandler(options: StatusHandlerOptions): Handler {
   const clock = options.clock ?? (() => new Date());
-  return defineParsedHandler<{ env?: string }>(statusSpec, {
-    parse(args) {
-      if (args.length > 1) throw new OpsError("bad_input", "/status takes at most one argument, an environment", "Type /status, or /status <env> for one environment's nodes.");
-      return args[0] === undefined ? {} : { env: args[0] };
-    },
+  return defineParsedHandler(statusSpec, {
     permission: (p) => ({ key: "status", readOnly: true, ...(p.env ? { env: p.env } : {}) }),
     async run(_command, _progress, p): Promise<Reply> {
       if (p.env !== undefined) {

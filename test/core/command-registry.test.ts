@@ -113,6 +113,55 @@ describe("the command registry", () => {
     }
   });
 
+  it("renders each command's usage lines from its argument declaration, and /help shows exactly those", async () => {
+    const app = await appFrom(FULL);
+    const handlers = app.router.handlers();
+    const rendered = handlers.flatMap((h) => {
+      const variants = h.spec?.args?.variants;
+      expect(variants, `/${h.name} declares its arguments`).toBeDefined();
+      return (variants ?? []).map((v) => v.usage);
+    });
+    expect((await send(app, "help", [])).code?.split("\n")).toEqual([...rendered, "/help"]);
+    // The rendering itself: positionals, optional ones in brackets, flags with their placeholders.
+    expect(rendered).toContain("/deploy <env> <ref> [--dry-run] [--group <name>] [--node <host>]");
+    expect(rendered).toContain("/deploy history <env> [n]");
+    expect(rendered).toContain("/backup retention <env> --dry-run");
+    expect(rendered).toContain("/backup restore <env> <db> <dump-id|latest> [--dry-run] [--from offsite]");
+    expect(rendered).toContain("/runbook run <name> [step]");
+  });
+
+  it("refuses a value of the wrong type with the schema's message naming the argument, before anything runs", async () => {
+    const app = await appFrom(FULL);
+    const cases: Array<[string, string[], string]> = [
+      ["deploy", ["history", "staging", "abc"], "n must be a whole number from 1 to 50"],
+      ["deploy", ["history", "staging", "0"], "n must be a whole number from 1 to 50"],
+      ["audit", ["5.5"], "n must be a whole number from 1 to 200"],
+      ["jobs", ["run", "Pre_Backup!"], "/jobs run needs one job name"],
+      ["backup", ["restore", "prod", "shop", "latest", "--from", "s3"], "--from takes offsite"],
+      ["backup", ["pin", "prod", "../x"], "/backup pin needs a dump id"],
+    ];
+    for (const [name, args, title] of cases) {
+      const reply = await send(app, name, args);
+      expect(reply.status, `/${name} ${args.join(" ")}`).toBe("failure");
+      expect(reply.title, `/${name} ${args.join(" ")}`).toBe(title);
+      expect(reply.nextStep, `/${name} ${args.join(" ")}`).toBeTruthy();
+    }
+    expect((await send(app, "deploy", ["history", "staging", "abc"])).nextStep).toBe("Example: /deploy history staging 20");
+  });
+
+  it("refuses an unknown flag for every command", async () => {
+    const app = await appFrom(FULL);
+    for (const h of app.router.handlers()) {
+      for (const line of h.usage) {
+        const [args] = argsOf(h.name, line);
+        const prepared = (): unknown => h.prepare([...(args ?? []), "--bogus"]);
+        expect(prepared, `${line} --bogus`).toThrow(/--bogus|arguments|unknown option/);
+        const reply = await send(app, h.name, [...(args ?? []), "--bogus"]);
+        expect(reply.status, `${line} --bogus`).toBe("failure");
+      }
+    }
+  });
+
   it("answers 'not configured here' for the commands of sections the config leaves out", async () => {
     const app = await appFrom((dir) => `data_dir: ${dir}/data\nhttp: { enabled: false }\nhosts: { local: { type: local } }\naccess: { roles: { admin: ["console:local"] }, rules: {} }\n`);
     const cases: Array<[string, string[], string]> = [

@@ -79,6 +79,8 @@ export interface CommandArgsDecl<V> {
   readonly variants: readonly V[];
   /** The variant used for no arguments at all (`/backup` = `/backup status`). */
   readonly defaultSub?: string;
+  /** `/infra STATUS` = `/infra status` (the sub-command word only; arguments keep their case). */
+  readonly subsIgnoreCase?: boolean;
   readonly messages?: Partial<ArgsMessages>;
 }
 
@@ -140,7 +142,7 @@ export function defineArgs<V extends Omit<Variant<unknown>, "usage">>(command: s
 
   function pick(args: readonly string[]): { candidates: Variant<T>[]; rest: readonly string[] } {
     const first = args.length === 0 ? decl.defaultSub : args[0];
-    const chosen = first !== undefined ? bySub.get(first) : undefined;
+    const chosen = first !== undefined ? bySub.get(decl.subsIgnoreCase ? first.toLowerCase() : first) : undefined;
     if (chosen) return { candidates: [chosen], rest: args.length === 0 ? [] : args.slice(1) };
     if (defaults.length === 0) return fail(msg.unknownSub(first, { command, positionals: [] }), { command, positionals: [] });
     return { candidates: defaults, rest: args };

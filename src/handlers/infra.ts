@@ -30,6 +30,7 @@ export const infraSpec = defineCommand({
   summary: "Hetzner preview servers: status, golden snapshots, up and down",
   section: "hetzner",
   defaultSub: "status",
+  subsIgnoreCase: true,
   variants: [
     variant({ sub: "status", schema: z.object({}).transform(() => ({ sub: "status" as const, yes: false })) }),
     variant({ sub: "snapshot", positionals: [{ name: "env" }], schema: z.object({ env }).transform((a) => ({ sub: "snapshot" as const, env: a.env, yes: false })) }),

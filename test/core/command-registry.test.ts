@@ -162,6 +162,15 @@ describe("the command registry", () => {
     }
   });
 
+  it("reads /infra's sub-command in any case, as before, and keeps the other commands' words exact", async () => {
+    const app = await appFrom(FULL);
+    const infra = app.router.handlers().find((h) => h.name === "infra");
+    expect(infra?.permission(["SNAPSHOT", "preprod"])).toEqual({ key: "infra snapshot", readOnly: false, env: "preprod" });
+    expect(infra?.permission([])).toEqual({ key: "infra status", readOnly: true });
+    const preview = app.router.handlers().find((h) => h.name === "preview");
+    expect(preview?.permission(["LIST"])).toEqual({ key: "preview", readOnly: false });
+  });
+
   it("answers 'not configured here' for the commands of sections the config leaves out", async () => {
     const app = await appFrom((dir) => `data_dir: ${dir}/data\nhttp: { enabled: false }\nhosts: { local: { type: local } }\naccess: { roles: { admin: ["console:local"] }, rules: {} }\n`);
     const cases: Array<[string, string[], string]> = [

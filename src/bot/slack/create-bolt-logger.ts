@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
-import { LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import type { Logger as BoltLogger } from "@slack/bolt";
+import { LogLevel } from "./bolt-modules.js";
 import type { Logger } from "../../core/logger.js";
 
 function line(parts: unknown[]): string {

@@ -1,4 +1,5 @@
-import { type Logger as BoltLogger, webApi } from "@slack/bolt";
+import type { Logger as BoltLogger } from "@slack/bolt";
+import { WebClient } from "./bolt-modules.js";
 import type { Reply } from "../../core/command.js";
 import type { AlertTarget } from "../../core/notifier.js";
 import type { Secret } from "../../core/secret.js";
@@ -19,7 +20,7 @@ export interface SlackAlertTargetOptions {
  * Slack outage costs a bounded number of attempts. The notifier has already redacted `reply`.
  */
 export function createSlackAlertTarget(options: SlackAlertTargetOptions): AlertTarget {
-  const client = new webApi.WebClient(options.botToken.reveal(), {
+  const client = new WebClient(options.botToken.reveal(), {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,

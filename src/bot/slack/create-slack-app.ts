@@ -1,4 +1,5 @@
-import { App, HTTPReceiver, type Logger as BoltLogger, type webApi } from "@slack/bolt";
+import type { App as BoltApp, HTTPReceiver as BoltHTTPReceiver, Logger as BoltLogger, webApi } from "@slack/bolt";
+import { App, HTTPReceiver } from "./bolt-modules.js";
 import { OpsError } from "../../core/errors.js";
 import type { SlackConfig, SlackSecrets } from "../../config/slack-config.js";
 
@@ -17,7 +18,7 @@ export function slackApiBase(url: string | undefined): string | undefined {
  * SocketModeReceiver over the app-level token. `deferInitialization` keeps the token check
  * (`auth.test`) out of the constructor, so `start` can report a bad token properly.
  */
-export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger, fetch?: typeof globalThis.fetch): { app: App; receiver?: HTTPReceiver } {
+export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger, fetch?: typeof globalThis.fetch): { app: BoltApp; receiver?: BoltHTTPReceiver } {
   const slackApiUrl = slackApiBase(config.api_url);
   const clientOptions: webApi.WebClientOptions = {
     ...(slackApiUrl ? { slackApiUrl } : {}),

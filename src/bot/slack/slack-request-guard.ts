@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { verifySlackRequest } from "@slack/bolt";
+import { verifySlackRequest } from "./bolt-modules.js";
 import type { Logger } from "../../core/logger.js";
 import type { Secret } from "../../core/secret.js";
 

@@ -2,37 +2,17 @@
 // The dockerd is shared with other test files: quotas are set relative to the previews already
 // running there, measured just before each test.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { describe, expect, it } from "vitest";
 import type { State } from "../../src/store/state.js";
 import { toSlug } from "../../src/ops/previews/slug.js";
-import { env, forceClean, leftovers, makeDocker, makeRig, makeShell, runningSlugs, type PreviewRig } from "./preview-support.js";
+import { env, leftovers, makeDocker, makeRig, makeShell, runningSlugs } from "./preview-support.js";
+import { usePreviewHost } from "../support/preview-host.js";
+import { tempDir } from "../support/temp-dir.js";
 import { repoRoot, uniqueName } from "../support/test-env.js";
 
-let shell: SshHostShell;
-let docker: DockerClient;
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
-
-beforeAll(() => {
-  shell = makeShell();
-  docker = makeDocker(shell);
-});
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
-
-async function rig(options: Partial<Parameters<typeof makeRig>[0]>, slugs: string[]): Promise<PreviewRig> {
-  const r = await makeRig({ shell, docker, ...options });
-  cleanups.push({ slugs, baseDir: r.baseDir });
-  return r;
-}
+const { shell, docker, cleanups, rig } = usePreviewHost();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -115,7 +95,7 @@ describe("locks", () => {
 
 describe("crash recovery and drift", () => {
   it("a bot killed mid-deploy: the operation becomes interrupted, the half-made preview is listed and destroyable", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "opsdeck-pv-crash-"));
+    const dataDir = tempDir("opsdeck-pv-crash-");
     const baseDir = `${env.previewsDir}/${uniqueName("pvcrash")}`;
     const branch = `crash/${uniqueName("c")}`;
     const slug = toSlug(branch);

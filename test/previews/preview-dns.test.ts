@@ -3,13 +3,11 @@
 // real sshd/dockerd behind the preview ops: create, update, delete, retries, deletions queued
 // while DNS is down, and `dns.fail_on_error` both ways.
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Dns } from "../../src/config/schema.js";
 import { Secret } from "../../src/core/secret.js";
 import { createCloudflareDns } from "../../src/ops/adapters/cloudflare-dns.js";
 import type { DnsProvider } from "../../src/ops/adapters/dns-provider.js";
-import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { createQueueingDns } from "../../src/ops/dns/create-queueing-dns.js";
 import { pendingDnsDeletionsOf, retryPendingDeletions } from "../../src/ops/dns/pending-deletions.js";
 import { previewDnsLabel } from "../../src/ops/previews/preview-names.js";
@@ -17,30 +15,18 @@ import { toSlug } from "../../src/ops/previews/slug.js";
 import { openStore } from "../../src/store/store.js";
 import { startFakeCloudflare, type FakeCloudflare } from "../fakes/fake-cloudflare-api.js";
 import { uniqueName } from "../support/test-env.js";
-import { forceClean, leftovers, makeDocker, makeRig, makeShell, replyText, type PreviewRig } from "./preview-support.js";
+import { leftovers, makeRig, replyText, type PreviewRig } from "./preview-support.js";
+import { usePreviewHost } from "../support/preview-host.js";
 
 const ZONE = { id: "0f3c1a9e5b7d4c2a8e6f1b3d5a7c9e01", name: "preview.test" };
 const TARGET = "127.0.0.1"; // makeRig's previews.dns_target
 /** Fast backoff: the tests wait for retries, not for the production delays. */
 const FAST_RETRY = { retries: 4, minDelayMs: 5, maxDelayMs: 20 };
 
-let shell: SshHostShell;
-let docker: DockerClient;
+const { shell, docker, cleanups } = usePreviewHost();
 let fake: FakeCloudflare;
 let token: string;
 let readOnlyToken: string;
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
-
-beforeAll(() => {
-  shell = makeShell();
-  docker = makeDocker(shell);
-});
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
 
 beforeEach(async () => {
   token = `cf-${randomBytes(16).toString("hex")}`;

@@ -1,27 +1,13 @@
 // How a preview that does not come up is reported (issue 11, section 3), end to end against the
 // test sshd and dockerd: a crash loop fails fast, a service that cannot start is named, and a
 // service without a healthcheck is waited on at its entry port and never called "healthy".
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { describe, expect, it } from "vitest";
 import { toSlug } from "../../src/ops/previews/slug.js";
 import { uniqueName } from "../support/test-env.js";
-import { forceClean, leftovers, makeDocker, makeRig, makeShell, type PreviewRig } from "./preview-support.js";
+import { leftovers, makeRig, type PreviewRig } from "./preview-support.js";
+import { usePreviewHost } from "../support/preview-host.js";
 
-let shell: SshHostShell;
-let docker: DockerClient;
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
-
-beforeAll(() => {
-  shell = makeShell();
-  docker = makeDocker(shell);
-});
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
+const { shell, docker, cleanups } = usePreviewHost();
 
 async function deploy(template: string, config: Record<string, unknown> = {}): Promise<{ r: PreviewRig; slug: string; res: Awaited<ReturnType<PreviewRig["send"]>>; took: number }> {
   const r = await makeRig({ shell, docker, template, config });

@@ -1,37 +1,13 @@
 // End to end against the test sshd (127.0.0.1:2222, user opsdeck) and dockerd: /preview through
 // the real router, ops, SSH host shell, compose v1 and dockerode.
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { toSlug } from "../../src/ops/previews/slug.js";
-import { env, forceClean, leftovers, makeDocker, makeRig, makeShell, replyText, type PreviewRig } from "./preview-support.js";
+import { env, leftovers, replyText } from "./preview-support.js";
+import { usePreviewHost } from "../support/preview-host.js";
 import { uniqueName } from "../support/test-env.js";
 
-let shell: SshHostShell;
-let docker: DockerClient;
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
-
-beforeAll(() => {
-  shell = makeShell();
-  docker = makeDocker(shell);
-});
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
-
-async function rig(options: Partial<Parameters<typeof makeRig>[0]> = {}): Promise<PreviewRig> {
-  const r = await makeRig({ shell, docker, ...options });
-  cleanups.push({ slugs: [], baseDir: r.baseDir });
-  return r;
-}
-
-function track(r: PreviewRig, slug: string): void {
-  cleanups.find((c) => c.baseDir === r.baseDir)?.slugs.push(slug);
-}
+const { shell, docker, cleanups, rig, track } = usePreviewHost();
 
 describe("/preview lifecycle", () => {
   it("deploys, lists, extends and destroys a preview; credentials never leave the host's .env", async () => {

@@ -1,39 +1,15 @@
 // Defects found when tried as a new user would (issue 11, section 3), end to end against the
 // test sshd and dockerd: long branch names, destroying a name that does not exist, lock files,
 // and the stop timeout of destroy.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
+import { describe, expect, it } from "vitest";
 import { createRedactor } from "../../src/core/redact.js";
 import { pullImages } from "../../src/ops/previews/pull-images.js";
 import { toSlug } from "../../src/ops/previews/slug.js";
 import { repoRoot, uniqueName } from "../support/test-env.js";
-import { env, forceClean, leftovers, makeDocker, makeRig, makeShell, type PreviewRig } from "./preview-support.js";
+import { env, leftovers, type PreviewRig } from "./preview-support.js";
+import { usePreviewHost } from "../support/preview-host.js";
 
-let shell: SshHostShell;
-let docker: DockerClient;
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
-
-beforeAll(() => {
-  shell = makeShell();
-  docker = makeDocker(shell);
-});
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
-
-async function rig(options: Partial<Parameters<typeof makeRig>[0]> = {}): Promise<PreviewRig> {
-  const r = await makeRig({ shell, docker, ...options });
-  cleanups.push({ slugs: [], baseDir: r.baseDir });
-  return r;
-}
-
-function track(r: PreviewRig, slug: string): void {
-  cleanups.find((c) => c.baseDir === r.baseDir)?.slugs.push(slug);
-}
+const { shell, docker, rig, track } = usePreviewHost();
 
 async function lsBase(r: PreviewRig): Promise<string> {
   return (await shell.exec(["ls", "-A", r.baseDir], { allowFailure: true })).stdout.trim();

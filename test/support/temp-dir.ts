@@ -21,7 +21,12 @@ export function atFileEnd(close: () => Promise<void>): void {
   closers.push(close);
 }
 
-afterAll(async () => {
-  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+try {
+  afterAll(async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+} catch {
+  // Imported outside a vitest file (a child process a test spawns, e.g. the killed bot in
+  // preview-concurrency): there is no file to end; the parent test owns and removes the dirs.
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { OperationRecord } from "../../store/state.js";
+import type { OperationRecord, State } from "../../store/state.js";
 import type { Store } from "../../store/store.js";
 import { interruptedNotice, type InterruptedNotice } from "./interrupted-notice.js";
 
@@ -26,9 +26,9 @@ export interface Journal {
   begin(kind: string, target: string, actor: string, summary?: string): Promise<string>;
   finish(id: string, status: "succeeded" | "failed", summary: string): Promise<void>;
   /** `begin` for many operations in one state write (the TTL sweep); ids in the order given. */
-  beginMany(entries: ReadonlyArray<{ kind: string; target: string; actor: string }>): Promise<string[]>;
-  /** `finish` for many operations in one state write. */
-  finishMany(entries: ReadonlyArray<{ id: string; status: "succeeded" | "failed"; summary: string }>): Promise<void>;
+  beginMany(entries: ReadonlyArray<{ kind: string; target: string; actor: string }>, alsoChange?: (s: State) => void): Promise<string[]>;
+  /** `finish` for many operations in one state write (with `alsoChange` in the same write). */
+  finishMany(entries: ReadonlyArray<{ id: string; status: "succeeded" | "failed"; summary: string }>, alsoChange?: (s: State) => void): Promise<void>;
   /**
    * At start-up: every `running` entry (matching `filter`) was cut off by a crash or restart and
    * becomes `interrupted`; nothing is re-run. Returns the entries changed by this call.
@@ -85,17 +85,20 @@ export function createJournal(options: JournalOptions): Journal {
   return {
     begin,
     finish,
-    async beginMany(entries) {
+    async beginMany(entries, alsoChange) {
       const now = clock();
       const records: OperationRecord[] = entries.map((e) => ({ id: newOperationId(now), kind: e.kind, target: e.target, actor: e.actor, status: "running", startedAt: now.toISOString() }));
-      if (records.length > 0) await store.update((s) => void s.operations.push(...records));
+      await store.update((s) => {
+        s.operations.push(...records);
+        alsoChange?.(s);
+      });
       return records.map((r) => r.id);
     },
-    async finishMany(entries) {
-      if (entries.length === 0) return;
+    async finishMany(entries, alsoChange) {
       const endedAt = clock().toISOString();
       const byId = new Map(entries.map((e) => [e.id, e]));
       await store.update((s) => {
+        alsoChange?.(s);
         for (const op of s.operations) {
           const e = byId.get(op.id);
           if (e) Object.assign(op, { status: e.status, endedAt, summary: clean(e.summary) });

@@ -82,9 +82,8 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
     return { containers, networks: named([...n1, ...n2]), volumes: named([...v1, ...v2]) };
   };
 
-  const dirList = await host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]);
+  const [dirList, before] = await Promise.all([host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]), listAll()]);
   const dirs = new Set(dirList.stdout.split("\n").filter((d) => d !== ""));
-  const before = await listAll();
 
   const failures = new Map<string, string[]>();
   const dnsNotes = new Map<string, string>();
@@ -120,7 +119,9 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
     if (dnsLine) note(n.slug, dnsLine);
   }
 
-  const left = await listAll();
+  // Nothing of theirs was on Docker (their locks are held, so nothing new came): nothing to look for again.
+  const found = before.containers.length + before.networks.length + before.volumes.length > 0;
+  const left = found ? await listAll() : { containers: [], networks: [], volumes: [] };
   for (const n of all) {
     const rest = [
       ...left.containers.filter((c) => c.slug === n.slug).map((c) => `container ${c.item.name}`),

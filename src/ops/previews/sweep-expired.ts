@@ -29,15 +29,13 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
   if (taken.length === 0) return report;
   try {
     const names = new Map<string, PreviewNames>(await Promise.all(taken.map(async (p) => [p.slug, await ctx.names(p.slug)] as const)));
-    const ids = await ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })));
+    // The journal entries and the records' `destroying` in one state write.
+    const slugs = new Set(taken.map((p) => p.slug));
+    const startedAt = clock().toISOString();
+    const ids = await ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })), (s) => {
+      for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status: "destroying", updatedAt: startedAt });
+    });
     const opOf = new Map(taken.map((p, i) => [p.slug, ids[i] as string]));
-    const setStatus = async (slugs: Set<string>, status: "destroying" | "failed"): Promise<void> => {
-      const at = clock().toISOString();
-      await store.update((s) => {
-        for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status, updatedAt: at });
-      });
-    };
-    await setStatus(new Set(opOf.keys()), "destroying");
     const failed = new Map<string, string>();
     const succeeded = new Map<string, string[]>();
     let release: (() => Promise<void>) | undefined;
@@ -61,15 +59,15 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
       // The lock files are gone and every record below is written under our guards: nobody waits on the holder's exit.
       if (release) void release().catch((err: unknown) => log.warn({ err }, "could not release the sweep's preview locks"));
     }
-    await store.update((s) => {
-      const at = clock().toISOString();
-      s.previews = s.previews.filter((p) => !succeeded.has(p.slug));
-      for (const rec of s.previews) if (failed.has(rec.slug)) Object.assign(rec, { status: "failed", updatedAt: at });
-    });
+    // The records and the journal entries in one state write.
+    const endedAt = clock().toISOString();
     await ctx.journal.finishMany([
       ...[...succeeded].map(([slug, removed]) => ({ id: opOf.get(slug) as string, status: "succeeded" as const, summary: removed.length > 0 ? `removed ${removed.join("; ")}` : "nothing to remove" })),
       ...[...failed].map(([slug, error]) => ({ id: opOf.get(slug) as string, status: "failed" as const, summary: error })),
-    ]);
+    ], (s) => {
+      s.previews = s.previews.filter((p) => !succeeded.has(p.slug));
+      for (const rec of s.previews) if (failed.has(rec.slug)) Object.assign(rec, { status: "failed", updatedAt: endedAt });
+    });
     for (const p of taken) {
       const removed = succeeded.get(p.slug);
       if (removed) {

@@ -28,7 +28,7 @@ describe("Discord: a pending approval across a restart", () => {
   const yaml = approvalRestartYaml(dir, { deployer: `discord:${alice.id}`, approver: `discord:${bob.id}` });
 
   async function start(): Promise<{ app: App; adapter: DiscordAdapter; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(dir, yaml);
+    const app = await createApprovalRestartApp(yaml);
     const config = DiscordConfig.parse({ enabled: true, application_id: APP, guild_id: GUILD, alert_channel: ALERTS, api_url: fake.apiUrl });
     const adapter = createDiscordAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store, readyTimeoutMs: 10_000 });
     await adapter.start();

@@ -2,7 +2,7 @@
 // app (createApp) is built twice over the same data dir, each time with the real Slack HTTP adapter
 // (Bolt's HTTPReceiver) against the loopback fake Web API; the request message's channel and ts
 // are persisted on the approval record, and the second process edits it with chat.update.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { approvalRestartYaml, createApprovalRestartApp } from "../support/approv
 import { createSlackAdapter, type SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
 import { SlackConfig } from "../../src/config/slack-config.js";
 import { Secret } from "../../src/core/secret.js";
+import { slackSignedHeaders } from "../support/slack-signing.js";
 import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js";
 
 const TEAM = "T0RESTART";
@@ -24,7 +25,7 @@ describe("Slack: a pending approval across a restart", () => {
   const yaml = approvalRestartYaml(dir, { deployer: `slack:${TEAM}/UALICE`, approver: `slack:${TEAM}/UBOB` });
 
   async function start(): Promise<{ app: App; adapter: SlackAdapter; endpoint: string; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(dir, yaml);
+    const app = await createApprovalRestartApp(yaml);
     const config = SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", alert_channel: "CALERTS", api_url: fake.apiUrl });
     const adapter = createSlackAdapter({ config, secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) }, dispatch: app.router.dispatch, log: app.log, redact: app.redact });
     await adapter.start();
@@ -42,8 +43,7 @@ describe("Slack: a pending approval across a restart", () => {
 
   async function post(endpoint: string, body: string): Promise<void> {
     const timestamp = Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac("sha256", SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
-    const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature }, body });
+    const res = await fetch(endpoint, { method: "POST", headers: slackSignedHeaders(SIGNING_SECRET, timestamp, body), body });
     expect(res.status).toBe(200);
   }
 

@@ -1,7 +1,7 @@
 // Future, stale and replayed Slack requests against the real Bolt app (HTTPReceiver behind the
 // request guard), a real router and store; only the Slack Web API is a loopback fake. Both the
 // adapter and the router read one test clock, so "later" needs no waiting.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { Secret } from "../../src/core/secret.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { openStore } from "../../src/store/store.js";
 import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js";
+import { slackSignature } from "../support/slack-signing.js";
 
 const TEAM = "T0REPLAY";
 const SIGNING_SECRET = randomBytes(16).toString("hex");
@@ -80,7 +81,7 @@ describe("Slack request timestamps and replays (real Bolt HTTPReceiver)", () => 
   });
 
   const nowSec = (): number => Math.floor(clock().getTime() / 1000);
-  const sign = (timestamp: string | number, body: string): string => `v0=${createHmac("sha256", SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+  const sign = (timestamp: string | number, body: string): string => slackSignature(SIGNING_SECRET, timestamp, body);
 
   function post(body: string, timestamp: string | number | undefined, signature = sign(timestamp ?? "", body), contentType = "application/x-www-form-urlencoded"): Promise<Response> {
     const headers: Record<string, string> = { "content-type": contentType, "x-slack-signature": signature };

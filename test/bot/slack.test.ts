@@ -1,6 +1,6 @@
 // Drives the real Bolt app (HTTPReceiver) with signed requests, a real router, store, audit log
 // and redactor; only the Slack Web API and response_url are a loopback fake.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ import { Secret } from "../../src/core/secret.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { openStore } from "../../src/store/store.js";
 import { startFakeSlackApi, type FakeSlackApi, type RecordedCall } from "../fakes/fake-slack-api.js";
+import { slackSignature } from "../support/slack-signing.js";
 
 const TEAM = "T0TEST";
 const SIGNING_SECRET = randomBytes(16).toString("hex");
@@ -175,9 +176,7 @@ describe("Slack adapter (real Bolt HTTPReceiver)", () => {
     expect(fake.unexpected).toEqual([]);
   });
 
-  function sign(timestamp: number, body: string, secret = SIGNING_SECRET): string {
-    return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
-  }
+  const sign = (timestamp: number, body: string, secret = SIGNING_SECRET): string => slackSignature(secret, timestamp, body);
 
   async function post(body: string, opts: { timestamp?: number; secret?: string; headers?: Record<string, string> } = {}): Promise<Response> {
     const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);

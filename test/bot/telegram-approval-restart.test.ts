@@ -26,7 +26,7 @@ describe("Telegram: a pending approval across a restart", () => {
   const yaml = approvalRestartYaml(dir, { deployer: `telegram:${alice.id}`, approver: `telegram:${bob.id}` });
 
   async function start(): Promise<{ app: App; adapter: TelegramAdapter; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(dir, yaml);
+    const app = await createApprovalRestartApp(yaml);
     const config = TelegramConfig.parse({ enabled: true, api_root: fake.apiRoot, alert_chat_id: ALERT_CHAT });
     const adapter = createTelegramAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store });
     await adapter.start();

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import type { DestinationStream } from "pino";
-import { createApp, type App } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load-config.js";
+import type { App } from "../../src/app.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
+import { createTestApp } from "./test-app.js";
 
 export interface AppUnderTest {
   app: App;
@@ -66,18 +64,12 @@ runbooks:
     steps:
       - { name: look, host: local, command: [df, -h] }
 `;
-  let logged = "";
-  const logDestination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logged += chunk.toString();
-      cb();
-    },
-  }) as unknown as DestinationStream; // a Writable is a valid pino destination
-  const app = await createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination });
+  const t = await createTestApp({ config: yaml });
+  const { app } = t;
   return {
     app,
     dir,
-    logText: () => logged,
+    logText: t.logText,
     async dispatch(name, args, actor = localAdmin) {
       const messages: Reply[] = [];
       const command: Command = {
@@ -97,7 +89,7 @@ runbooks:
       return { final, messages };
     },
     async close() {
-      await app.close();
+      await t.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,7 @@
 // The app the three `*-approval-restart` tests build twice over one data dir: a protected `prod`
 // on this machine, one identity that may deploy and another that approves.
-import { Writable } from "node:stream";
-import { join } from "node:path";
-import type { DestinationStream } from "pino";
-import { createApp, type App } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load-config.js";
-
-const quiet = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as DestinationStream; // a Writable is a valid pino destination
+import type { App } from "../../src/app.js";
+import { createTestApp } from "./test-app.js";
 
 /** The config: `deployer` may run /deploy, `approver` approves prod; state under `<dir>/data`. */
 export function approvalRestartYaml(dir: string, ids: { deployer: string; approver: string }): string {
@@ -24,7 +19,8 @@ environments:
 `;
 }
 
-/** One start of the app over `dir` (logs discarded). */
-export function createApprovalRestartApp(dir: string, yaml: string): Promise<App> {
-  return createApp({ loaded: { config: parseConfig(yaml, "test config"), path: join(dir, "opsdeck.yaml"), baseDir: process.cwd() }, env: {}, logDestination: quiet });
+/** One start of the app over `dir` (logs kept in memory); closed once, by the test or when the file ends. */
+export async function createApprovalRestartApp(yaml: string): Promise<App> {
+  const t = await createTestApp({ config: yaml });
+  return { ...t.app, close: t.close };
 }

@@ -1,7 +1,7 @@
 // The whole app, built by `createApp` (the production wiring under src/wiring/), from a config
 // object with test options: its data dir, host connections to the loopback sshd, the approvals'
 // clock, extra alert targets, the log captured in memory. Closed when the test file ends.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import type { DestinationStream } from "pino";
 import { createApp, type App, type AppOptions } from "../../src/app.js";
@@ -10,9 +10,9 @@ import type { Config } from "../../src/config/schema.js";
 import { atFileEnd, tempDir } from "./temp-dir.js";
 
 export interface TestAppOptions extends Omit<AppOptions, "loaded" | "logDestination"> {
-  /** The config as an object (what the YAML would hold); `data_dir` defaults to `dataDir`. */
-  config: Record<string, unknown>;
-  /** The data dir; default a fresh temp dir (removed when the test file ends). */
+  /** The config as an object (what the YAML would hold; `data_dir` defaults to `dataDir`), or YAML text used as it is. */
+  config: Record<string, unknown> | string;
+  /** The data dir (with an object config); default a fresh temp dir (removed when the test file ends). */
   dataDir?: string;
 }
 
@@ -29,8 +29,8 @@ export interface TestApp {
 
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const { config: raw, dataDir: givenDir, ...appOptions } = options;
-  const dataDir = givenDir ?? tempDir("opsdeck-app-");
-  const config = parseConfig(JSON.stringify({ data_dir: dataDir, ...raw }), "test config");
+  const config = typeof raw === "string" ? parseConfig(raw, "test config") : parseConfig(JSON.stringify({ data_dir: givenDir ?? tempDir("opsdeck-app-"), ...raw }), "test config");
+  const dataDir = resolve(config.data_dir);
   let logged = "";
   const logDestination = new Writable({
     write(chunk: Buffer, _enc, cb) {

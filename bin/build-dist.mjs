@@ -5,8 +5,10 @@
 // one-shot `opsdeck run "/help"` fast; see the README's benchmark table. No type check here:
 // `npm run typecheck` (and the Dockerfile) run tsc for that.
 // The pure-JS libraries every start loads are bundled in (see BUNDLED); everything else — the chat
-// SDKs, dockerode, node-ssh, Bree, Cloudflare, Octokit, pino (its transports load worker files by
-// path) — stays a plain import from node_modules, so a new dependency is external unless listed here.
+// SDKs, dockerode, node-ssh, Bree, Cloudflare, Octokit — stays a plain import from node_modules, so a
+// new dependency is external unless listed here. pino is bundled because we log through
+// pino.destination only: a pino *transport* starts a worker from a file path next to pino's sources,
+// so adding one means taking "pino" out of BUNDLED.
 // Usage: node bin/build-dist.mjs [outdir=dist]   (also `npm run build`; bin/opsdeck.mjs calls it)
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -18,6 +20,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BUNDLED = new Set([
   "zod", "yaml", "luxon", "ms", "fastest-levenshtein", "prom-client", "rate-limiter-flexible",
   "lowdb", "steno", "p-retry", "retry", "is-network-error", "async-mutex", "shell-quote", "proper-lockfile",
+  "pino",
 ]);
 
 const packageName = (spec) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);

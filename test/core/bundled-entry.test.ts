@@ -64,7 +64,7 @@ describe("the bundled entry (bin/opsdeck.mjs → dist/main.js)", () => {
 });
 
 describe("the bundled bot serving /metrics", () => {
-  it("loads prom-client at start and counts console commands", async () => {
+  it("loads prom-client at start, counts console commands and logs through the bundled pino", async () => {
     const port = await new Promise<number>((done) => {
       const probe = createServer().listen(0, "127.0.0.1", () => {
         const { port: p } = probe.address() as { port: number };
@@ -91,6 +91,8 @@ describe("the bundled bot serving /metrics", () => {
       const text = await res.text();
       expect(text).toContain('opsdeck_commands_total{command="help",outcome="info"} 1');
       expect(text).toContain("opsdeck_process_cpu_user_seconds_total");
+      // pino is bundled too: its JSON lines still reach stderr.
+      expect(out).toMatch(/\{"level":30,.*"msg":"http server listening/);
     } finally {
       child.stdin.end("/quit\n");
       await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);

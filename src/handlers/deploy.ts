@@ -2,7 +2,7 @@ import type { Environments } from "../config/environments-config.js";
 import type { Command, ProgressFn, Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
 import type { Notifier } from "../core/notifier.js";
-import { findApproval } from "../ops/approvals/approval-record.js";
+import { findApproval } from "../ops/approvals/create-approvals.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
 import { renderPlan } from "../ops/deploy/deploy-plan.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createButtonRefs } from "../../src/bot/button-refs.js";
 import { StateError } from "../../src/core/errors.js";
 import { getDailyRunKeys, getJobFailureReports, getJobRuns, lastRun } from "../../src/jobs/job-state.js";
-import { findApproval } from "../../src/ops/approvals/approval-record.js";
+import { findApproval } from "../../src/ops/approvals/create-approvals.js";
 import { currentTagFromHistory, historyOf } from "../../src/ops/deploy/history.js";
 import { pendingDnsDeletionsOf } from "../../src/ops/dns/pending-deletions.js";
 import { getAlertStates } from "../../src/ops/health/alert-state.js";

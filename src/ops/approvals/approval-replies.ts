@@ -1,5 +1,5 @@
 import type { Reply } from "../../core/command.js";
-import type { ApprovalRecord } from "./approval-record.js";
+import type { ApprovalRecord } from "./create-approvals.js";
 
 function what(record: ApprovalRecord): string {
   if (record.kind === "restore") return `restore ${record.ref} into ${record.env}`;

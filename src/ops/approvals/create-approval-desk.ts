@@ -5,9 +5,8 @@ import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Notifier } from "../../core/notifier.js";
 import type { Redactor } from "../../core/redact.js";
-import { APPROVAL_ID, type ApprovalKind, type ApprovalRecord } from "./approval-record.js";
 import { approvalClosedReply, approvalRequestReply } from "./approval-replies.js";
-import type { Approvals, ApprovalRequestInput, Decision } from "./create-approvals.js";
+import { APPROVAL_ID, type ApprovalKind, type ApprovalRecord, type Approvals, type ApprovalRequestInput, type Decision } from "./create-approvals.js";
 
 /** Runs what an approved request asked for; reports through `progress`, returns the final reply. */
 export type ApprovedRunFn = (record: ApprovalRecord, requester: Actor, approvers: string[], progress: ProgressFn) => Promise<Reply>;

@@ -4,8 +4,29 @@ import type { ApprovalPolicy } from "../../config/environments-config.js";
 import { rolesOf } from "../../core/authorize.js";
 import { actorKey, type Actor, type MessageRef } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
+import type { ApprovalKind, ApprovalRecord } from "../../store/collections/approvals.js";
+import type { State } from "../../store/state.js";
 import type { Store } from "../../store/store.js";
-import { APPROVAL_ID, approvalsOf, type ApprovalKind, type ApprovalRecord } from "./approval-record.js";
+
+/**
+ * A request for a second person's decision, bound to the exact environment and ref it was asked
+ * for. Persisted in `state.approvals`, so its buttons still work after a restart. The record's
+ * schema (loose: unknown fields are kept) is src/store/collections/approvals.ts; add fields there.
+ */
+export type { ApprovalKind, ApprovalRecord, ApprovalStatus, ApprovalVote } from "../../store/collections/approvals.js";
+
+/** Request ids are 8 lowercase hex digits; a button carries one. */
+export const APPROVAL_ID = /^[0-9a-f]{8}$/;
+
+/** The `approvals` collection. */
+export function approvalsOf(state: State): ApprovalRecord[] {
+  return state.approvals;
+}
+
+/** Read-only lookup. */
+export function findApproval(state: State, id: string): ApprovalRecord | undefined {
+  return state.approvals.find((a) => a.id === id);
+}
 
 export interface ApprovalRequestInput {
   kind: ApprovalKind;

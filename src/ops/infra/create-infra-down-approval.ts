@@ -2,9 +2,8 @@ import type { ApprovalPolicy, Environments } from "../../config/environments-con
 import type { Access } from "../../config/schema.js";
 import type { Command, ProgressFn, Reply } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
-import type { ApprovalRecord } from "../approvals/approval-record.js";
 import type { ApprovalDesk } from "../approvals/create-approval-desk.js";
-import type { Approvals } from "../approvals/create-approvals.js";
+import type { ApprovalRecord, Approvals } from "../approvals/create-approvals.js";
 import type { DownDescription } from "./infra-down.js";
 import { ownValue } from "../../core/own-value.js";
 

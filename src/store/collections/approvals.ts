@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Known, record } from "./known.js";
 
 /**
- * `state.approvals` (owned by src/ops/approvals/approval-record.ts): a request for a second
+ * `state.approvals` (owned by src/ops/approvals/create-approvals.ts): a request for a second
  * person's decision, bound to the exact environment and ref it was asked for. Loose: fields added
  * by the approvals feature are kept even before they are declared here.
  */

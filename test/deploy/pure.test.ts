@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Environment, Environments, checkEnvironmentHosts } from "../../src/config/environments-config.js";
 import { OpsError } from "../../src/core/errors.js";
 import { buildPlan, renderPlan } from "../../src/ops/deploy/deploy-plan.js";
-import { readEnvVar, setEnvVar } from "../../src/ops/deploy/env-file.js";
+import { readEnvVar, setEnvVar } from "../../src/ops/deploy/node-steps.js";
 import { validateRef } from "../../src/ops/deploy/validate-ref.js";
 
 function refError(ref: string | undefined, pattern?: string): OpsError {

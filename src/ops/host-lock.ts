@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { CONFIG_NAME } from "../config/common-schemas.js";
+import type { Environment } from "../config/environments-config.js";
 import { OpsError } from "../core/errors.js";
 import type { ExecResult, HostShell } from "./adapters/host-shell.js";
 
@@ -10,6 +11,19 @@ export const DEFAULT_LOCK_DIR = "~/.opsdeck-locks";
 export function hostLockPath(env: string, dir = DEFAULT_LOCK_DIR): string {
   if (!CONFIG_NAME.test(env)) throw new Error(`invalid environment name for a lock file: ${env}`);
   return `${dir.replace(/\/+$/, "")}/opsdeck-env-${env}.lock`;
+}
+
+/**
+ * `<lock_dir>/opsdeck-env-<env>.lock`, the same file seeds of the environment take: take it with
+ * `flock` by hand to keep the bot out while you work.
+ */
+export function lockFileOf(envName: string, env: Environment): string {
+  return hostLockPath(envName, env.lock_dir);
+}
+
+/** The deploy's refusal when another process holds the environment's lock file on `host`. */
+export function deployLockBusy(host: string, lockFile: string): { message: string; nextStep: string } {
+  return { message: `another deploy holds the lock ${lockFile} on ${host}`, nextStep: "Wait for it to finish (a person may hold it with flock by hand), then try again." };
 }
 
 export interface HostLock {

@@ -1,7 +1,7 @@
 import type { Environment } from "../../config/environments-config.js";
 import { quoteArgv } from "../../core/shell-quote.js";
 import { oneOffArgs, parseComposeCommand } from "../adapters/compose-command.js";
-import { hostLockPath } from "../host-lock.js";
+import { lockFileOf } from "../host-lock.js";
 
 /** Everything a deploy would do, computed without changing anything. */
 export interface DeployPlan {
@@ -24,19 +24,6 @@ export interface DeployPlan {
   smokeChecks: Array<{ url: string; expect_status: number }>;
   healthTimeoutMs: number;
   protected: boolean;
-}
-
-/**
- * `<lock_dir>/opsdeck-env-<env>.lock`, the same file seeds of the environment take: take it with
- * `flock` by hand to keep the bot out while you work.
- */
-export function lockFileOf(envName: string, env: Environment): string {
-  return hostLockPath(envName, env.lock_dir);
-}
-
-/** The deploy's refusal when another process holds the environment's lock file on `host`. */
-export function deployLockBusy(host: string, lockFile: string): { message: string; nextStep: string } {
-  return { message: `another deploy holds the lock ${lockFile} on ${host}`, nextStep: "Wait for it to finish (a person may hold it with flock by hand), then try again." };
 }
 
 /** Compose argv the way the compose client runs it: binary, project, file, then the sub-command. */

@@ -130,6 +130,23 @@ describe("store pruning", () => {
     expect(onDisk.operations).toHaveLength(7);
   });
 
+  it("prunes a year of finished history before validating it: only kept entries are checked, and their copy on disk is the file's bytes", async () => {
+    const dir = tmp();
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    // An entry the policy drops is not validated (it would be dropped right after); one it keeps still is.
+    const pruned = { ...op(1, now - 200 * day), target: 5 };
+    const text = JSON.stringify({ ...emptyState(), operations: [pruned, ...Array.from({ length: 20 }, (_, i) => op(10 + i, now - (20 - i) * 1000))] });
+    writeFileSync(join(dir, "state.json"), text);
+    const store = await openStore(dir, { clock: () => new Date(now), prune: { keepOperationsDays: 90, maxOperations: 5 } });
+    expect(store.read().operations.map((o) => o.id)).toEqual(["op-25", "op-26", "op-27", "op-28", "op-29"]);
+    expect(readFileSync(join(dir, "state.json.last-good"), "utf8")).toBe(text);
+
+    const bad = tmp();
+    writeFileSync(join(bad, "state.json"), JSON.stringify({ ...emptyState(), operations: [{ ...op(1, now - day), target: 5 }] }));
+    const err = await openStore(bad, { clock: () => new Date(now), prune: { keepOperationsDays: 90, maxOperations: 5 } }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain("operations[0].target");
+  });
+
   it("prunes in batches of writes, not on every update", async () => {
     const dir = tmp();
     const now = Date.parse("2026-06-01T00:00:00Z");

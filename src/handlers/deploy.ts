@@ -1,6 +1,7 @@
 import type { Environments } from "../config/environments-config.js";
 import type { Command, ProgressFn, Reply } from "../core/command.js";
 import { OpsError } from "../core/errors.js";
+import { validateRef } from "../core/validate.js";
 import type { Notifier } from "../core/notifier.js";
 import { findApproval } from "../ops/approvals/create-approvals.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
@@ -8,7 +9,6 @@ import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
 import { renderPlan } from "../ops/deploy/deploy-plan.js";
 import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import { historyOf, type DeploymentRecord } from "../ops/deploy/history.js";
-import { validateRef } from "../ops/deploy/validate-ref.js";
 import { describeGroups, isMultiNode, selectGroups, type NodeScope } from "../ops/deploy/env-nodes.js";
 import { nodeResultLines } from "../ops/deploy/node-result-lines.js";
 import { envStatusReply } from "./env-status-reply.js";

@@ -3,7 +3,7 @@ import { Environment, Environments, checkEnvironmentHosts } from "../../src/conf
 import { OpsError } from "../../src/core/errors.js";
 import { buildPlan, renderPlan } from "../../src/ops/deploy/deploy-plan.js";
 import { readEnvVar, setEnvVar } from "../../src/ops/deploy/node-steps.js";
-import { validateRef } from "../../src/ops/deploy/validate-ref.js";
+import { validateRef } from "../../src/core/validate.js";
 
 function refError(ref: string | undefined, pattern?: string): OpsError {
   try {

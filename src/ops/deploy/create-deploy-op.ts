@@ -1,6 +1,7 @@
 import type { Environment } from "../../config/environments-config.js";
 import { actorKey, type ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
+import { validateRef } from "../../core/validate.js";
 import { createEnvLocks } from "../env-locks.js";
 import { createJournal } from "../journal/create-journal.js";
 import { acquireHostLock, deployLockBusy, lockFileOf, type HostLock } from "../host-lock.js";
@@ -10,7 +11,6 @@ import { recordDeployment, type DeploymentKind, type DeploymentRecord } from "./
 import { bringUp as bringUpNode, projectOf, pullImages, readTag, runMigration, smokeChecks, writeTag as writeNodeTag, type DeployTarget, type NodeSteps } from "./node-steps.js";
 import { nodeStatuses, type NodeStatus } from "./node-status.js";
 import { runNodeGroupsDeploy } from "./run-node-groups.js";
-import { validateRef } from "./validate-ref.js";
 import type { DeployOp, DeployOpOptions, DeployOutcome, DeployRequest } from "./deploy-op-types.js";
 
 export type { DeployTarget };

@@ -5,6 +5,7 @@ import { OpsError } from "../../src/core/errors.js";
 import type { ComposeClient, ComposeProject } from "../../src/ops/adapters/compose-client.js";
 import { oneOffArgs, parseComposeCommand } from "../../src/ops/adapters/compose-command.js";
 import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
+import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { createSshHostShell, type SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { loadTestEnv, uniqueName } from "../support/test-env.js";
 
@@ -54,6 +55,14 @@ describe("compose client over SSH (docker-compose v1)", () => {
   it("detects docker-compose v1 once", async () => {
     expect(await compose.binary()).toEqual(["docker-compose"]);
     expect(await compose.binary()).toEqual(["docker-compose"]);
+  });
+
+  it("detects v1 from the PATH without running docker-compose (no Python start before the first deploy's up)", async () => {
+    const ran: string[][] = [];
+    // The real shell; every command still runs on the host, only its argv is noted.
+    const noting: HostShell = { ...shell, exec: (argv, opts) => (ran.push([...argv]), shell.exec(argv, opts)) };
+    expect(await createComposeClient(noting).binary()).toEqual(["docker-compose"]);
+    expect(ran.filter((argv) => argv[0] === "docker-compose")).toEqual([]);
   });
 
   it("refuses bad project and file names before running anything", async () => {

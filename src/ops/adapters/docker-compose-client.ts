@@ -7,6 +7,8 @@ import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const V2 = ["docker", "compose"] as const;
 const V1 = ["docker-compose"] as const;
+/** Exit 0 when an executable `docker-compose` is on the PATH (a fixed script, no arguments). */
+const V1_LOOKUP = 'p=$(command -v docker-compose) && [ -x "$p" ]';
 
 function checkProject(project: ComposeProject): string {
   if (!PROJECT_NAME.test(project.name) || project.name.length > 63) {
@@ -54,7 +56,10 @@ export function createComposeClient(host: HostShell): ComposeClient {
   async function detect(): Promise<readonly string[]> {
     const v2 = await host.exec([...V2, "version"], { allowFailure: true }).catch(() => null);
     if (v2 && v2.code === 0) return V2;
-    const v1 = await host.exec([...V1, "version"], { allowFailure: true }).catch(() => null);
+    // v1 is looked up on the PATH, not run: `docker-compose version` is a whole Python start (about
+    // a second, several on a loaded host) on the first deploy. A broken install fails at its first
+    // real command instead, with compose's own message.
+    const v1 = await host.exec(["sh", "-c", V1_LOOKUP], { allowFailure: true }).catch(() => null);
     if (v1 && v1.code === 0) return V1;
     throw new OpsError("remote_failed", `${host.name}: neither \`docker compose\` nor \`docker-compose\` works on the host`, "Install Docker Compose on the host (the docker-compose-plugin package, or docker-compose).");
   }

@@ -7,7 +7,7 @@ import type { Notifier } from "../core/notifier.js";
 import { escapeEcho, validateRef } from "../core/validate.js";
 import type { ApprovalDesk } from "../ops/approvals/create-approval-desk.js";
 import type { DeployOp } from "../ops/deploy/create-deploy-op.js";
-import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
+import { deployOutcomeReply } from "./deploy.js";
 import { isMultiNode } from "../ops/deploy/env-nodes.js";
 import { currentTagFromHistory, historyOf, previousGoodNodeTag, previousGoodTag, wasDeployed } from "../ops/deploy/history.js";
 import type { Store } from "../store/store.js";

@@ -5,7 +5,7 @@ import { OpsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
-import { createDeployHandler } from "../handlers/deploy.js";
+import { createDeployHandler, deployOutcomeReply } from "../handlers/deploy.js";
 import { envStatusReply } from "../handlers/env-status-reply.js";
 import type { Handler } from "../handlers/handler.js";
 import { createRollbackHandler } from "../handlers/rollback.js";
@@ -14,7 +14,6 @@ import { createApprovals, type Approvals } from "../ops/approvals/create-approva
 import { createRestoreRunner } from "../ops/backups/restore-runner.js";
 import { summarizeReport, type BackupOps } from "../ops/backups/create-backup-ops.js";
 import { createDeployOp, type DeployOp } from "../ops/deploy/create-deploy-op.js";
-import { deployOutcomeReply } from "../ops/deploy/deploy-outcome-reply.js";
 import type { EnvLocks } from "../ops/env-locks.js";
 import type { Store } from "../store/store.js";
 import type { HostRegistry } from "./host-registry.js";

@@ -5,20 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
 import { createTelegramAdapter } from "../../src/bot/telegram/telegram-adapter.js";
 import { DiscordConfig } from "../../src/config/discord-config.js";
-import { Previews } from "../../src/config/schema.js";
 import { TelegramConfig } from "../../src/config/telegram-config.js";
-import { createRedactor } from "../../src/core/redact.js";
 import { Secret } from "../../src/core/secret.js";
-import type { Handler } from "../../src/handlers/handler.js";
-import { createPreviewHandler } from "../../src/handlers/preview.js";
-import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
-import { createPreviewOps } from "../../src/ops/previews/create-preview-ops.js";
 import { toSlug } from "../../src/ops/previews/slug.js";
 import { startFakeDiscord } from "../fakes/fake-discord.js";
 import { startFakeTelegramApi } from "../fakes/fake-telegram-api.js";
-import { createRecordingDns, env, forceClean, leftovers, makeDocker, makeShell, runningSlugs } from "../previews/preview-support.js";
-import { createHarness, type Harness } from "../support/router-harness.js";
-import { repoRoot, uniqueName } from "../support/test-env.js";
+import { env, forceClean, leftovers, makeDocker, makeShell, runningSlugs } from "../previews/preview-support.js";
+import { createPreviewApp } from "../support/preview-app.js";
+import type { Harness } from "../support/router-harness.js";
+import { uniqueName } from "../support/test-env.js";
 
 const DISCORD_TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3.GabcDE.fake-discord-bot-token-for-scenario-01";
 const TELEGRAM_TOKEN = "123456789:AAHfakeTelegramTokenForScenario_01234567";
@@ -27,48 +22,16 @@ const docker = makeDocker(shell);
 const baseDir = `${env.previewsDir}/${uniqueName("chat-scn")}`;
 const slugs: string[] = [];
 
-/** Real preview ops + handler behind a real router; alice and bob (on both platforms) may run and destroy previews. */
+/** The app with previews on the test host (its router); alice and bob (on both platforms) may run and destroy previews. */
 async function previewRouter(): Promise<Harness> {
-  const config = Previews.parse({
-    host: "preview1",
-    base_dir: baseDir,
-    domain: "preview.test",
-    url: "http://{hostname}:8080",
-    image: env.images.busybox,
-    quota: 20,
-    min_free_disk_mb: 0,
-    min_free_memory_mb: 0,
-    health_timeout: "25s",
-    log_tail_lines: 10,
-    dns_target: "127.0.0.1",
-  });
-  let inner: Handler | undefined;
-  const lazy: Handler = {
-    name: "preview",
-    summary: "preview",
-    usage: [],
-    prepare(args) { return { permission: this.permission(args), run: (c, p) => this.run(c, p) }; }, // a fixture: it parses in permission and run
-    permission: (args) => (inner as Handler).permission(args),
-    run: (command, progress) => (inner as Handler).run(command, progress),
-  };
-  const h = await createHarness({
-    handlers: [lazy],
-    redact: createRedactor([DISCORD_TOKEN, TELEGRAM_TOKEN]),
+  const { h } = await createPreviewApp({
+    shell,
+    docker,
+    baseDir,
+    healthTimeout: "25s",
     access: { roles: { deployer: ["discord:111111111111111111", "telegram:111"], admin: ["discord:222222222222222222", "telegram:222"] }, rules: { preview: ["deployer"] } },
   });
-  const ops = createPreviewOps({
-    config,
-    host: shell,
-    compose: createComposeClient(shell),
-    docker,
-    dns: createRecordingDns(),
-    store: h.store,
-    redact: h.redact,
-    templatePath: `${repoRoot}test/fixtures/preview-templates/healthy.yml`,
-    baseDir,
-    log: h.log,
-  });
-  inner = createPreviewHandler({ ops, config });
+  for (const token of [DISCORD_TOKEN, TELEGRAM_TOKEN]) h.redact.add(token);
   return h;
 }
 

@@ -3,7 +3,7 @@
 // a danger button (with a confirmation), and clicking that button through the platform removes
 // everything. The real SDKs (Bolt, discord.js, telegraf) talk to the loopback fakes in test/fakes;
 // one real router, store and preview handler serve all four, as in one opsdeck process.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -22,6 +22,7 @@ import { startFakeSlackApi, type FakeSlackApi, type RecordedCall } from "../fake
 import { parseTelegramHtml, startFakeTelegramApi, type FakeTelegramApi } from "../fakes/fake-telegram-api.js";
 import { forceClean, leftovers, makeDocker, makeShell } from "../previews/preview-support.js";
 import { uniqueName } from "../support/test-env.js";
+import { slackSignedHeaders } from "../support/slack-signing.js";
 import { makeFrontEndRig, readCredentials, waitUntil, type FrontEndRig } from "./front-end-rig.js";
 
 const SLACK_TEAM = "T0E2E";
@@ -171,10 +172,9 @@ describe("the preview scenario on all four front ends (real sshd + dockerd)", ()
 
     async function post(body: string): Promise<number> {
       const timestamp = Math.floor(Date.now() / 1000);
-      const signature = `v0=${createHmac("sha256", SLACK_SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest("hex")}`;
       const res = await fetch(endpoint, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature },
+        headers: slackSignedHeaders(SLACK_SIGNING_SECRET, timestamp, body),
         body,
         signal: AbortSignal.timeout(2900), // Slack's 3 s ack deadline
       });

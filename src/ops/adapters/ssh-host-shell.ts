@@ -10,8 +10,7 @@ import type { ExecOptions, ExecResult, HostShell } from "./host-shell.js";
 import { DEFAULT_READ_LIMIT_BYTES, fileTooLargeError } from "./local-host-shell.js";
 import { connectSsh, type Live } from "./ssh-connect.js";
 import { runOnConnection } from "./ssh-run-command.js";
-import { SftpFileTooLargeError, sftpReadFileCapped } from "./sftp-read-file.js";
-import { SFTP_NO_SUCH_FILE, sftpWriteFileAtomic } from "./sftp-write-file.js";
+import { SFTP_NO_SUCH_FILE, SftpFileTooLargeError, sftpReadFileCapped, sftpWriteFileAtomic } from "./ssh-sftp.js";
 
 export interface SshHostShellOptions {
   /** The host's name from the config, used in error messages. */

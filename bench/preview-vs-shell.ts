@@ -38,12 +38,27 @@ function rendered(slug: string): string {
     .replaceAll("{{network}}", `preview-${slug}`);
 }
 
-/** Seed 001's deploy.sh steps (§6, minus the registry pull: no registry is reachable here), run on the host. */
+/**
+ * Seed 001's deploy.sh (§6.3), step by step, run on the host: global lock, quota from running
+ * containers, disk and memory checks, per-preview lock, credentials, compose file, `config`,
+ * state.json, `pull --quiet`, `up -d`, health by `docker inspect` every 2 s. Left out: the Cloudflare
+ * calls (opsdeck runs here without DNS too). The pull runs as in the seed, but no registry is
+ * reachable here, so it costs compose's start and a failed lookup (`|| true`), and never a transfer.
+ */
 const SHELL_DEPLOY = String.raw`set -eu
-SLUG="$1"; DIR="$2"; mkdir -p "$DIR"; exec 201>"$DIR.lock"; flock -w 60 201
+SLUG="$1"; DIR="$2"; mkdir -p "$DIR"
+exec 200>"$DIR.global.lock"; flock -w 30 200
+CURRENT=$(docker ps --filter 'label=opsdeck.preview' --format '{{.ID}}' | wc -l)
+[ "$((CURRENT / 7))" -lt 100 ] || exit 1
+FREE_GB=$(df -BG "$DIR" | awk 'NR==2 {print $4}' | tr -d 'G'); [ "$FREE_GB" -ge 1 ] || exit 1
+FREE_MEM_MB=$(free -m | awk '/^Mem:/ {print $7}'); [ "$FREE_MEM_MB" -ge 256 ] || exit 1
+flock -u 200
+exec 201>"$DIR.lock"; flock -w 60 201
 printf 'DB_PASSWORD=%s\n' "$(head -c 24 /dev/urandom | base64)" > "$DIR/.env"; chmod 600 "$DIR/.env"
 cat > "$DIR/docker-compose.yml"; cd "$DIR"
 docker-compose -p "preview-$SLUG" config > /dev/null
+printf '{"branch_slug":"%s","updated_at":"%s"}\n' "$SLUG" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > state.json
+docker-compose -p "preview-$SLUG" pull --quiet 2>/dev/null || true
 docker-compose -p "preview-$SLUG" up -d --force-recreate --remove-orphans 2>/dev/null
 for i in $(seq 1 60); do
   H=$(docker inspect --format='{{.State.Health.Status}}' "preview-$SLUG"_app_1 2>/dev/null || echo starting)
@@ -52,7 +67,7 @@ done; exit 1`;
 const SHELL_DESTROY = String.raw`set -eu
 SLUG="$1"; DIR="$2"; flock -n "$DIR.lock" true 2>/dev/null || true; cd "$DIR"
 docker-compose -p "preview-$SLUG" down -v --remove-orphans 2>/dev/null || true
-cd /; rm -rf "$DIR" "$DIR.lock"`;
+cd /; rm -rf "$DIR" "$DIR.lock" "$DIR.global.lock"`;
 
 function shellRun(script: string, slug: string, input?: string): number {
   const t0 = performance.now();

@@ -1,10 +1,8 @@
 // Discord front end driven end to end: the real discord.js client talks to a fake REST API and a
 // fake gateway on loopback; commands go through a real router, store, audit log and redactor.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp-dir.js";
 import { createDiscordAdapter, type DiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
 import { createButtonRefs } from "../../src/bot/button-refs.js";
 import { CHAT_COMMANDS } from "../../src/bot/discord/chat-commands.js";
@@ -335,7 +333,7 @@ describe("renderDiscordReply", () => {
 
 describe("createButtonRefs", () => {
   it("gives a button the same short id every time, survives a restart through the state file, and expires", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "opsdeck-refs-"));
+    const dir = tempDir("opsdeck-refs-");
     let now = Date.parse("2026-01-01T00:00:00Z");
     const clock = (): Date => new Date(now);
     const refs = createButtonRefs({ store: await openStore(dir), ttlMs: 60_000, clock });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp-dir.js";
 import { loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { ConfigError } from "../../src/core/errors.js";
 
@@ -84,7 +84,7 @@ describe("config", () => {
   });
 
   it("stops the bot with a one-line message per problem and no stack trace", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "opsdeck-cfg-"));
+    const dir = tempDir("opsdeck-cfg-");
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "hosts: { local: { type: remote } }\n");
     const { spawnSync } = await import("node:child_process");

@@ -27,7 +27,8 @@ const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
  * Remove everything a preview has on its host, whether or not state knows it:
  * every container, network and volume carrying its label or its compose project's label (made by
  * compose, half-made or hand-made: `docker stop -t <stop_timeout>` + `rm -f -v`, no compose start),
- * then networks, volumes, the DNS record and the directory in parallel. Idempotent. Returns what was removed; throws when something is left.
+ * then networks, volumes, the DNS record and the directory in parallel. Idempotent. Returns what was removed; throws when something is left
+ * (a removal that fails, or a container that is back).
  */
 export async function removePreviewResources(deps: RemoveDeps, names: PreviewNames): Promise<string[]> {
   const { host, docker, dns, log } = deps;
@@ -67,12 +68,15 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   // With the containers gone, the rest is independent: networks, volumes, directory and DNS at once.
   const networks = before.networks.filter((n) => DOCKER_NAME.test(n));
   const volumes = before.volumes.filter((v) => DOCKER_NAME.test(v));
-  const [, , , dnsOutcome] = await Promise.all([
+  const [, , , dnsOutcome, containersLeft] = await Promise.all([
     Promise.all(networks.map((n) => docker.removeNetwork(n))),
     Promise.all(volumes.map((v) => docker.removeVolume(v))),
     dirExists ? host.exec(["rm", "-rf", "--", names.dir]) : undefined,
     // Always removed (idempotent); only reported when the preview otherwise existed.
     dns.remove(names.hostname),
+    // The check for containers (a restart policy, a compose run racing us) beside the rest; a
+    // network or volume removal either succeeds (or finds it gone) or throws, so those need no second listing.
+    ids.length > 0 ? Promise.all([docker.listByLabel(names.label), docker.listByLabel(projectLabel)]).then(([a, b]) => [...new Map([...a, ...b].map((c) => [c.id, c])).values()]) : [],
   ]);
 
   if (before.containers.length > 0) removed.push(`containers: ${before.containers.map((c) => c.name).join(", ")}`);
@@ -82,8 +86,7 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   if (dnsOutcome?.queued) removed.push(`DNS record ${names.hostname}: not removed yet (${dnsOutcome.error}); queued, the next clean-up sweep removes it`);
   else if (dns.kind !== "none" && removed.length > 0) removed.push(`DNS record ${names.hostname}`);
 
-  const left = await listAll();
-  const after = [...left.containers.map((c) => `container ${c.name}`), ...left.networks.map((n) => `network ${n}`), ...left.volumes.map((v) => `volume ${v}`)];
+  const after = containersLeft.map((c) => `container ${c.name}`);
   if (after.length > 0) {
     throw new OpsError("remote_failed", `preview ${names.slug} could not be removed completely; left on host ${host.name}: ${after.join(", ")}`, `Remove them by hand (docker rm -f / docker network rm / docker volume rm), then run /preview destroy ${names.slug} again.`);
   }

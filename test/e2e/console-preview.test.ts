@@ -1,10 +1,10 @@
 // End to end through the real CLI (`opsdeck run "…"`, one process per command, as a script would
 // use it) against the real sshd and dockerd: the whole app is built from a config file.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp-dir.js";
 import { createDockerClient } from "../../src/ops/adapters/dockerode-client.js";
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
 import { PREVIEW_LABEL } from "../../src/ops/previews/render-template.js";
@@ -16,7 +16,7 @@ const docker = createDockerClient({ ssh: shell, socketPath: env.dockerSocket });
 const baseDirs: string[] = [];
 
 function writeConfig(options: { template: string; healthTimeout?: string; quota?: number }): { path: string; dataDir: string; baseDir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "opsdeck-e2e-"));
+  const dir = tempDir("opsdeck-e2e-");
   const baseDir = `${env.previewsDir}/${uniqueName("e2e")}`;
   baseDirs.push(baseDir);
   const dataDir = join(dir, "data");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp-dir.js";
 import type { Actor, Reply } from "../../src/core/command.js";
 import { createRedactor } from "../../src/core/redact.js";
 import { getJobRuns } from "../../src/jobs/job-state.js";
@@ -120,7 +121,7 @@ describe("ttl-cleanup", () => {
 
   it("above the threshold prunes only images older than 72 h, never volumes; a failed destroy is reported through the scheduler", async () => {
     const { job, previews, alerts } = setup({ threshold: 0, expired: [{ slug: "stuck", fails: true }, { slug: "feature-c" }] });
-    const store = await openStore(mkdtempSync(join(tmpdir(), "opsdeck-ttl-")));
+    const store = await openStore(tempDir("opsdeck-ttl-"));
     const scheduler = createScheduler({ jobs: [job], store, notifier: { notify: async (r) => void alerts.push(r) }, redact: createRedactor(), log: captureLog().log, timeZone: "UTC" });
     const run = await scheduler.runNow("ttl-cleanup", "console:local");
 

@@ -6,13 +6,15 @@
 // response_url), state file size after start-up pruning, start-up time (createApp + adapters, and
 // spawn-to-ready). Usage: npx tsx bench/state-scale.ts [tree…] (default: this tree); several trees
 // run interleaved, e.g. `npx tsx bench/state-scale.ts . /tmp/od-store-base` (git worktree of the old code).
+// `--served` runs each tree's bot as `npm start` does (node bin/opsdeck.mjs, the compiled build) instead
+// of importing its sources through tsx; start-up is then spawn → the Slack endpoint's first answer.
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to each bot child (profiling).
 // Three processes: this one (the loopback fake Slack API, which timestamps the replies), the bot, and
 // the 50 clients (their own plain-node process since 2026-12-01; before, they shared this process with
 // the fake, whose reply handling delayed the reading of the acks). The burst is 50 `/status` commands.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { once } from "node:events";
@@ -21,6 +23,7 @@ import { startFakeSlackApi } from "../test/fakes/fake-slack-api.js";
 
 const BURST = 50;
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const SERVED = process.argv.includes("--served");
 const TEAM = "TBENCH";
 const USER = "UBENCH";
 const DAY = 86_400_000;
@@ -112,6 +115,7 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
     "audit: { max_bytes: 536870912, keep: 5 }", `access: { roles: { admin: ["slack:${TEAM}/${USER}"] } }`,
     `chat: { slack: { enabled: true, mode: http, host: 127.0.0.1, port: ${port}, path: /slack/events, api_url: "${fakeApi.apiUrl}" } }`, "",
   ].join("\n"));
+  if (SERVED) return runServed(tree, data, config, port, fakeApi, secrets);
   const spawned = performance.now();
   const child = spawn(process.execPath, [...(process.env["BENCH_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "--input-type=module", "-e", CHILD], {
     cwd: tree, stdio: ["pipe", "pipe", "inherit"],
@@ -138,6 +142,43 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
     return { ...result, cpuPerCommandMs: cpuMs / BURST };
   } finally {
     child.stdin!.write("stop\n");
+    if (child.exitCode === null) await once(child, "exit");
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system, ms) of a process so far, from /proc (Linux). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/**
+ * `--served`: the bot as `npm start` runs it — `node bin/opsdeck.mjs --config <file>` (the compiled
+ * build of that tree; built once before the rounds) — ready when its Slack endpoint first answers
+ * HTTP; start-up is spawn → that answer. The bot's CPU comes from /proc.
+ */
+async function runServed(tree: string, data: string, config: string, port: number, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
+  const spawned = performance.now();
+  const child = spawn(process.execPath, [...(process.env["BENCH_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
+    cwd: tree, stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
+  });
+  const endpoint = `http://127.0.0.1:${port}/slack/events`;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`bot exited ${child.exitCode}`);
+      const answered = await fetch(endpoint, { method: "POST", body: "" }).then(async (r) => (await r.text(), true), () => false);
+      if (answered) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const spawnToReadyMs = performance.now() - spawned;
+    const cpuAtReady = cpuMsOf(child.pid!);
+    const result = await burst(endpoint, fakeApi, secrets, data, { startMs: spawnToReadyMs }, spawnToReadyMs);
+    return { ...result, cpuPerCommandMs: (cpuMsOf(child.pid!) - cpuAtReady) / BURST };
+  } finally {
+    child.kill("SIGTERM");
     if (child.exitCode === null) await once(child, "exit");
     rmSync(data, { recursive: true, force: true });
   }
@@ -214,7 +255,15 @@ async function burst(endpoint: string, fakeApi: Awaited<ReturnType<typeof startF
   return { ackP99: pct(acks, 99), replyP99: pct(replies, 99), stateBytes, startMs: ready.startMs, spawnToReadyMs };
 }
 
-const trees = (process.argv.slice(2).length ? process.argv.slice(2) : ["."]).map((t) => resolve(t));
+const treeArgs = process.argv.slice(2).filter((a) => a !== "--served");
+const trees = (treeArgs.length ? treeArgs : ["."]).map((t) => resolve(t));
+if (SERVED) {
+  for (const tree of trees) {
+    // Build each tree's dist/ now (bin/opsdeck.mjs builds when stale), so no round times a build.
+    const r = spawnSync(process.execPath, [join(tree, "bin", "opsdeck.mjs"), "--help"], { cwd: tree, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${tree}: bin/opsdeck.mjs --help exited ${r.status}: ${r.stderr}`);
+  }
+}
 const work = mkdtempSync(join(tmpdir(), "opsdeck-state-scale-"));
 try {
   const seed = join(work, "seed");

@@ -5,6 +5,7 @@ import { OpsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Notifier } from "../core/notifier.js";
 import type { Redactor } from "../core/redact.js";
+import { approvalReplies } from "../handlers/approval-replies.js";
 import { createDeployHandler, deployOutcomeReply } from "../handlers/deploy.js";
 import { envStatusReply } from "../handlers/env-status-reply.js";
 import type { Handler } from "../handlers/handler.js";
@@ -106,7 +107,7 @@ export function wireDeploys(options: DeploysWiringOptions): DeploysWiring {
     });
     if (envNames.length > 0) envStatus = async (env) => envStatusReply(env, await deploy.status(env));
     Object.assign(runners, createDeployRunners(deploy), jobs.restore ? { restore: createRestoreRunner(jobs.restore, config.jobs.time_zone) } : {});
-    desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies, ...clock });
+    desk = createApprovalDesk({ approvals, environments: config.environments, notifier, audit, redact, log, runners, policies, replies: approvalReplies, ...clock });
     handlers.push(createDeployHandler({ environments: config.environments, deploy, desk, store, notifier }));
     handlers.push(createRollbackHandler({ environments: config.environments, access: config.access, deploy, desk, store, notifier }));
   }

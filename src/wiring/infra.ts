@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../core/logger.js";
 import type { Redactor } from "../core/redact.js";
 import type { Secret } from "../core/secret.js";
+import { infraDownRequestReply } from "../handlers/approval-replies.js";
 import type { Handler } from "../handlers/handler.js";
 import { createInfraHandler } from "../handlers/infra.js";
 import type { DnsProvider } from "../ops/adapters/dns-provider.js";
@@ -38,6 +39,6 @@ export function wireInfra(options: InfraWiringOptions): Handler | undefined {
   deploys.runners["infra-down"] = createInfraDownRunner(infraOps, serverNameFor);
   deploys.policies["infra-down"] = policyOf;
   const { desk, approvals } = deploys;
-  const infraDownApproval = desk ? createInfraDownApproval({ desk, approvals, access: config.access, policyOf, serverNameFor }) : undefined;
+  const infraDownApproval = desk ? createInfraDownApproval({ desk, approvals, access: config.access, policyOf, serverNameFor, requestReply: infraDownRequestReply }) : undefined;
   return createInfraHandler({ ...infraDeps, access: config.access, ops: infraOps, ...(infraDownApproval ? { approvals: infraDownApproval } : {}) });
 }

@@ -11,6 +11,7 @@ import { Backups } from "../../src/config/jobs-config.js";
 import { createAuditLog } from "../../src/core/audit-log.js";
 import type { Actor, Command } from "../../src/core/command.js";
 import { Secret } from "../../src/core/secret.js";
+import { approvalReplies } from "../../src/handlers/approval-replies.js";
 import { createBackupHandler } from "../../src/handlers/backup.js";
 import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { createSshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
@@ -47,7 +48,7 @@ let restore: RestoreOp;
 const lazyStore: Store = { get path() { return h.store.path; }, read: () => h.store.read(), update: (fn) => h.store.update(fn) };
 /** A fresh desk over the same store on every call: a decision through it is one made after a restart. */
 const desk = (): ApprovalDesk =>
-  createApprovalDesk({ approvals: createApprovals({ store: lazyStore, access }), environments, notifier: { notify: async () => {} }, audit: createAuditLog(join(root, "audit.jsonl"), h.redact), redact: h.redact, runners: { restore: createRestoreRunner(restore, "Europe/Paris") } });
+  createApprovalDesk({ approvals: createApprovals({ store: lazyStore, access }), environments, notifier: { notify: async () => {} }, audit: createAuditLog(join(root, "audit.jsonl"), h.redact), redact: h.redact, runners: { restore: createRestoreRunner(restore, "Europe/Paris") }, replies: approvalReplies });
 let now = new Date("2026-03-02T02:55:00Z");
 
 const orders = (): Promise<string> => pg.sql("shop", "SELECT string_agg(item, ',' ORDER BY id) FROM orders");

@@ -11,6 +11,7 @@ import { Backups } from "../../src/config/jobs-config.js";
 import { createAuditLog } from "../../src/core/audit-log.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
 import { Secret } from "../../src/core/secret.js";
+import { approvalReplies } from "../../src/handlers/approval-replies.js";
 import { createBackupHandler } from "../../src/handlers/backup.js";
 import type { ComposeClient, ComposeProject } from "../../src/ops/adapters/compose-client.js";
 import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
@@ -70,6 +71,7 @@ function desk(): ApprovalDesk {
     audit: createAuditLog(join(root, "audit.jsonl"), h.redact),
     redact: h.redact,
     runners: { restore: createRestoreRunner(restore, ZONE) },
+    replies: approvalReplies,
   });
 }
 

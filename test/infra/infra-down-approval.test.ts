@@ -13,6 +13,7 @@ import { createAuthorize } from "../../src/core/authorize.js";
 import type { Actor, Command, Reply } from "../../src/core/command.js";
 import { createMetrics } from "../../src/core/metrics.js";
 import { splitCommand } from "../../src/core/validate.js";
+import { approvalReplies, infraDownRequestReply } from "../../src/handlers/approval-replies.js";
 import { createDeployHandler } from "../../src/handlers/deploy.js";
 import { createInfraHandler } from "../../src/handlers/infra.js";
 import { createApprovalDesk } from "../../src/ops/approvals/create-approval-desk.js";
@@ -56,8 +57,8 @@ function createStack(store: Store, overrides: { policyFor?: (env: string) => App
   const environments = Environments.parse({});
   const notifier = { notify: async () => undefined };
   const audit = createAuditLog(w.auditPath, w.captured.redact);
-  const desk = createApprovalDesk({ approvals, environments, notifier, audit, redact: w.captured.redact, log: w.captured.log, clock, runners: { "infra-down": createInfraDownRunner(ops, serverNameFor) }, policies: { "infra-down": policyOf } });
-  const hook = createInfraDownApproval({ desk, approvals, access, policyOf, serverNameFor, clock });
+  const desk = createApprovalDesk({ approvals, environments, notifier, audit, redact: w.captured.redact, log: w.captured.log, clock, runners: { "infra-down": createInfraDownRunner(ops, serverNameFor) }, policies: { "infra-down": policyOf }, replies: approvalReplies });
+  const hook = createInfraDownApproval({ desk, approvals, access, policyOf, serverNameFor, requestReply: infraDownRequestReply, clock });
   const deploy = createDeployOp({ environments, targetFor: () => { throw new Error("no deploy targets in this test"); }, store, redact: w.captured.redact });
   const handlers = [createInfraHandler({ ...deps, access, ops, approvals: hook }), createDeployHandler({ environments, deploy, desk, store, notifier })];
   const router = createRouter({ handlers, authorize: createAuthorize(access), audit: createAuditLog(w.auditPath, w.captured.redact), log: w.captured.log, metrics: createMetrics(), redact: w.captured.redact, store });

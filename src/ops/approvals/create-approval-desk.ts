@@ -5,7 +5,6 @@ import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Notifier } from "../../core/notifier.js";
 import type { Redactor } from "../../core/redact.js";
-import { approvalClosedReply, approvalRequestReply } from "./approval-replies.js";
 import { APPROVAL_ID, type ApprovalKind, type ApprovalRecord, type Approvals, type ApprovalRequestInput, type Decision } from "./create-approvals.js";
 
 /** Runs what an approved request asked for; reports through `progress`, returns the final reply. */
@@ -23,9 +22,17 @@ export interface ApprovalDeskOptions {
   runners: Partial<Record<ApprovalKind, ApprovedRunFn>>;
   /** The policy of kinds whose env is not a deploy environment (infra-down); default: `environments[env].approval`. */
   policies?: Partial<Record<ApprovalKind, (env: string) => ApprovalPolicy>>;
+  /** The request and decided messages; shaped in handlers (their buttons carry chat commands), given here by wiring. */
+  replies: ApprovalReplies;
 }
 
-/** What a feature asks the desk for; `replyFor` shapes its own request message (default: `approvalRequestReply`). */
+/** The chat messages of a request: as posted (with Approve / Reject buttons), and once decided (`note` says how). */
+export interface ApprovalReplies {
+  request(record: ApprovalRecord): Reply;
+  closed(record: ApprovalRecord, note: string): Reply;
+}
+
+/** What a feature asks the desk for; `replyFor` shapes its own request message (default: `replies.request`). */
 export type DeskRequestInput = Omit<ApprovalRequestInput, "requester" | "channelId" | "policy"> & { replyFor?: (record: ApprovalRecord) => Reply };
 
 /**
@@ -63,7 +70,7 @@ function actorFromKey(key: string, name: string): Actor {
 }
 
 export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
-  const { approvals, environments, notifier, audit, redact, log } = options;
+  const { approvals, environments, notifier, audit, redact, log, replies } = options;
   const clock = options.clock ?? (() => new Date());
   /** id → edit the request message (the requester's command). */
   const messages = new Map<string, (reply: Reply) => Promise<void>>();
@@ -120,7 +127,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       messages.set(record.id, (reply) => command.update(reply));
       const ref = command.messageRef?.();
       if (ref) await approvals.attachMessage(record.id, ref);
-      const reply = replyFor ? replyFor(record) : approvalRequestReply(record);
+      const reply = replyFor ? replyFor(record) : replies.request(record);
       await announce(reply);
       await auditDecision(command.actor, record, "allowed", "info", `requested approval for ${record.kind} of ${record.ref} to ${record.env}`);
       return reply;
@@ -148,7 +155,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       const { record } = outcome;
       if (outcome.kind === "expired") {
         const note = `Expired at ${record.expiresAt} without a decision; nothing was run.`;
-        await editRequest(id, approvalClosedReply(record, note));
+        await editRequest(id, replies.closed(record, note));
         messages.delete(id);
         await auditDecision(command.actor, record, "allowed", "failure", `${decision} refused: request expired`);
         await announce({ status: "warning", title: `approval request ${id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
@@ -156,7 +163,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       }
       if (outcome.kind === "rejected") {
         const note = `Rejected by ${command.actor.name}; nothing was run.`;
-        await editRequest(id, approvalClosedReply(record, note));
+        await editRequest(id, replies.closed(record, note));
         messages.delete(id);
         await auditDecision(command.actor, record, "allowed", "success", `rejected ${record.kind} of ${record.ref} to ${record.env}`);
         await announce({ status: "info", title: `${command.actor.name} rejected ${record.kind} of ${record.ref} to ${record.env}`, lines: [`requested by ${record.requesterName}`] });
@@ -169,7 +176,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
 
       await auditDecision(command.actor, record, "allowed", "success", `approved ${record.kind} of ${record.ref} to ${record.env} requested by ${record.requester}`);
       await announce({ status: "info", title: `${command.actor.name} approved ${record.kind} of ${record.ref} to ${record.env}`, lines: [`requested by ${record.requesterName}`] });
-      await editRequest(id, approvalClosedReply(record, "Approved; running now."));
+      await editRequest(id, replies.closed(record, "Approved; running now."));
       const runner = options.runners[record.kind];
       if (!runner) {
         throw new OpsError("config", `approved, but nothing in this bot runs ${record.kind} requests`, "Run it by hand, or enable the feature that handles it.");
@@ -202,7 +209,7 @@ export function createApprovalDesk(options: ApprovalDeskOptions): ApprovalDesk {
       const expired = await approvals.expireDue();
       for (const record of expired) {
         const note = `Expired at ${record.expiresAt} without a decision; nothing was run.`;
-        await editRequest(record.id, approvalClosedReply(record, note));
+        await editRequest(record.id, replies.closed(record, note));
         messages.delete(record.id);
         await announce({ status: "warning", title: `approval request ${record.id} (${record.kind} ${record.ref} to ${record.env}) expired`, lines: [note] });
       }

@@ -30,37 +30,22 @@ export interface InfraDownApprovalOptions {
   policyOf(env: string): ApprovalPolicy;
   /** The server `/infra down <env>` deletes (`<name_prefix>-<env>`); the request is bound to it. */
   serverNameFor(env: string): string;
+  /** The request message with its Approve / Reject buttons; shaped in handlers (buttons carry chat commands), given by wiring. */
+  requestReply(record: ApprovalRecord, context: InfraDownRequestContext): Reply;
   clock?: () => Date;
+}
+
+/** What the request message says besides the record: what the down does, who can approve, whether it is the open one shown again. */
+export interface InfraDownRequestContext {
+  lines: string[];
+  approvers: string;
+  reused: boolean;
 }
 
 function approverText(access: Access, policy: ApprovalPolicy): string {
   if (policy.approvers.length === 0) return "nobody (the approver list is empty)";
   const holders = policy.approvers.reduce((n, role) => n + (ownValue(access.roles, role)?.length ?? 0), 0);
   return `someone with the role ${policy.approvers.join(" or ")} (${holders} holder(s)), other than the requester`;
-}
-
-function requestReply(record: ApprovalRecord, lines: string[], policy: ApprovalPolicy, access: Access, reused: boolean): Reply {
-  return {
-    status: "warning",
-    title: `approval needed: /infra down ${record.env} (snapshot, then delete ${record.ref})`,
-    lines: [
-      ...(reused ? [`A request for this is already open (asked by ${record.requesterName}); approving it runs it.`] : []),
-      ...lines,
-      `Needs ${record.required} approval(s) from ${approverText(access, policy)}; expires ${record.expiresAt}.`,
-    ],
-    fields: [
-      { label: "environment", value: record.env },
-      { label: "server", value: record.ref },
-      { label: "requester", value: record.requesterName },
-      { label: "request", value: record.id },
-    ],
-    // The same commands as every approval: a click is parsed and authorised like typed text.
-    buttons: [
-      { command: `/deploy approve ${record.id}`, label: "Approve: snapshot and delete", style: "danger", confirm: `Snapshot and delete ${record.ref}?` },
-      { command: `/deploy reject ${record.id}`, label: "Reject", style: "default" },
-    ],
-    visibility: "channel",
-  };
 }
 
 /**
@@ -87,8 +72,9 @@ export function createInfraDownApproval(options: InfraDownApprovalOptions): Infr
       if (!description.actionable) throw new OpsError("not_found", description.title, "Nothing to take down; see /infra status.");
       const policy = options.policyOf(env);
       const existing = openFor(env);
-      if (existing) return requestReply(existing, description.lines, policy, access, true);
-      const replyFor = (record: ApprovalRecord): Reply => requestReply(record, description.lines, policy, access, false);
+      const approvers = approverText(access, policy);
+      if (existing) return options.requestReply(existing, { lines: description.lines, approvers, reused: true });
+      const replyFor = (record: ApprovalRecord): Reply => options.requestReply(record, { lines: description.lines, approvers, reused: false });
       return desk.request(command, { kind: "infra-down", env, ref: options.serverNameFor(env), currentTag: null, migrations: false, replyFor }, progress);
     },
   };

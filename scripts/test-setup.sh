@@ -318,9 +318,10 @@ EOF
   chown "$TEST_USER:$TEST_USER" "$CADDY_DIR/caddy.json"
   rm -f "$CADDY_ADMIN_SOCKET"
   step "caddy: starting (log: $CADDY_DIR/caddy.log)"
-  # exec 9>&- first: the `cd && … &` list runs in a subshell of its own that waits for caddy, and
-  # it must not hold the setup lock (a later test-setup would wait on it for ever).
-  (exec 9>&-; cd "$CADDY_DIR" && HOME="$CADDY_DIR" XDG_DATA_HOME="$CADDY_DIR/data" XDG_CONFIG_HOME="$CADDY_DIR/config" \
+  # exec first: the `cd && … &` list runs in a subshell of its own that waits for caddy; it must not
+  # hold the setup lock (a later test-setup would wait on it for ever) nor our stdout (a pipe reading
+  # this script's output would never see its end).
+  (exec 9>&- >/dev/null 2>&1; cd "$CADDY_DIR" && HOME="$CADDY_DIR" XDG_DATA_HOME="$CADDY_DIR/data" XDG_CONFIG_HOME="$CADDY_DIR/config" \
     setsid setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups caddy run --config "$CADDY_DIR/caddy.json" \
     >"$CADDY_DIR/caddy.log" 2>&1 </dev/null 9>&- &)
   for _ in $(seq 1 50); do caddy_up && break; sleep 0.2; done

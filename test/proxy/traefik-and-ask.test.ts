@@ -22,7 +22,8 @@ describe("traefik driver", () => {
   it("labels the entry service, joins traefik-public, and docker-compose config accepts it", async () => {
     const config = Previews.parse({ host: "preview1", base_dir: env.previewsDir, domain: "preview.test", image: env.images.busybox, entry: { service: "app", port: 8080 }, proxy: { driver: "traefik", cert_resolver: "le" } });
     const slug = uniqueName("tr");
-    const n = getPreviewNames(config, `${env.previewsDir}/${uniqueName("trdir")}`, slug);
+    const baseDir = `${env.previewsDir}/${uniqueName("trdir")}`;
+    const n = getPreviewNames(config, baseDir, slug);
     const rendered = renderTemplate(readFileSync(`${repoRoot}test/fixtures/preview-templates/healthy.yml`, "utf8"), { slug, project: n.project, network: n.network, image: env.images.busybox, hostname: n.hostname, url: n.url, ref: "latest", vars: {} });
     const out = addTraefikLabels(rendered, config, n);
     const doc = parse(out) as { services: Record<string, { labels: Record<string, string> | string[]; networks: string[] }>; networks: Record<string, unknown> };
@@ -43,7 +44,7 @@ describe("traefik driver", () => {
       expect(cfg.stdout).toContain(`traefik.http.routers.${n.project}.rule: Host(\`${n.hostname}\`)`);
       expect(cfg.stdout).toMatch(/traefik-public:\n\s+external: true/);
     } finally {
-      await shell.exec(["rm", "-rf", "--", n.dir]);
+      await shell.exec(["rm", "-rf", "--", baseDir]); // n.dir lives in it
     }
   }, 60_000);
 });

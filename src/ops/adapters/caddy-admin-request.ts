@@ -1,8 +1,7 @@
 import { Agent, request } from "node:http";
 import type { Client } from "ssh2";
 import { OpsError } from "../../core/errors.js";
-import { SshSocketAgent } from "./ssh-socket-agent.js";
-import { SshTcpAgent } from "./ssh-tcp-agent.js";
+import { SshSocketAgent, SshTcpAgent } from "./ssh-socket-agent.js";
 
 export interface CaddyAdminTarget {
   /** `unix//run/caddy/admin.sock` or `http://127.0.0.1:2019` (config `previews.proxy.admin`). */

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
+import { approvalRestartYaml, startWithAdapter } from "../support/approval-restart-app.js";
 import { createDiscordAdapter, type DiscordAdapter } from "../../src/bot/discord/discord-adapter.js";
 import { DiscordConfig } from "../../src/config/discord-config.js";
 import { Secret } from "../../src/core/secret.js";
@@ -27,20 +27,9 @@ describe("Discord: a pending approval across a restart", () => {
   let fake: FakeDiscord;
   const yaml = approvalRestartYaml(dir, { deployer: `discord:${alice.id}`, approver: `discord:${bob.id}` });
 
-  async function start(): Promise<{ app: App; adapter: DiscordAdapter; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(yaml);
+  function start(): Promise<{ app: App; adapter: DiscordAdapter; stop(): Promise<void> }> {
     const config = DiscordConfig.parse({ enabled: true, application_id: APP, guild_id: GUILD, alert_channel: ALERTS, api_url: fake.apiUrl });
-    const adapter = createDiscordAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store, readyTimeoutMs: 10_000 });
-    await adapter.start();
-    app.alertTargets.push(adapter.alertTarget);
-    return {
-      app,
-      adapter,
-      async stop() {
-        await adapter.stop();
-        await app.close();
-      },
-    };
+    return startWithAdapter(yaml, (app) => createDiscordAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store, readyTimeoutMs: 10_000 }));
   }
 
   const titleOf = (r: RecordedRequest): string => String(r.body?.embeds?.[0]?.title ?? "");

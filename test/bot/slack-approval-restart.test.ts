@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
+import { approvalRestartYaml, startWithAdapter } from "../support/approval-restart-app.js";
 import { createSlackAdapter, type SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
 import { SlackConfig } from "../../src/config/slack-config.js";
 import { Secret } from "../../src/core/secret.js";
@@ -25,20 +25,9 @@ describe("Slack: a pending approval across a restart", () => {
   const yaml = approvalRestartYaml(dir, { deployer: `slack:${TEAM}/UALICE`, approver: `slack:${TEAM}/UBOB` });
 
   async function start(): Promise<{ app: App; adapter: SlackAdapter; endpoint: string; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(yaml);
     const config = SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", alert_channel: "CALERTS", api_url: fake.apiUrl });
-    const adapter = createSlackAdapter({ config, secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) }, dispatch: app.router.dispatch, log: app.log, redact: app.redact });
-    await adapter.start();
-    app.alertTargets.push(adapter.alertTarget);
-    return {
-      app,
-      adapter,
-      endpoint: `http://127.0.0.1:${adapter.port() ?? 0}/slack/events`,
-      async stop() {
-        await adapter.stop();
-        await app.close();
-      },
-    };
+    const started = await startWithAdapter(yaml, (app) => createSlackAdapter({ config, secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) }, dispatch: app.router.dispatch, log: app.log, redact: app.redact }));
+    return { ...started, endpoint: `http://127.0.0.1:${started.adapter.port() ?? 0}/slack/events` };
   }
 
   async function post(endpoint: string, body: string): Promise<void> {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { approvalRestartYaml, createApprovalRestartApp } from "../support/approval-restart-app.js";
+import { approvalRestartYaml, startWithAdapter } from "../support/approval-restart-app.js";
 import { createTelegramAdapter, type TelegramAdapter } from "../../src/bot/telegram/telegram-adapter.js";
 import { TelegramConfig } from "../../src/config/telegram-config.js";
 import { Secret } from "../../src/core/secret.js";
@@ -25,20 +25,9 @@ describe("Telegram: a pending approval across a restart", () => {
   let fake: FakeTelegramApi;
   const yaml = approvalRestartYaml(dir, { deployer: `telegram:${alice.id}`, approver: `telegram:${bob.id}` });
 
-  async function start(): Promise<{ app: App; adapter: TelegramAdapter; stop(): Promise<void> }> {
-    const app = await createApprovalRestartApp(yaml);
+  function start(): Promise<{ app: App; adapter: TelegramAdapter; stop(): Promise<void> }> {
     const config = TelegramConfig.parse({ enabled: true, api_root: fake.apiRoot, alert_chat_id: ALERT_CHAT });
-    const adapter = createTelegramAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store });
-    await adapter.start();
-    app.alertTargets.push(adapter.alertTarget);
-    return {
-      app,
-      adapter,
-      async stop() {
-        await adapter.stop();
-        await app.close();
-      },
-    };
+    return startWithAdapter(yaml, (app) => createTelegramAdapter({ config, token: new Secret(TOKEN), dispatch: app.router.dispatch, log: app.log, store: app.store }));
   }
 
   const inGroup = (c: RecordedCall): boolean => Number(c.body.chat_id) === GROUP.id;

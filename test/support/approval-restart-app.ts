@@ -24,3 +24,26 @@ export async function createApprovalRestartApp(yaml: string): Promise<App> {
   const t = await createTestApp({ config: yaml });
   return { ...t.app, close: t.close };
 }
+
+/** What the restart tests need of a chat adapter. */
+interface RestartAdapter {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  alertTarget: App["alertTargets"][number];
+}
+
+/** One start of the app with a chat adapter built by `makeAdapter` on it, started and posting alerts. */
+export async function startWithAdapter<A extends RestartAdapter>(yaml: string, makeAdapter: (app: App) => A): Promise<{ app: App; adapter: A; stop(): Promise<void> }> {
+  const app = await createApprovalRestartApp(yaml);
+  const adapter = makeAdapter(app);
+  await adapter.start();
+  app.alertTargets.push(adapter.alertTarget);
+  return {
+    app,
+    adapter,
+    async stop() {
+      await adapter.stop();
+      await app.close();
+    },
+  };
+}

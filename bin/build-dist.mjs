@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds dist/ from src/ with esbuild: one ESM entry (dist/main.js) plus shared chunks, the lazily
+// Builds dist/ from src/ with esbuild: one ESM entry (dist/builds/<id>/main.js) plus shared chunks, the lazily
 // imported parts (app, chat adapters, SDK wrappers…) in chunks of their own. Loading a handful of
 // files instead of ~600 (our ~250 compiled files plus zod's, yaml's, prom-client's…) is what makes a
 // one-shot `opsdeck run "/help"` fast; see the README's benchmark table. No type check here:
@@ -10,9 +10,12 @@
 // pino.destination only: a pino *transport* starts a worker from a file path next to pino's sources,
 // so adding one means taking "pino" out of BUNDLED.
 // Usage: node bin/build-dist.mjs [outdir=dist]   (also `npm run build`; bin/opsdeck.mjs calls it)
-import { existsSync, renameSync, rmSync } from "node:fs";
+// Each build goes into a directory of its own under dist/builds/ and is then made current; a bot
+// still running an older build keeps importing its chunks from there (see bin/dist-layout.mjs).
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildsDir, newBuildId, pruneBuilds, publishBuild } from "./dist-layout.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -37,12 +40,15 @@ const externals = {
   },
 };
 
-/** Build into a fresh directory next to `outdir`, then swap it in, so no stale chunk survives. */
+/** Build into a fresh directory under `outdir`/builds, then make it current; returns its main.js. */
 export async function buildDist(outdir = join(root, "dist")) {
   const { build } = await import("esbuild");
   const target = resolve(outdir);
-  const fresh = `${target}.new-${process.pid}`;
-  rmSync(fresh, { recursive: true, force: true });
+  const startedAt = new Date();
+  const id = newBuildId(startedAt);
+  const fresh = join(buildsDir(target), `.tmp-${id}`);
+  mkdirSync(fresh, { recursive: true });
+  let entry;
   try {
     await build({
       absWorkingDir: root,
@@ -59,15 +65,13 @@ export async function buildDist(outdir = join(root, "dist")) {
       // CommonJS libraries bundled into ESM still call require() for Node's built-ins.
       banner: { js: 'import { createRequire as __opsdeckRequire } from "node:module"; const require = __opsdeckRequire(import.meta.url);' },
     });
+    entry = publishBuild(target, fresh, id, startedAt);
   } catch (err) {
     rmSync(fresh, { recursive: true, force: true });
     throw err;
   }
-  const old = `${target}.old-${process.pid}`;
-  if (existsSync(target)) renameSync(target, old);
-  renameSync(fresh, target);
-  rmSync(old, { recursive: true, force: true });
-  return join(target, "main.js");
+  pruneBuilds(target, [id]);
+  return entry;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -13,7 +13,7 @@ import { createMetrics } from "../../src/core/metrics.js";
 const repo = resolve(new URL("../..", import.meta.url).pathname);
 const scratch = mkdtempSync(join(tmpdir(), "opsdeck-bundle-"));
 mkdirSync(join(scratch, "bin"));
-for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
+for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "bin/dist-layout.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
 symlinkSync(join(repo, "src"), join(scratch, "src"));
 symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
 const dataDir = join(scratch, "data");
@@ -31,10 +31,12 @@ describe("the bundled entry (bin/opsdeck.mjs → dist/main.js)", () => {
     expect(first.stdout).toContain("opsdeck commands");
     expect(first.stdout).toContain("/preview <branch>");
     // One entry and a few chunks, not one file per source module (~300 under src/).
-    const js = readdirSync(join(scratch, "dist")).filter((f) => f.endsWith(".js"));
+    // Each build has a directory of its own (dist/builds/<id>), named by dist/current.
+    const build = join(scratch, "dist", "builds", readFileSync(join(scratch, "dist", "current"), "utf8").trim());
+    const js = readdirSync(build).filter((f) => f.endsWith(".js"));
     expect(js).toContain("main.js");
     expect(js.length).toBeLessThan(80);
-    expect(existsSync(join(scratch, "dist", "core"))).toBe(false);
+    expect(existsSync(join(build, "core"))).toBe(false);
     const again = launch("run", "/help", "--config", config);
     expect(again.stderr).not.toContain("building dist/");
     expect(again.status).toBe(0);

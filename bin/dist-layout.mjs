@@ -15,7 +15,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 
 /** Builds kept besides the current one, whether or not a process still runs them. Older ones are
  * removed unless a live process marked itself as running them (markInUse): bin/opsdeck.mjs does, but
@@ -138,5 +137,3 @@ function inUse(dist, id) {
   const dir = markers(dist, id);
   return existsSync(dir) && readdirSync(dir).some((p) => /^\d+$/.test(p) && Number(p) !== process.pid && isAlive(Number(p)));
 }
-
-export const entryUrl = (entry) => pathToFileURL(entry).href;

@@ -41,6 +41,8 @@ export async function startPreview(ctx: PreviewContext, a: StartRequest): Promis
     host.writeFile(n.composeFile, a.rendered, 0o644).then(() => mark("compose file written")),
     publishPreviewDns(ctx, n, a.warnings).then(() => mark("DNS published")),
     pullImages({ docker, hostName: host.name }, redact, a.shape.images, a.warnings, config.pull).then(() => mark("images checked")),
+    // Which compose the host has (asked once per host), looked up now rather than in front of `up`.
+    compose.binary().then(() => mark("compose detected")),
   ]);
   for (const step of steps) if (step.status === "rejected") throw step.reason;
   await say(progress, `Preview ${n.slug}: starting ${a.shape.services.join(", ")}…`);

@@ -1,5 +1,5 @@
 // Benchmark: how fast the Slack HTTP path acknowledges slash commands while a long operation runs.
-// The real Bolt adapter (HTTPReceiver on 127.0.0.1, port 0, signatures checked) with a real router,
+// The real Bolt adapter (our HTTP receiver on 127.0.0.1, port 0, signatures checked) with a real router,
 // store, audit log and redactor; only the Slack Web API is the loopback fake from test/fakes. A
 // separate Node process fires 50 correctly signed `/status` POSTs at once over a keep-alive agent
 // while one `/preview` (5 s of "remote work") is in flight, and times each request until its

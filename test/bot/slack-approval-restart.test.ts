@@ -1,6 +1,6 @@
 // A pending approval survives a restart and its ORIGINAL Slack message is still edited: the whole
 // app (createApp) is built twice over the same data dir, each time with the real Slack HTTP adapter
-// (Bolt's HTTPReceiver) against the loopback fake Web API; the request message's channel and ts
+// (Bolt app, our HTTP receiver) against the loopback fake Web API; the request message's channel and ts
 // are persisted on the approval record, and the second process edits it with chat.update.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";

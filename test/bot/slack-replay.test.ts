@@ -1,4 +1,4 @@
-// Future, stale and replayed Slack requests against the real Bolt app (HTTPReceiver behind the
+// Future, stale and replayed Slack requests against the real Bolt app (our HTTP receiver behind the
 // request guard), a real router and store; only the Slack Web API is a loopback fake. Both the
 // adapter and the router read one test clock, so "later" needs no waiting.
 import { randomBytes } from "node:crypto";
@@ -26,7 +26,7 @@ const SIGNING_SECRET = randomBytes(16).toString("hex");
 const BOT_TOKEN = `xoxb-1234-5678-${randomBytes(12).toString("hex")}`;
 const MINUTE = 60;
 
-describe("Slack request timestamps and replays (real Bolt HTTPReceiver)", () => {
+describe("Slack request timestamps and replays (real Bolt app, our HTTP receiver)", () => {
   let dir: string;
   let fake: FakeSlackApi;
   let adapter: SlackAdapter;

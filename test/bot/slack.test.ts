@@ -1,4 +1,4 @@
-// Drives the real Bolt app (HTTPReceiver) with signed requests, a real router, store, audit log
+// Drives the real Bolt app (with opsdeck's HTTP receiver, slack-front-receiver.ts) with signed requests, a real router, store, audit log
 // and redactor; only the Slack Web API and response_url are a loopback fake.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -48,7 +48,7 @@ type Block = { type: string; text?: { type: string; text: string }; fields?: Arr
 const blocksOf = (call: RecordedCall): Block[] => call.args["blocks"] as Block[];
 const blockOf = (call: RecordedCall, type: string): Block | undefined => blocksOf(call).find((b) => b.type === type);
 
-describe("Slack adapter (real Bolt HTTPReceiver)", () => {
+describe("Slack adapter (real Bolt app, our HTTP receiver)", () => {
   let dir: string;
   let fake: FakeSlackApi;
   let adapter: SlackAdapter;

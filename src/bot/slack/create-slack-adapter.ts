@@ -1,5 +1,3 @@
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import type { BlockAction, RespondFn, SlashCommand } from "@slack/bolt";
 import type { Command, Reply } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
@@ -13,7 +11,7 @@ import { createSlackAlertTarget } from "./create-slack-alert-target.js";
 import { createSlackReplier, type SlackReplier } from "./create-slack-replier.js";
 import { BUTTON_ACTION_PREFIX } from "./render-slack-reply.js";
 import { actionToCommand, SLACK_COMMANDS, slashToCommand } from "./slack-command.js";
-import { closeSlackHttp, listenSlackHttp } from "./slack-http-server.js";
+import { createSlackFrontReceiver, type SlackBody, type SlackFrontReceiver } from "./slack-front-receiver.js";
 import { createSlackFetch } from "./slack-fetch.js";
 import { createSlackRequestGuard } from "./slack-request-guard.js";
 
@@ -43,7 +41,9 @@ export interface SlackAdapter {
 /**
  * Slack front end on Bolt: slash commands and button clicks in, Block Kit out. Every request is
  * acknowledged first (an empty 200, well inside Slack's 3 s) and only then is the command
- * dispatched, without awaiting it, so no remote work ever sits between Slack and its ack.
+ * dispatched, without awaiting it, so no remote work ever sits between Slack and its ack. In HTTP
+ * mode our own receiver (`slack-front-receiver.ts`) writes that 200 for opsdeck's commands and
+ * buttons before Bolt runs, and hands Bolt one event per turn of the event loop.
  * Bolt passes `X-Slack-Retry-Num` through as `context.retryNum` but does not de-duplicate: a
  * re-delivery carries the same body, hence the same `trigger_id`-based delivery id, and the
  * router drops the second one (persisted, so a restart in between is covered). In HTTP mode every
@@ -61,7 +61,35 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const slackApiUrl = slackApiBase(config.api_url);
   // One keep-alive agent for every reply: chat.* calls and response_url posts.
   const slackFetch = createSlackFetch();
-  const { app, receiver } = createSlackApp(config, secrets, boltLogger, slackFetch.fetch);
+  const names = options.commands ?? SLACK_COMMANDS;
+  const slashNames = new Set(names.map((n) => `/${n}`));
+  const buttonPattern = new RegExp(`^${BUTTON_ACTION_PREFIX.replace(/\./g, "\\.")}`);
+  /** Our own slash commands and button clicks: their ack is always an empty 200. */
+  const acksAtOnce = (body: SlackBody): boolean => {
+    if (typeof body["command"] === "string") return slashNames.has(body["command"]);
+    const actions: unknown = body["actions"];
+    if (body["type"] !== "block_actions" || !Array.isArray(actions) || actions.length === 0) return false;
+    return (actions as unknown[]).every((a) => {
+      const id = typeof a === "object" && a !== null ? (a as { action_id?: unknown }).action_id : undefined;
+      return typeof id === "string" && buttonPattern.test(id);
+    });
+  };
+  const { app, receiver } = createSlackApp<SlackFrontReceiver>(
+    config,
+    secrets,
+    boltLogger,
+    (signingSecret) =>
+      createSlackFrontReceiver({
+        guard: createSlackRequestGuard({ signingSecret, log, ...(options.clock ? { clock: options.clock } : {}) }),
+        path: config.path,
+        host: config.host,
+        port: config.port,
+        log,
+        boltLogger,
+        acksAtOnce,
+      }),
+    slackFetch.fetch,
+  );
 
   app.error(async (err) => {
     log.error({ err: { message: err.message, code: err.code } }, "slack listener failed");
@@ -73,22 +101,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     void p.finally(() => inFlight.delete(p));
   };
 
-  /**
-   * Command work starts in a later turn of the event loop (`setImmediate`, after the I/O callbacks
-   * of the current poll phase): the acks of every request that arrived together are written first,
-   * and only then does any of them parse, authorise, persist or post.
-   */
+  /** Runs after the ack: in HTTP mode the receiver wrote it before Bolt ran, one event per event-loop turn. */
   const run = (build: () => Command, replier: SlackReplier): void => {
-    track(
-      new Promise<void>((resolve) =>
-        setImmediate(() => {
-          runNow(build, replier);
-          resolve();
-        }),
-      ),
-    );
-  };
-  const runNow = (build: () => Command, replier: SlackReplier): void => {
     let command: Command;
     try {
       command = { ...build(), messageRef: () => replier.ref() };
@@ -105,8 +119,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   };
 
   // One listener for every command: Bolt runs each registered listener's middleware per request,
-  // so eleven listeners would cost eleven passes on the ack path.
-  const names = options.commands ?? SLACK_COMMANDS;
+  // so eleven listeners would cost eleven passes per command.
   const commandPattern = new RegExp(`^/(${names.map((n) => n.replace(/[^a-z0-9_-]/g, "")).join("|")})$`);
   app.command(commandPattern, async ({ command, ack, respond, client, context }) => {
     await ack();
@@ -116,7 +129,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     run(() => slashToCommand(payload, replier), replier);
   });
 
-  const buttonPattern = new RegExp(`^${BUTTON_ACTION_PREFIX.replace(/\./g, "\\.")}`);
   app.action<BlockAction>({ type: "block_actions", action_id: buttonPattern }, async ({ ack, body, action, respond, client }) => {
     await ack();
     if (action.type !== "button" || typeof action.value !== "string") return;
@@ -132,7 +144,6 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     run(() => actionToCommand(body, value, replier), replier);
   });
 
-  let server: Server | undefined;
   let started = false;
   const alertTarget: AlertTarget = config.alert_channel
     ? createSlackAlertTarget({ botToken: secrets.botToken, channel: config.alert_channel, ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}), logger: boltLogger })
@@ -143,10 +154,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   return {
     alertTarget,
-    port: () => {
-      const address = server?.address();
-      return address && typeof address === "object" ? (address as AddressInfo).port : undefined;
-    },
+    port: () => receiver?.port(),
     async start() {
       try {
         await app.init();
@@ -159,10 +167,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
           { cause: err },
         );
       }
-      if (receiver && secrets.signingSecret) {
-        const guard = createSlackRequestGuard({ signingSecret: secrets.signingSecret, log, ...(options.clock ? { clock: options.clock } : {}) });
-        server = await listenSlackHttp({ receiver, guard, path: config.path, host: config.host, port: config.port, log });
-        log.info({ host: config.host, port: (server.address() as AddressInfo).port, path: config.path }, "slack HTTP receiver listening");
+      if (receiver) {
+        await receiver.start();
+        log.info({ host: config.host, port: receiver.port(), path: config.path }, "slack HTTP receiver listening");
       } else {
         try {
           await app.start();
@@ -183,9 +190,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async stop() {
       if (started) {
         started = false;
-        if (server) await closeSlackHttp(server);
+        if (receiver) await receiver.stop();
         else await app.stop();
-        server = undefined;
       }
       // A deferred command adds its dispatch while the first ones settle: wait until none is left.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

@@ -1,5 +1,5 @@
-import type { App as BoltApp, HTTPReceiver as BoltHTTPReceiver, Logger as BoltLogger, webApi } from "@slack/bolt";
-import { App, HTTPReceiver } from "./bolt-modules.js";
+import type { App as BoltApp, Logger as BoltLogger, Receiver, webApi } from "@slack/bolt";
+import { App } from "./bolt-modules.js";
 import { OpsError } from "../../core/errors.js";
 import type { SlackConfig, SlackSecrets } from "../../config/slack-config.js";
 
@@ -10,15 +10,19 @@ export function slackApiBase(url: string | undefined): string | undefined {
 }
 
 /**
- * The Bolt app for the configured mode. HTTP: Bolt's own HTTPReceiver with signature
- * verification on (it refuses only timestamps more than 5 minutes old, so the adapter puts
- * `slack-request-guard.ts` in front of it for future ones and replays) and
- * `processBeforeResponse: false`, so `ack()` writes the 200 at once. The receiver is returned so
- * the adapter can serve its request listener from its own server. Socket Mode: Bolt's
+ * The Bolt app for the configured mode. HTTP: the adapter's own receiver
+ * (`slack-front-receiver.ts`: signature, skew and replay checks, the ack before Bolt's work);
+ * `httpReceiver` builds it once the signing secret is known to be loaded. Socket Mode: Bolt's
  * SocketModeReceiver over the app-level token. `deferInitialization` keeps the token check
  * (`auth.test`) out of the constructor, so `start` can report a bad token properly.
  */
-export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logger: BoltLogger, fetch?: typeof globalThis.fetch): { app: BoltApp; receiver?: BoltHTTPReceiver } {
+export function createSlackApp<R extends Receiver>(
+  config: SlackConfig,
+  secrets: SlackSecrets,
+  logger: BoltLogger,
+  httpReceiver: (signingSecret: NonNullable<SlackSecrets["signingSecret"]>) => R,
+  fetch?: typeof globalThis.fetch,
+): { app: BoltApp; receiver?: R } {
   const slackApiUrl = slackApiBase(config.api_url);
   const clientOptions: webApi.WebClientOptions = {
     ...(slackApiUrl ? { slackApiUrl } : {}),
@@ -38,13 +42,6 @@ export function createSlackApp(config: SlackConfig, secrets: SlackSecrets, logge
   if (!secrets.signingSecret) {
     throw new OpsError("config", "chat.slack.mode is http but no signing secret was loaded", `Set ${config.signing_secret_env} to the app's signing secret.`);
   }
-  const receiver = new HTTPReceiver({
-    signingSecret: secrets.signingSecret.reveal(),
-    signatureVerification: true,
-    endpoints: config.path,
-    port: config.port,
-    processBeforeResponse: false,
-    logger,
-  });
+  const receiver = httpReceiver(secrets.signingSecret);
   return { app: new App({ ...common, receiver }), receiver };
 }

@@ -41,13 +41,17 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
   const release = ctx.guard(slug, `run /preview ${slug}`);
   try {
     await say(progress, `Preview ${slug}: checking the quota…`);
-    const { opId, previous } = await reservePreview(ctx, { n, branch, ref, ttlMs, actor: req.actor });
-    mark("quota reserved");
+    // The quota reservation (state) and the host's checks (read-only, plus `mkdir -p` of the base
+    // dir) are independent, so they run at once; both settle before either failure is reported,
+    // the quota's first, and a failed check puts the reservation back below.
+    const hostChecked = Promise.all([host.exec(["mkdir", "-p", "--", ctx.baseDir()]), checkHostResources(ctx, progress)]).then(() => mark("base dir and resources checked"));
+    const [reserved, checked] = await Promise.allSettled([reservePreview(ctx, { n, branch, ref, ttlMs, actor: req.actor }).finally(() => mark("quota reserved")), hostChecked]);
+    if (reserved.status === "rejected") throw reserved.reason;
+    const { opId, previous } = reserved.value;
 
     let hostLock: HostLock | undefined;
     try {
-      await Promise.all([host.exec(["mkdir", "-p", "--", ctx.baseDir()]), checkHostResources(ctx, progress)]);
-      mark("base dir and resources checked");
+      if (checked.status === "rejected") throw checked.reason;
       hostLock = await ctx.lockOnHost(n, progress);
       mark("host lock taken");
     } catch (err) {

@@ -9,6 +9,8 @@
 // `--served` runs each tree's bot as `npm start` does (node bin/opsdeck.mjs, the compiled build) instead
 // of importing its sources through tsx; start-up is then spawn → the Slack endpoint's first answer.
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to each bot child (profiling).
+// A tree written `<dir>::<node flags>` (e.g. `.::--max-lazy`) runs that tree's bot with those flags
+// too, so the same tree with and without a V8 flag can run interleaved.
 // Three processes: this one (the loopback fake Slack API, which timestamps the replies), the bot, and
 // the 50 clients (their own plain-node process since 2026-12-01; before, they shared this process with
 // the fake, whose reply handling delayed the reading of the acks). The burst is 50 `/status` commands.
@@ -105,7 +107,10 @@ function freePort(): Promise<number> {
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
 
-async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
+const nodeArgsOf = (tree: string): string[] => [...(process.env["BENCH_NODE_ARGS"] ?? "").split(" "), ...(tree.split("::")[1] ?? "").split(" ")].filter(Boolean);
+const dirOf = (tree: string): string => tree.split("::")[0]!;
+
+async function runOnce(variant: string, seed: string, work: string, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
   const data = join(work, `data-${randomBytes(4).toString("hex")}`);
   cloneData(seed, data);
   const port = await freePort();
@@ -115,9 +120,10 @@ async function runOnce(tree: string, seed: string, work: string, fakeApi: Awaite
     "audit: { max_bytes: 536870912, keep: 5 }", `access: { roles: { admin: ["slack:${TEAM}/${USER}"] } }`,
     `chat: { slack: { enabled: true, mode: http, host: 127.0.0.1, port: ${port}, path: /slack/events, api_url: "${fakeApi.apiUrl}" } }`, "",
   ].join("\n"));
-  if (SERVED) return runServed(tree, data, config, port, fakeApi, secrets);
+  const tree = dirOf(variant);
+  if (SERVED) return runServed(variant, data, config, port, fakeApi, secrets);
   const spawned = performance.now();
-  const child = spawn(process.execPath, [...(process.env["BENCH_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "--input-type=module", "-e", CHILD], {
+  const child = spawn(process.execPath, [...nodeArgsOf(variant), "--import", "tsx", "--input-type=module", "-e", CHILD], {
     cwd: tree, stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_TREE: tree, BENCH_CONFIG: config, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
   });
@@ -159,9 +165,10 @@ const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).s
  * build of that tree; built once before the rounds) — ready when its Slack endpoint first answers
  * HTTP; start-up is spawn → that answer. The bot's CPU comes from /proc.
  */
-async function runServed(tree: string, data: string, config: string, port: number, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
+async function runServed(variant: string, data: string, config: string, port: number, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
+  const tree = dirOf(variant);
   const spawned = performance.now();
-  const child = spawn(process.execPath, [...(process.env["BENCH_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
+  const child = spawn(process.execPath, [...nodeArgsOf(variant), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
     cwd: tree, stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
   });
@@ -276,9 +283,9 @@ async function burst(endpoint: string, fakeApi: Awaited<ReturnType<typeof startF
 }
 
 const treeArgs = process.argv.slice(2).filter((a) => a !== "--served");
-const trees = (treeArgs.length ? treeArgs : ["."]).map((t) => resolve(t));
+const trees = (treeArgs.length ? treeArgs : ["."]).map((t) => [resolve(dirOf(t)), ...t.split("::").slice(1)].join("::"));
 if (SERVED) {
-  for (const tree of trees) {
+  for (const tree of new Set(trees.map(dirOf))) {
     // Build each tree's dist/ now (bin/opsdeck.mjs builds when stale), so no round times a build.
     const r = spawnSync(process.execPath, [join(tree, "bin", "opsdeck.mjs"), "--help"], { cwd: tree, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${tree}: bin/opsdeck.mjs --help exited ${r.status}: ${r.stderr}`);

@@ -45,7 +45,10 @@ export function createSlackFetch(): SlackFetch {
   const lean = (url: URL, init: RequestInit, body: string | undefined): Promise<Response> =>
     new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
-      if (init.headers) for (const [k, v] of new Headers(init.headers)) headers[k] = v;
+      // The Web API client passes a plain object: copied as is (WHATWG Headers cost more than the copy).
+      const given = init.headers;
+      if (given && !(given instanceof Headers) && !Array.isArray(given)) for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = String(v);
+      else if (given) for (const [k, v] of new Headers(given)) headers[k] = v;
       if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
       const https = url.protocol === "https:";
       const req = (https ? httpsRequest : httpRequest)(url, { method: init.method ?? "GET", headers, agent: https ? agents.https : agents.http }, (res) => {

@@ -46,6 +46,30 @@ describe("preview deploy: independent steps before compose up", () => {
     }
   });
 
+  it("writes the state twice for a deploy: the operation with its deploying record, then its end with the running record", async () => {
+    const r = await makeRig({ shell, docker: realDocker });
+    baseDirs.push(r.baseDir);
+    const { store } = r.h;
+    const update = store.update;
+    const writes: string[] = [];
+    // The real store; each update that changes previews or operations is noted (the router's own are not).
+    store.update = (fn) =>
+      update(async (s) => {
+        const before = JSON.stringify([s.previews, s.operations]);
+        const result = await fn(s);
+        if (JSON.stringify([s.previews, s.operations]) !== before) writes.push(`${s.operations.map((o) => o.status).join(",")} / ${s.previews.map((p) => p.status).join(",")}`);
+        return result;
+      });
+    const slug = uniqueName("ovw");
+    try {
+      expect((await r.send(`/preview ${slug}`)).final.status).toBe("success");
+      expect(writes).toEqual(["running / deploying", "succeeded / running"]);
+    } finally {
+      store.update = update;
+      expect((await r.send(`/preview destroy ${slug} --yes`)).final.status).toBe("success");
+    }
+  });
+
   it("a failed host check still puts the reservation back, and a refused quota is reported first", async () => {
     const r = await makeRig({ shell, docker: realDocker, config: { quota: 1, min_free_disk_mb: 1_000_000_000 } });
     baseDirs.push(r.baseDir);

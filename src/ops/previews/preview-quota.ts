@@ -34,7 +34,7 @@ export async function reservePreview(
   ctx: PreviewContext,
   r: { n: PreviewNames; branch: string; ref: string; ttlMs: number; actor: Actor },
 ): Promise<Reservation> {
-  const { config, host, store, clock, pool } = ctx;
+  const { config, host, clock, pool } = ctx;
   const slug = r.n.slug;
   return ctx.quotaLock.runExclusive(async () => {
     const inUse = await countInUse(ctx, slug);
@@ -44,8 +44,9 @@ export async function reservePreview(
     }
     await pool?.checkQuota(slug);
     const now = clock();
-    const id = await ctx.startOperation("preview.deploy", slug, r.actor);
-    const prev = await store.update((s) => {
+    // The operation and the `deploying` record in one (durable) state write.
+    let prev: PreviewRecord | undefined;
+    const [id] = await ctx.journal.beginMany([{ kind: "preview.deploy", target: slug, actor: actorKey(r.actor) }], (s) => {
       const old = s.previews.find((p) => p.slug === slug);
       const record: PreviewRecord = {
         slug, branch: r.branch, ref: r.ref, host: host.name, project: r.n.project, hostname: r.n.hostname, url: r.n.url,
@@ -54,8 +55,9 @@ export async function reservePreview(
         expiresAt: new Date(now.getTime() + r.ttlMs).toISOString(), status: "deploying",
       };
       s.previews = [...s.previews.filter((p) => p.slug !== slug), record];
-      return old ? { ...old } : undefined;
+      prev = old ? { ...old } : undefined;
     });
+    if (id === undefined) throw new Error("the journal returned no operation id");
     return { opId: id, previous: prev };
   });
 }

@@ -1,6 +1,7 @@
 import ms from "ms";
 import type { ProgressFn } from "../../core/command.js";
 import { OpsError } from "../../core/errors.js";
+import type { PreviewRecord } from "../../store/state.js";
 import { buildPreviewEnv } from "./build-preview-env.js";
 import { describeHealthFailure } from "./describe-health-failure.js";
 import { describeStartFailure } from "./describe-start-failure.js";
@@ -27,7 +28,7 @@ export interface StartRequest {
  * health and the entry port, route through the proxy, then mark the record `running`.
  */
 export async function startPreview(ctx: PreviewContext, a: StartRequest): Promise<StartedPreview> {
-  const { config, host, compose, docker, redact, store, clock, log, proxy, generateSecret, say } = ctx;
+  const { config, host, compose, docker, redact, clock, log, proxy, generateSecret, say } = ctx;
   const { n, progress, mark } = a;
   const project = { name: n.project, dir: n.dir };
   const credentials = config.proxy?.driver === "caddy" && config.proxy.basic_auth ? [...config.credentials, BASIC_AUTH_PASSWORD_ENV] : config.credentials;
@@ -72,12 +73,13 @@ export async function startPreview(ctx: PreviewContext, a: StartRequest): Promis
 
   const now = clock();
   const expiresAt = new Date(now.getTime() + a.ttlMs);
-  const record = await store.update((s) => {
+  // The record's `running` and the operation's end in one (durable) state write, not two in a row.
+  let record: PreviewRecord | undefined;
+  await ctx.journal.finishMany([{ id: a.opId, status: "succeeded", summary: `preview ${n.slug} is up at ${n.url}` }], (s) => {
     const rec = s.previews.find((p) => p.slug === n.slug);
     if (rec) Object.assign(rec, { status: "running", updatedAt: now.toISOString(), expiresAt: expiresAt.toISOString() });
-    return rec ? { ...rec } : undefined;
+    record = rec ? { ...rec } : undefined;
   });
-  await ctx.finishOperation(a.opId, "succeeded", `preview ${n.slug} is up at ${n.url}`);
   mark("recorded");
   log.info({ slug: n.slug, branch: a.branch, ref: a.ref, url: n.url }, "preview deployed");
   return {

@@ -1,4 +1,4 @@
-import type { Actor, ProgressFn } from "../../core/command.js";
+import { actorKey, type Actor, type ProgressFn } from "../../core/command.js";
 import { previewSecretScope } from "./build-preview-env.js";
 import type { PreviewContext } from "./preview-context.js";
 import { noSuchPreview, previewExistsOnHost } from "./preview-exists.js";
@@ -15,16 +15,19 @@ export async function destroyPreview(ctx: PreviewContext, slugOrBranch: string, 
     const record = store.read().previews.find((p) => p.slug === slug);
     // Before any lock: a name that never existed gets no lock file and no operation record.
     if (!record && !(await previewExistsOnHost(host, docker, n))) throw noSuchPreview(slugOrBranch);
-    const opId = await ctx.startOperation("preview.destroy", slug, actor);
+    // The journal entry and the record's status in one state write, beside the base directory
+    // (where the lock file lives); a failed mkdir finishes the entry as failed below.
+    const [began, mkdir] = await Promise.allSettled([
+      ctx.journal.beginMany([{ kind: "preview.destroy", target: slug, actor: actorKey(actor) }], (s) => {
+        const rec = s.previews.find((p) => p.slug === slug);
+        if (rec) Object.assign(rec, { status: "destroying", updatedAt: clock().toISOString() });
+      }),
+      host.exec(["mkdir", "-p", "--", ctx.baseDir()]),
+    ]);
+    if (began.status === "rejected") throw began.reason;
+    const opId = began.value[0] as string;
     try {
-      // The record's status and the base directory (where the lock file lives) at once.
-      await Promise.all([
-        store.update((s) => {
-          const rec = s.previews.find((p) => p.slug === slug);
-          if (rec) Object.assign(rec, { status: "destroying", updatedAt: clock().toISOString() });
-        }),
-        host.exec(["mkdir", "-p", "--", ctx.baseDir()]),
-      ]);
+      if (mkdir.status === "rejected") throw mkdir.reason;
       const hostLock = await ctx.lockOnHost(n, progress);
       let removed: string[];
       try {

@@ -7,6 +7,12 @@ import type { RemoveDeps } from "./remove-preview-resources.js";
 
 /** Docker calls (and DNS/proxy calls) in flight at once per host during a batched removal. */
 export const REMOVE_CONCURRENCY = 4;
+/**
+ * Container removals in flight at once per host. More does not help: dockerd finishes `rm -f`s
+ * about one at a time, and through the SSH-forwarded socket 8 or 16 in flight were 2-4x slower
+ * than 2 or 4 (20 containers, 2-core test machine, bench/ttl-sweep.ts and a direct timing).
+ */
+export const CONTAINER_REMOVE_CONCURRENCY = 4;
 
 const PROJECT_LABEL = "com.docker.compose.project";
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
@@ -29,9 +35,10 @@ async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) =
 /**
  * Remove many previews of one host in one batch (the TTL sweep; the caller holds their locks):
  * the same resources as `removePreviewResources`, found with one listing per resource kind and
- * label for all of them, containers killed and removed at once (`rm -f -v`, no graceful stop: the
- * previews expired and their data is deleted), then networks and volumes, one `rm -rf` for every
- * directory and lock file, DNS records and proxy routes, each kind with a bound. A preview with
+ * label for all of them. Proxy routes first; DNS records from then on beside the rest; containers
+ * killed and removed (`rm -f -v`, up to CONTAINER_REMOVE_CONCURRENCY at once), each preview's
+ * networks and volumes as soon as its own containers are gone, one `rm -rf` for every directory and
+ * lock file once all containers are gone; then one listing again for anything left. A preview with
  * something left is reported with it; the others are clean.
  */
 export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[]): Promise<Map<string, RemovedPreview>> {
@@ -53,6 +60,23 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
       }
     });
   }
+
+  const failures = new Map<string, string[]>();
+  const dnsNotes = new Map<string, string>();
+  const fail = (slug: string, what: string, err: unknown): void => {
+    failures.set(slug, [...(failures.get(slug) ?? []), `${what}: ${(err as Error).message}`]);
+  };
+  const mine = <T>(xs: Array<Owned<T>>, slug: string): T[] => xs.filter((x) => x.slug === slug).map((x) => x.item);
+  // DNS records need nothing on the host: their API calls run beside all the Docker work.
+  const dnsRemovals = bounded(all, REMOVE_CONCURRENCY, async (n) => {
+    try {
+      const outcome = await dns.remove(n.hostname);
+      if (outcome?.queued) dnsNotes.set(n.slug, `DNS record ${n.hostname}: not removed yet (${outcome.error}); queued, the next clean-up sweep removes it`);
+      else if (dns.kind !== "none") dnsNotes.set(n.slug, `DNS record ${n.hostname}`);
+    } catch (err) {
+      fail(n.slug, `DNS record ${n.hostname}`, err);
+    }
+  });
 
   /** Whose is it: the preview label's slug, else the compose project's preview. */
   const owner = (labels: Record<string, string> | undefined, name: string): string | undefined => {
@@ -85,43 +109,43 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
   const [dirList, before] = await Promise.all([host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]), listAll()]);
   const dirs = new Set(dirList.stdout.split("\n").filter((d) => d !== ""));
 
-  const failures = new Map<string, string[]>();
-  const dnsNotes = new Map<string, string>();
-  const fail = (slug: string, what: string, err: unknown): void => {
-    failures.set(slug, [...(failures.get(slug) ?? []), `${what}: ${(err as Error).message}`]);
-  };
-  // Expired previews are deleted anyway: `rm -f` kills at once instead of waiting for a stop.
-  await bounded(before.containers.filter((c) => CONTAINER_ID.test(c.item.id)), REMOVE_CONCURRENCY, (c) => docker.removeContainer(c.item.id).catch((e: unknown) => fail(c.slug, `container ${c.item.name}`, e)));
-  await Promise.all([
-    bounded(before.networks.filter((n) => DOCKER_NAME.test(n.item)), REMOVE_CONCURRENCY, (n) => docker.removeNetwork(n.item).catch((e: unknown) => fail(n.slug, `network ${n.item}`, e))),
-    bounded(before.volumes.filter((v) => DOCKER_NAME.test(v.item)), REMOVE_CONCURRENCY, (v) => docker.removeVolume(v.item).catch((e: unknown) => fail(v.slug, `volume ${v.item}`, e))),
-    // Every directory and lock file in one command (the locks are held; a later flock makes a fresh file).
-    host.exec(["rm", "-rf", "--", ...all.flatMap((n) => [n.dir, n.lockFile])]),
-    bounded(all, REMOVE_CONCURRENCY, async (n) => {
-      try {
-        const outcome = await dns.remove(n.hostname);
-        if (outcome?.queued) dnsNotes.set(n.slug, `DNS record ${n.hostname}: not removed yet (${outcome.error}); queued, the next clean-up sweep removes it`);
-        else if (dns.kind !== "none") dnsNotes.set(n.slug, `DNS record ${n.hostname}`);
-      } catch (err) {
-        fail(n.slug, `DNS record ${n.hostname}`, err);
-      }
-    }),
-  ]);
+  /**
+   * Per preview: its containers (killed and removed with `rm -f -v`, no graceful stop: the previews
+   * expired and their data is deleted), then its networks and volumes, which need them gone. dockerd
+   * removes networks one at a time (iptables), so they start while other previews' containers go.
+   */
+  const containerSlots = new Semaphore(CONTAINER_REMOVE_CONCURRENCY);
+  const slots = new Semaphore(REMOVE_CONCURRENCY);
+  const containersOf = all.map((n) => Promise.all(mine(before.containers, n.slug).filter((c) => CONTAINER_ID.test(c.id))
+    .map((c) => containerSlots.runExclusive(() => docker.removeContainer(c.id).catch((e: unknown) => fail(n.slug, `container ${c.name}`, e))))));
+  // Every removal ends before this returns (the caller then lets go of the locks); a failed `rm -rf` or listing is then thrown.
+  const settled = await Promise.allSettled([
+    // Every directory and lock file in one command once the containers are gone (bind mounts); the
+    // locks are held, and a later flock makes a fresh file.
+    Promise.all(containersOf).then(() => host.exec(["rm", "-rf", "--", ...all.flatMap((n) => [n.dir, n.lockFile])])),
+    dnsRemovals,
+    Promise.all(all.map((n, i) => (containersOf[i] as Promise<unknown>).then(() => Promise.all([
+      ...mine(before.networks, n.slug).filter((x) => DOCKER_NAME.test(x)).map((x) => slots.runExclusive(() => docker.removeNetwork(x).catch((e: unknown) => fail(n.slug, `network ${x}`, e)))),
+      ...mine(before.volumes, n.slug).filter((x) => DOCKER_NAME.test(x)).map((x) => slots.runExclusive(() => docker.removeVolume(x).catch((e: unknown) => fail(n.slug, `volume ${x}`, e)))),
+    ])))).then(() => (
+      // Nothing of theirs was on Docker (their locks are held, so nothing new came): nothing to look for again.
+      before.containers.length + before.networks.length + before.volumes.length > 0 ? listAll() : { containers: [], networks: [], volumes: [] }
+    )),
+  ] as const);
+  const failure = settled.find((r) => r.status === "rejected");
+  if (failure) throw failure.reason;
+  const left = (settled[2] as PromiseFulfilledResult<Awaited<ReturnType<typeof listAll>>>).value;
 
   for (const n of all) {
-    const mine = <T>(xs: Array<Owned<T>>): T[] => xs.filter((x) => x.slug === n.slug).map((x) => x.item);
-    const containers = mine(before.containers);
+    const containers = mine(before.containers, n.slug);
     if (containers.length > 0) note(n.slug, `containers: ${containers.map((c) => c.name).join(", ")}`);
-    if (mine(before.networks).length > 0) note(n.slug, `networks: ${mine(before.networks).join(", ")}`);
-    if (mine(before.volumes).length > 0) note(n.slug, `volumes: ${mine(before.volumes).join(", ")}`);
+    if (mine(before.networks, n.slug).length > 0) note(n.slug, `networks: ${mine(before.networks, n.slug).join(", ")}`);
+    if (mine(before.volumes, n.slug).length > 0) note(n.slug, `volumes: ${mine(before.volumes, n.slug).join(", ")}`);
     if (dirs.has(n.dir)) note(n.slug, `directory ${n.dir}`);
     const dnsLine = dnsNotes.get(n.slug);
     if (dnsLine) note(n.slug, dnsLine);
   }
 
-  // Nothing of theirs was on Docker (their locks are held, so nothing new came): nothing to look for again.
-  const found = before.containers.length + before.networks.length + before.volumes.length > 0;
-  const left = found ? await listAll() : { containers: [], networks: [], volumes: [] };
   for (const n of all) {
     const rest = [
       ...left.containers.filter((c) => c.slug === n.slug).map((c) => `container ${c.item.name}`),

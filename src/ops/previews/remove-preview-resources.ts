@@ -26,8 +26,9 @@ const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /**
  * Remove everything a preview has on its host, whether or not state knows it:
  * every container, network and volume carrying its label or its compose project's label (made by
- * compose, half-made or hand-made: `docker stop -t <stop_timeout>` + `rm -f -v`, no compose start),
- * then networks, volumes, the DNS record and the directory in parallel. Idempotent. Returns what was removed; throws when something is left
+ * compose, half-made or hand-made: `docker stop -t <stop_timeout>` + `rm -f -v`, no compose start);
+ * the DNS record from the start, networks once the containers are stopped, volumes and the
+ * directory once they are removed. Idempotent. Returns what was removed; throws when something is left
  * (a removal that fails, or a container that is back).
  */
 export async function removePreviewResources(deps: RemoveDeps, names: PreviewNames): Promise<string[]> {
@@ -55,29 +56,53 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
     ]);
     return { containers: [...new Map([...c1, ...c2].map((c) => [c.id, c])).values()], networks: [...new Set([...n1, ...n2])], volumes: [...new Set([...v1, ...v2])] };
   };
+  // The DNS record (idempotent, always removed; reported only when the preview otherwise existed)
+  // needs nothing on the host: a DNS API's round trip runs beside the Docker work, not after it.
+  const dnsRemoval = Promise.resolve(dns.remove(names.hostname));
+  dnsRemoval.catch(() => undefined); // awaited below; a failure is not unhandled meanwhile
   const [before, dirExists] = await Promise.all([listAll(), host.exec(["test", "-d", names.dir], { allowFailure: true }).then((r) => r.code === 0)]);
 
   const ids = before.containers.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
-  if (ids.length > 0) {
-    // `-t` (previews.stop_timeout): the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
-    // With a stop timeout of 0 there is nothing to wait for: `rm -f` kills and removes in one call.
-    const timeoutSeconds = Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000));
-    if (timeoutSeconds > 0) await Promise.all(ids.map((id) => docker.stopContainer(id, { timeoutSeconds }).catch((err: unknown) => log.warn({ err, slug: names.slug }, "docker stop failed; removing by force"))));
-    await Promise.all(ids.map((id) => docker.removeContainer(id)));
-  }
-  // With the containers gone, the rest is independent: networks, volumes, directory and DNS at once.
   const networks = before.networks.filter((n) => DOCKER_NAME.test(n));
   const volumes = before.volumes.filter((v) => DOCKER_NAME.test(v));
-  const [, , , dnsOutcome, containersLeft] = await Promise.all([
-    Promise.all(networks.map((n) => docker.removeNetwork(n))),
-    Promise.all(volumes.map((v) => docker.removeVolume(v))),
-    dirExists ? host.exec(["rm", "-rf", "--", names.dir]) : undefined,
-    // Always removed (idempotent); only reported when the preview otherwise existed.
-    dns.remove(names.hostname),
-    // The check for containers (a restart policy, a compose run racing us) beside the rest; a
-    // network or volume removal either succeeds (or finds it gone) or throws, so those need no second listing.
-    ids.length > 0 ? Promise.all([docker.listByLabel(names.label), docker.listByLabel(projectLabel)]).then(([a, b]) => [...new Map([...a, ...b].map((c) => [c.id, c])).values()]) : [],
-  ]);
+  // `-t` (previews.stop_timeout): the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
+  // With a stop timeout of 0 there is nothing to wait for: `rm -f` kills and removes in one call.
+  const timeoutSeconds = Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000));
+  let allStopped = timeoutSeconds > 0;
+  if (ids.length > 0 && timeoutSeconds > 0) {
+    await Promise.all(ids.map((id) => docker.stopContainer(id, { timeoutSeconds }).catch((err: unknown) => {
+      allStopped = false;
+      log.warn({ err, slug: names.slug }, "docker stop failed; removing by force");
+    })));
+  }
+  const removeContainers = Promise.all(ids.map((id) => docker.removeContainer(id)));
+  const removeNetworks = (): Promise<unknown> => Promise.all(networks.map((n) => docker.removeNetwork(n)));
+  // A stopped container holds no endpoint: dockerd's network removal (~0.2 s of iptables work)
+  // runs beside the container removals. Should it still find an endpoint (a container brought
+  // back in between), it is tried again once the containers are gone, and a second failure throws.
+  const networksGone = ids.length === 0 ? removeNetworks()
+    : allStopped ? Promise.all([removeNetworks().catch(() => removeContainers.then(removeNetworks)), removeContainers])
+    : removeContainers.then(removeNetworks);
+  const containersStill = async (): Promise<ContainerSummary[]> => {
+    const [a, b] = await Promise.all([docker.listByLabel(names.label), docker.listByLabel(projectLabel)]);
+    return [...new Map([...a, ...b].map((c) => [c.id, c])).values()];
+  };
+  // A volume stays in use until its container is removed, and so does the directory (bind mounts).
+  // Every removal ends before this returns (and the caller lets go of the lock); the first failure is then thrown.
+  const settled = await Promise.allSettled([
+    networksGone,
+    removeContainers.then(() => Promise.all(volumes.map((v) => docker.removeVolume(v)))),
+    dirExists ? removeContainers.then(() => host.exec(["rm", "-rf", "--", names.dir])) : undefined,
+    dnsRemoval,
+    // The check for containers (a restart policy, a compose run racing us) as soon as they are
+    // removed; a network or volume removal either succeeds (or finds it gone) or throws, so those need no second listing.
+    ids.length > 0 ? removeContainers.then(containersStill) : [],
+  ] as const);
+  const failure = settled.find((r) => r.status === "rejected");
+  if (failure) throw failure.reason;
+  const value = <T>(r: PromiseSettledResult<T>): T => (r as PromiseFulfilledResult<T>).value;
+  const dnsOutcome = value(settled[3]);
+  const containersLeft = value(settled[4]);
 
   if (before.containers.length > 0) removed.push(`containers: ${before.containers.map((c) => c.name).join(", ")}`);
   if (before.networks.length > 0) removed.push(`networks: ${before.networks.join(", ")}`);

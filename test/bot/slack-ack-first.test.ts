@@ -128,4 +128,23 @@ describe("Slack HTTP receiver: the ack comes before queued work", () => {
       idle.destroy();
     }
   });
+
+  it("answers Slack's unsigned ssl_check probe and a signed url_verification as Bolt's receiver did, and runs nothing", async () => {
+    const before = work.length;
+    const probe = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "ssl_check=1&token=legacy" });
+    expect([probe.status, await probe.text()]).toEqual([200, ""]);
+    const challenge = JSON.stringify({ type: "url_verification", token: "legacy", challenge: "c-3f9a" });
+    const verified = await fetch(endpoint, { method: "POST", headers: slackSignedHeaders(SIGNING_SECRET, Math.floor(Date.now() / 1000), challenge, "application/json"), body: challenge });
+    expect(verified.status).toBe(200);
+    expect(await verified.json()).toEqual({ challenge: "c-3f9a" });
+    // Unsigned, it is refused like anything else.
+    const unsigned = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: challenge });
+    expect(unsigned.status).toBe(401);
+    expect(work.length).toBe(before);
+  });
+
+  it("answers a path or method it does not serve with 404", async () => {
+    expect((await fetch(endpoint.replace("/slack/events", "/other"), { method: "POST", body: "x" })).status).toBe(404);
+    expect((await fetch(endpoint, { method: "GET" })).status).toBe(404);
+  });
 });

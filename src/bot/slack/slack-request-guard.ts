@@ -43,8 +43,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** Parses the form only when `ssl_check` occurs in it at all (every command would pay for the parse). */
 const isSslCheck = (req: IncomingMessage, body: Buffer): boolean =>
-  req.headers["content-type"] === "application/x-www-form-urlencoded" && new URLSearchParams(body.toString()).get("ssl_check") === "1";
+  req.headers["content-type"] === "application/x-www-form-urlencoded" && body.includes("ssl_check") && new URLSearchParams(body.toString()).get("ssl_check") === "1";
 
 /**
  * Checks every POST before Bolt sees it. Bolt refuses only timestamps older than 5 minutes, so a

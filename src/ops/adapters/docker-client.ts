@@ -31,6 +31,9 @@ export interface LifecycleEvent {
   labels: Record<string, string>;
 }
 
+/** One event of `onContainerEvents`: a health change, or a `die` / `restart`. */
+export type ContainerEvent = ({ kind: "health" } & HealthEvent) | ({ kind: "lifecycle" } & LifecycleEvent);
+
 export interface PruneImagesOptions {
   /** Only images created longer ago than this Docker duration, e.g. `72h`. */
   until: string;
@@ -56,6 +59,11 @@ export interface DockerClient {
   onHealthEvents(label: string, listener: (event: HealthEvent) => void): Promise<() => void>;
   /** Stream `die` and `restart` events for containers matching `label`, like `onHealthEvents`. */
   onLifecycleEvents(label: string, listener: (event: LifecycleEvent) => void): Promise<() => void>;
+  /**
+   * `health_status`, `die` and `restart` events on one stream, in the order Docker emitted them
+   * (two separate streams are not ordered between each other), like `onHealthEvents`.
+   */
+  onContainerEvents(label: string, listener: (event: ContainerEvent) => void): Promise<() => void>;
   /** Names of networks / volumes carrying a label, for checks that nothing is left behind. */
   listNetworks(label: string): Promise<string[]>;
   listVolumes(label: string): Promise<string[]>;

@@ -2,7 +2,7 @@ import { Agent } from "node:http";
 import type Docker from "dockerode";
 import type { Client } from "ssh2";
 import { OpsError } from "../../core/errors.js";
-import type { ContainerSummary, DockerClient, HealthEvent, LifecycleEvent } from "./docker-client.js";
+import type { ContainerEvent, ContainerSummary, DockerClient, HealthEvent, LifecycleEvent } from "./docker-client.js";
 import { createResourceMethods } from "./dockerode-resources.js";
 import { createJsonLineSplitter } from "./split-json-lines.js";
 import { SshSocketAgent } from "./ssh-socket-agent.js";
@@ -159,6 +159,14 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
     onHealthEvents: (label, listener) => subscribe(label, ["health_status"], "health events", parseHealthEvent, listener),
 
     onLifecycleEvents: (label, listener) => subscribe(label, ["die", "restart"], "container events", parseLifecycleEvent, listener),
+
+    onContainerEvents: (label, listener) =>
+      subscribe<ContainerEvent>(label, ["health_status", "die", "restart"], "container events", (value) => {
+        const health = parseHealthEvent(value);
+        if (health) return { kind: "health", ...health };
+        const lifecycle = parseLifecycleEvent(value);
+        return lifecycle ? { kind: "lifecycle", ...lifecycle } : null;
+      }, listener),
 
     async listNetworks(label) {
       try {

@@ -1,4 +1,4 @@
-import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
+import type { ContainerEvent, ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 
 export type HealthOutcome =
   | { ok: true; containers: ContainerSummary[] }
@@ -34,6 +34,8 @@ function judge(containers: ContainerSummary[], died: ReadonlySet<string>): Healt
  * also looked at every `recheckMs` as a safety net (much slower than the events that drive it).
  * Docker `die` / `restart` events drive it too: a service that crashes and is restarted by its
  * restart policy fails the wait at once (reason `restarting`), naming the service.
+ * All these events come on one stream, in Docker's order, so a `healthy` event can settle the wait
+ * at once from the last listing plus the events since (see `view`), without listing again.
  */
 export async function waitForHealth(docker: DockerClient, label: string, timeoutMs: number, recheckMs = 3_000): Promise<HealthOutcome> {
   let settle!: (outcome: HealthOutcome) => void;
@@ -43,6 +45,9 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
   let again = false;
   let last: ContainerSummary[] = [];
   let lastError: unknown;
+  /** Health events in arrival order; `listedAt`: how many had arrived when `last` was asked for. */
+  const healthLog: Array<{ id: string; status: "healthy" | "unhealthy" | "starting" }> = [];
+  let listedAt = -1;
 
   const check = async (): Promise<void> => {
     if (finished) return;
@@ -55,8 +60,10 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
       do {
         again = false;
         try {
-          last = await docker.listByLabel(label);
-          const outcome = judge(last, died);
+          const at = healthLog.length;
+          const listed = await docker.listByLabel(label);
+          if (at >= listedAt) [last, listedAt] = [listed, at];
+          const outcome = judge(listed, died);
           if (outcome && !finished) {
             finished = true;
             settle(outcome);
@@ -70,18 +77,41 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
     }
   };
 
+  /**
+   * `last` with the health events that arrived since it was listed, or null when one names a
+   * container it does not have. An event only moves a container's health forward (starting →
+   * healthy or unhealthy, healthy → unhealthy), never back to healthy: an event still on its way
+   * when the listing was taken may be older than the listing, so the view can be more pessimistic
+   * than Docker, never more optimistic. A `die` or `restart` before it (same stream, in order) is
+   * in `died`, which judge() counts as failing.
+   */
+  const view = (): ContainerSummary[] | null => {
+    const byId = new Map(last.map((c) => [c.id, { ...c }]));
+    for (const e of healthLog.slice(listedAt)) {
+      const c = byId.get(e.id);
+      if (!c) return null;
+      if (c.health === "starting" || (c.health === "healthy" && e.status === "unhealthy")) c.health = e.status;
+    }
+    return [...byId.values()];
+  };
+
   const died = new Set<string>();
-  const unsubscribe = await docker.onHealthEvents(label, () => void check());
-  let unsubscribeLifecycle: () => void = () => undefined;
-  try {
-    unsubscribeLifecycle = await docker.onLifecycleEvents(label, (e) => {
-      if (e.action === "die" || e.action === "restart") died.add(e.containerId);
-      void check();
-    });
-  } catch (err) {
-    unsubscribe();
-    throw err;
-  }
+  const onEvent = (e: ContainerEvent): void => {
+    if (e.kind === "lifecycle") {
+      died.add(e.containerId);
+    } else {
+      healthLog.push({ id: e.containerId, status: e.status });
+      const seen = !finished && e.status === "healthy" && listedAt >= 0 ? view() : null;
+      const outcome = seen ? judge(seen, died) : null;
+      if (outcome?.ok) {
+        finished = true;
+        settle(outcome);
+        return;
+      }
+    }
+    void check();
+  };
+  const unsubscribe = await docker.onContainerEvents(label, onEvent);
   const timer = setTimeout(() => {
     if (finished) return;
     finished = true;
@@ -98,6 +128,5 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
     clearTimeout(timer);
     clearInterval(recheck);
     unsubscribe();
-    unsubscribeLifecycle();
   }
 }

@@ -1,0 +1,79 @@
+// waitForHealth against the real dockerd over the test sshd: one ordered event stream, and a
+// `healthy` event settles the wait from the last listing plus the events since.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
+import { waitForHealth } from "../../src/ops/previews/wait-for-health.js";
+import { uniqueName } from "../support/test-env.js";
+import { env, makeDocker, makeShell } from "./preview-support.js";
+
+const run = promisify(execFile);
+const shell = makeShell();
+const realDocker = makeDocker(shell);
+const markers: string[] = [];
+
+afterAll(async () => {
+  for (const m of markers) {
+    const { stdout } = await run("docker", ["ps", "-aq", "--filter", `label=opsdeck.test=${m}`]);
+    const ids = stdout.split("\n").filter(Boolean);
+    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]).catch(() => {});
+  }
+  await realDocker.close();
+  await shell.close();
+});
+
+/** An app that turns healthy once /tmp/ready exists (1 s probes) and a worker without a healthcheck. */
+async function start(marker: string): Promise<{ app: string; worker: string }> {
+  markers.push(marker);
+  const cmd = ["sh", "-c", "trap 'exit 0' TERM INT; sleep 3600 & wait"];
+  const common = ["run", "-d", "--label", `opsdeck.test=${marker}`];
+  const app = (await run("docker", [...common, "--health-cmd", "test -e /tmp/ready", "--health-interval", "1s", "--health-retries", "30", env.images.busybox, ...cmd])).stdout.trim();
+  const worker = (await run("docker", [...common, "--no-healthcheck", env.images.busybox, ...cmd])).stdout.trim();
+  return { app, worker };
+}
+
+/** The real client; notes each listing and resolves `listed` after the first one. */
+function counting(): { docker: DockerClient; lists: () => number; listed: Promise<void> } {
+  let n = 0;
+  let first!: () => void;
+  const listed = new Promise<void>((resolve) => (first = resolve));
+  const docker: DockerClient = {
+    ...realDocker,
+    async listByLabel(label, opts) {
+      const r = await realDocker.listByLabel(label, opts);
+      n++;
+      first();
+      return r;
+    },
+  };
+  return { docker, lists: () => n, listed };
+}
+
+describe("waitForHealth (real dockerd over SSH)", () => {
+  it("a healthy event settles the wait from the first listing and the events since, without listing again", async () => {
+    const marker = uniqueName("wfh");
+    const { app } = await start(marker);
+    const c = counting();
+    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, 60_000);
+    await c.listed; // the app is still starting in that listing
+    await run("docker", ["exec", app, "touch", "/tmp/ready"]);
+    const outcome = await waiting;
+    expect(outcome.ok).toBe(true);
+    expect(outcome.containers.map((x) => x.health).sort()).toEqual(["healthy", "none"]);
+    expect(c.lists()).toBe(1);
+  });
+
+  it("a worker that died before the app turned healthy still fails the wait (the die came first on the stream)", async () => {
+    const marker = uniqueName("wfd");
+    const { app, worker } = await start(marker);
+    const c = counting();
+    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, 60_000);
+    await c.listed;
+    await run("docker", ["kill", worker]);
+    await run("docker", ["exec", app, "touch", "/tmp/ready"]);
+    const outcome = await waiting;
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.failing.map((x) => x.id)).toEqual([worker]);
+  });
+});

@@ -6,8 +6,11 @@
 // record. It times one `destroy` of the extra preview, then one run of the job, checks everything
 // is gone and prints sweep / destroy; medians over the rounds. With `--base <dir>` a second opsdeck
 // tree (e.g. a worktree of the commit before a change) runs in the same rounds. `--light` plants no
-// containers (directories, records and DNS records only).
-// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--base DIR]
+// containers (directories, records and DNS records only). `--health-interval D` (default 1s, the test
+// image's own) sets the planted containers' healthcheck interval: at 1 s, 100 containers are 100
+// health execs a second, which keeps dockerd (and a 2-core machine) busy on their own; the shipped
+// template checks every 2 s, Docker's default is 30 s.
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--health-interval 1s] [--base DIR]
 import { pathToFileURL } from "node:url";
 import type { Previews } from "../src/config/schema.js";
 import type { Store } from "../src/store/store.js";
@@ -19,6 +22,9 @@ const argv = process.argv.slice(2);
 const baseIdx = argv.indexOf("--base");
 const baseTree = baseIdx >= 0 ? argv[baseIdx + 1] : undefined;
 const nums = argv.filter((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--base").map(Number);
+const hiIdx = argv.indexOf("--health-interval");
+const healthInterval = hiIdx >= 0 ? (argv[hiIdx + 1] ?? "") : "1s";
+if (!/^\d+(ms|s|m)$/.test(healthInterval)) throw new Error(`--health-interval wants a Docker duration such as 30s, not "${healthInterval}"`);
 const rounds = nums[0] ?? 3;
 const count = nums[1] ?? 100;
 /** `--light`: no containers, only directories, records and DNS records (what test/jobs/ttl-sweep.test.ts plants). */
@@ -41,9 +47,9 @@ const docker = benchDocker(shell);
 /** One container per preview (the test image's own command, which exits on SIGTERM), its dir, record and DNS record. */
 async function plant(shell: SshHostShell, store: Store, config: Previews, baseDir: string, slugs: string[], dns: Set<string>): Promise<void> {
   const past = new Date(Date.now() - 60_000).toISOString();
-  const script = String.raw`img="$1"; base="$2"; mode="$3"; shift 3; mkdir -p "$base"
-for slug in "$@"; do echo "$slug"; done | xargs -P 6 -I{} sh -c 'mkdir -p "$2/$1" && echo x > "$2/$1/docker-compose.yml" && { [ "$3" = light ] || docker run -d --network none --label "opsdeck.preview=$1" --label "com.docker.compose.project=preview-$1" --label com.docker.compose.service=app --name "preview-$1_app_1" "$0" >/dev/null; }' "$img" {} "$base" "$mode"`;
-  await shell.exec(["sh", "-c", script, "plant", env.images.busybox, baseDir, light ? "light" : "containers", ...slugs], { timeoutMs: 600_000 });
+  const script = String.raw`img="$1"; base="$2"; mode="$3"; hi="$4"; shift 4; mkdir -p "$base"
+for slug in "$@"; do echo "$slug"; done | xargs -P 6 -I{} sh -c 'mkdir -p "$2/$1" && echo x > "$2/$1/docker-compose.yml" && { [ "$3" = light ] || docker run -d --network none --health-interval "$4" --label "opsdeck.preview=$1" --label "com.docker.compose.project=preview-$1" --label com.docker.compose.service=app --name "preview-$1_app_1" "$0" >/dev/null; }' "$img" {} "$base" "$mode" "$hi"`;
+  await shell.exec(["sh", "-c", script, "plant", env.images.busybox, baseDir, light ? "light" : "containers", healthInterval, ...slugs], { timeoutMs: 600_000 });
   await store.update((st) => {
     for (const slug of slugs) {
       const hostname = `preview-${slug}.${config.domain}`;
@@ -57,7 +63,7 @@ const trees = [{ name: "opsdeck", tree: new URL("..", import.meta.url).pathname 
 const results: Record<string, { one: number[]; sweep: number[] }> = Object.fromEntries(trees.map((t) => [t.name, { one: [], sweep: [] }]));
 const baseDirs: string[] = [];
 try {
-  console.log(`rounds: ${rounds}, ${count} expired previews over two preview hosts (two SSH connections to ${env.sshHost}:${env.sshPort}, one dockerd), ${light ? "no containers (--light)" : "one container each"}`);
+  console.log(`rounds: ${rounds}, ${count} expired previews over two preview hosts (two SSH connections to ${env.sshHost}:${env.sshPort}, one dockerd), ${light ? "no containers (--light)" : `one container each (healthcheck every ${healthInterval})`}`);
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? trees : [...trees].reverse();
     for (const t of order) {

@@ -29,18 +29,24 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
   if (taken.length === 0) return report;
   try {
     const names = new Map<string, PreviewNames>(await Promise.all(taken.map(async (p) => [p.slug, await ctx.names(p.slug)] as const)));
-    // The journal entries and the records' `destroying` in one state write.
+    // The journal entries and the records' `destroying` in one state write, beside the base
+    // directory (where the lock files live); a failed mkdir fails every entry below.
     const slugs = new Set(taken.map((p) => p.slug));
     const startedAt = clock().toISOString();
-    const ids = await ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })), (s) => {
-      for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status: "destroying", updatedAt: startedAt });
-    });
+    const [began, mkdir] = await Promise.allSettled([
+      ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })), (s) => {
+        for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status: "destroying", updatedAt: startedAt });
+      }),
+      host.exec(["mkdir", "-p", "--", ctx.baseDir()]),
+    ]);
+    if (began.status === "rejected") throw began.reason;
+    const ids = began.value;
     const opOf = new Map(taken.map((p, i) => [p.slug, ids[i] as string]));
     const failed = new Map<string, string>();
     const succeeded = new Map<string, string[]>();
     let release: (() => Promise<void>) | undefined;
     try {
-      await host.exec(["mkdir", "-p", "--", ctx.baseDir()]);
+      if (mkdir.status === "rejected") throw mkdir.reason;
       const byLock = new Map([...names.values()].map((n) => [n.lockFile, n]));
       const locks = await holdLocks(host, [...byLock.keys()], Math.ceil(config.health_timeout / 1000) + 15 * 60);
       release = locks.release;

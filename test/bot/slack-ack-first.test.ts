@@ -6,13 +6,12 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSlackAdapter, type SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
-import { SlackConfig } from "../../src/config/slack-config.js";
+import type { SlackAdapter } from "../../src/bot/slack/create-slack-adapter.js";
 import type { Command, Reply } from "../../src/core/command.js";
 import { createLogger } from "../../src/core/logger.js";
 import { createRedactor } from "../../src/core/redact.js";
-import { Secret } from "../../src/core/secret.js";
 import { startFakeSlackApi, type FakeSlackApi } from "../fakes/fake-slack-api.js";
+import { startSlackHttpAdapter } from "../support/slack-http-adapter.js";
 import { slackSignedHeaders } from "../support/slack-signing.js";
 
 const TEAM = "T0ACK";
@@ -73,15 +72,14 @@ describe("Slack HTTP receiver: the ack comes before queued work", () => {
       work.push({ text: command.text, start, end: Date.now() });
       return { status: "info", title: "done" };
     };
-    adapter = createSlackAdapter({
-      config: SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", api_url: fake.apiUrl }),
-      secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) },
+    ({ adapter, endpoint } = await startSlackHttpAdapter({
+      apiUrl: fake.apiUrl,
+      botToken: BOT_TOKEN,
+      signingSecret: SIGNING_SECRET,
       dispatch,
       log: createLogger({ level: "error", redact, destination: { write: () => undefined } }),
       redact,
-    });
-    await adapter.start();
-    endpoint = `http://127.0.0.1:${adapter.port() ?? 0}/slack/events`;
+    }));
   });
 
   afterAll(async () => {

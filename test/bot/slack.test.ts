@@ -22,6 +22,7 @@ import { Secret } from "../../src/core/secret.js";
 import type { Handler } from "../../src/handlers/handler.js";
 import { openStore } from "../../src/store/store.js";
 import { startFakeSlackApi, type FakeSlackApi, type RecordedCall } from "../fakes/fake-slack-api.js";
+import { startSlackHttpAdapter } from "../support/slack-http-adapter.js";
 import { slackSignature } from "../support/slack-signing.js";
 
 const TEAM = "T0TEST";
@@ -154,16 +155,7 @@ describe("Slack adapter (real Bolt app, our HTTP receiver)", () => {
       redact,
       store,
     });
-    const config = SlackConfig.parse({ enabled: true, mode: "http", port: 0, host: "127.0.0.1", path: "/slack/events", alert_channel: "CALERTS", api_url: fake.apiUrl });
-    adapter = createSlackAdapter({
-      config,
-      secrets: { botToken: new Secret(BOT_TOKEN), signingSecret: new Secret(SIGNING_SECRET) },
-      dispatch: router.dispatch,
-      log,
-      redact,
-    });
-    await adapter.start();
-    endpoint = `http://127.0.0.1:${adapter.port() ?? 0}/slack/events`;
+    ({ adapter, endpoint } = await startSlackHttpAdapter({ apiUrl: fake.apiUrl, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, config: { alert_channel: "CALERTS" }, dispatch: router.dispatch, log, redact }));
   });
 
   afterAll(async () => {

@@ -2,6 +2,8 @@
 // dockerd): the quota reservation and the host's disk/memory check.
 import { afterAll, describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
+import { createComposeClient } from "../../src/ops/adapters/docker-compose-client.js";
+import type { HostShell } from "../../src/ops/adapters/host-shell.js";
 import { getHostResources } from "../../src/ops/adapters/get-host-resources.js";
 import { PREVIEW_LABEL } from "../../src/ops/previews/render-template.js";
 import { uniqueName } from "../support/test-env.js";
@@ -66,6 +68,26 @@ describe("preview deploy: independent steps before compose up", () => {
       expect(writes).toEqual(["running / deploying", "succeeded / running"]);
     } finally {
       store.update = update;
+      expect((await r.send(`/preview destroy ${slug} --yes`)).final.status).toBe("success");
+    }
+  });
+
+  it("looks up the host's compose (first deploy of a bot) beside the quota and the host lock, not after them", async () => {
+    const ran: string[] = [];
+    // The real shell; every command still runs on the host, only its program is noted.
+    // Detection begins with the v2 probe (`docker compose version`), then looks v1 up on the PATH.
+    const name = (argv: readonly string[]): string => (argv.join(" ") === "docker compose version" ? "compose detection" : argv.join(" ").includes("command -v docker-compose") ? "compose lookup" : argv[0] ?? "");
+    const host: HostShell = { ...shell, exec: (argv, opts) => (ran.push(name(argv)), shell.exec(argv, opts)) };
+    const r = await makeRig({ shell, docker: realDocker, extra: { host, compose: createComposeClient(host) } });
+    baseDirs.push(r.baseDir);
+    const slug = uniqueName("ovc");
+    try {
+      expect((await r.send(`/preview ${slug}`)).final.status).toBe("success");
+      expect(ran).toContain("compose lookup");
+      expect(ran).toContain("flock");
+      expect(ran.indexOf("compose detection")).toBeGreaterThanOrEqual(0);
+      expect(ran.indexOf("compose detection")).toBeLessThan(ran.indexOf("flock"));
+    } finally {
       expect((await r.send(`/preview destroy ${slug} --yes`)).final.status).toBe("success");
     }
   });

@@ -37,6 +37,9 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
   }), config, n);
   const shape = checkRenderedCompose(rendered, slug, n.network);
   mark("rendered");
+  // Which compose the host has (asked once per host, read-only) is looked up from here on, beside
+  // the quota, checks and lock; startPreview awaits the same answer before `up`.
+  ctx.compose.binary().catch(() => undefined);
 
   const release = ctx.guard(slug, `run /preview ${slug}`);
   try {

@@ -2,13 +2,16 @@
 // test sshd/dockerd), then destroys it with every host command, Docker API call, DNS call and state
 // write timed, and prints the timeline (start → end in ms from the destroy's start). Several rounds,
 // median of the total. Needs `bash scripts/test-setup.sh` first.
-// Usage: npx tsx bench/destroy-steps.ts [rounds=3]
+// Usage: npx tsx bench/destroy-steps.ts [rounds=3] [--stop-timeout D]  (D: previews.stop_timeout, e.g. 0s; default the config's)
 import type { DockerClient } from "../src/ops/adapters/docker-client.js";
 import type { SshHostShell } from "../src/ops/adapters/ssh-host-shell.js";
 import { uniqueName } from "../test/support/test-env.js";
 import { benchDocker, benchRig, benchShell, env } from "./preview-ops-rig.js";
 
-const rounds = Number(process.argv[2] ?? 3);
+const argv = process.argv.slice(2);
+const stopIdx = argv.indexOf("--stop-timeout");
+const stopTimeout = stopIdx >= 0 ? argv[stopIdx + 1] : undefined;
+const rounds = Number(argv.find((a, i) => /^\d+$/.test(a) && i !== stopIdx + 1) ?? 3);
 const marks: Array<{ what: string; t0: number; t1: number }> = [];
 let origin = 0;
 
@@ -36,7 +39,7 @@ const baseDir = `${env.previewsDir}/${uniqueName("dsteps")}`;
 const totals: number[] = [];
 const slugs: string[] = [];
 try {
-  const rig = await benchRig({ shell, docker, baseDir });
+  const rig = await benchRig({ shell, docker, baseDir, ...(stopTimeout ? { config: { stop_timeout: stopTimeout } } : {}) });
   // The ops hold the store object itself: time its writes in place.
   const update = rig.store.update.bind(rig.store);
   rig.store.update = ((fn: never) => {

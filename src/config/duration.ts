@@ -9,3 +9,11 @@ export const Duration = z
   })
   .transform((s) => ms(s as ms.StringValue));
 
+
+/** A duration that may be zero (`0s`: at once), e.g. how long to wait before killing. */
+export const DurationOrZero = z
+  .string()
+  .refine((s) => typeof ms(s as ms.StringValue) === "number" && ms(s as ms.StringValue) >= 0, {
+    message: "must be a duration such as 0s, 2s or 30s",
+  })
+  .transform((s) => ms(s as ms.StringValue));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { configName, envVarName } from "./common-schemas.js";
-import { Duration } from "./duration.js";
+import { Duration, DurationOrZero } from "./duration.js";
 import { DiscordConfig } from "./discord-config.js";
 import { checkEnvironmentHosts, Environments } from "./environments-config.js";
 import { Hetzner } from "./infra-config.js";
@@ -95,8 +95,11 @@ const PreviewsFields = z.strictObject({
    * a warning), `missing` (only images not on the host; no warning for a local image), `never`.
    */
   pull: z.enum(["always", "missing", "never"]).default("missing"),
-  /** How long destroy and TTL clean-up wait for containers to stop before killing them (the data is deleted anyway). */
-  stop_timeout: Duration.default(2_000),
+  /**
+   * How long destroy and TTL clean-up wait for containers to stop before killing them (the data is
+   * deleted anyway); `0s` kills at once.
+   */
+  stop_timeout: DurationOrZero.default(2_000),
   /**
    * The service and port that answer the preview's URL. Waited on (TCP connect from the host)
    * when the service has no healthcheck.

@@ -78,6 +78,30 @@ describe("previews tried as a new user would", () => {
     expect(await lsBase(r)).toBe("");
   });
 
+  it("previews.stop_timeout: 0s kills an image that ignores SIGTERM at once instead of waiting", async () => {
+    const r = await rig({ template: "ignores-sigterm.yml", config: { stop_timeout: "0s" } });
+    const branch = `sigkill/${uniqueName("t")}`;
+    const slug = toSlug(branch);
+    track(r, slug);
+    const up = await r.send(`/preview ${branch}`);
+    expect(up.final.status, JSON.stringify(up.final)).toMatch(/success|warning/);
+    // When each container died, as dockerd reports it: with the 2 s default an image that ignores
+    // SIGTERM dies only after those 2 s; with 0s it is killed straight away.
+    const died: number[] = [];
+    const stop = await docker.onLifecycleEvents(`opsdeck.preview=${slug}`, (e) => void (e.action === "die" && died.push(Date.now())));
+    try {
+      const started = Date.now();
+      const gone = await r.send(`/preview destroy ${slug} --yes`);
+      expect(gone.final.status, JSON.stringify(gone.final)).toBe("success");
+      await expect.poll(() => died.length, { timeout: 5_000 }).toBeGreaterThan(0);
+      expect(Math.max(...died) - started).toBeLessThan(1_500);
+    } finally {
+      stop();
+    }
+    expect(await leftovers(shell, docker, slug, `${r.baseDir}/${slug}`)).toEqual([]);
+    expect(await lsBase(r)).toBe("");
+  });
+
   it("previews.pull: missing uses a local image silently, always warns when the pull fails, never refuses a missing image", async () => {
     const redact = createRedactor();
     const local = env.images.busybox;

@@ -65,11 +65,12 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   const ids = before.containers.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
   const networks = before.networks.filter((n) => DOCKER_NAME.test(n));
   const volumes = before.volumes.filter((v) => DOCKER_NAME.test(v));
-  // `-t` (previews.stop_timeout): the data is deleted anyway, so an image that ignores SIGTERM is not waited on for 10 s.
-  // With a stop timeout of 0 there is nothing to wait for: `rm -f` kills and removes in one call.
+  // `-t` (previews.stop_timeout): the data is deleted anyway, so an image that ignores SIGTERM is not
+  // waited on for 10 s; `-t 0` kills at once. Stopped first either way, so the network removal can
+  // run beside the container removals instead of after them.
   const timeoutSeconds = Math.max(0, Math.ceil(deps.stopTimeoutMs / 1000));
-  let allStopped = timeoutSeconds > 0;
-  if (ids.length > 0 && timeoutSeconds > 0) {
+  let allStopped = true;
+  if (ids.length > 0) {
     await Promise.all(ids.map((id) => docker.stopContainer(id, { timeoutSeconds }).catch((err: unknown) => {
       allStopped = false;
       log.warn({ err, slug: names.slug }, "docker stop failed; removing by force");

@@ -2,7 +2,7 @@
 // time of a one-shot `node bin/opsdeck.mjs run "/help"` (the compiled bot through its launcher),
 // optionally side by side with another checkout (e.g. a `git worktree` of an older commit, built with
 // its `npm run build`) in interleaved pairs. Prints each pair and the medians.
-// Usage: npx tsx bench/startup-memory.ts [pairs=5] [--baseline DIR] [--all-chat]
+// Usage: npx tsx bench/startup-memory.ts [pairs=5] [--baseline DIR] [--all-chat]   (idle bots get the tree's `npm start` node flags, plus BENCH_NODE_ARGS)
 // --all-chat: the idle bot also has Slack (HTTP), Discord and Telegram (polling) enabled against the
 // loopback fakes in test/fakes/; RSS is read 3 s after all three have connected (auth.test, gateway
 // IDENTIFY, getUpdates). Both checkouts must have dist/ built (`npm run build`); the bench never builds
@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startAllChatFakes, type AllChatFakes } from "./all-chat-fakes.js";
+import { startFlagsOf } from "./start-flags.js";
 
 const args = process.argv.slice(2);
 const baselineAt = args.indexOf("--baseline");
@@ -42,7 +43,7 @@ function rssKb(pid: number): number {
 /** Start the console bot on a pipe that stays open, wait for the prompt plus 3 s, read its RSS. */
 async function idleRss(root: string): Promise<number> {
   const cfg = configFor(root, fakes ? await fakes.chatSection() : "");
-  const child = spawn(process.execPath, [join(root, "dist", "main.js"), "--config", cfg.path], { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...fakes?.env } });
+  const child = spawn(process.execPath, [...startFlagsOf(root), ...(process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean), join(root, "dist", "main.js"), "--config", cfg.path], { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...fakes?.env } });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -6,7 +6,7 @@
 // response_url), state file size after start-up pruning, start-up time (createApp + adapters, and
 // spawn-to-ready). With `--served`, each bot then gets a second burst, reported apart (warm code). Usage: npx tsx bench/state-scale.ts [tree…] (default: this tree); several trees
 // run interleaved, e.g. `npx tsx bench/state-scale.ts . /tmp/od-store-base` (git worktree of the old code).
-// `--served` runs each tree's bot as `npm start` does (node bin/opsdeck.mjs, the compiled build) instead
+// `--served` runs each tree's bot as `npm start` does (node <its flags> bin/opsdeck.mjs, the compiled build) instead
 // of importing its sources through tsx; start-up is then spawn → the Slack endpoint's first answer.
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to each bot child (profiling).
 // A tree written `<dir>::<node flags>` (e.g. `.::--max-lazy`) runs that tree's bot with those flags
@@ -22,6 +22,7 @@ import { join, resolve } from "node:path";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import { startFakeSlackApi } from "../test/fakes/fake-slack-api.js";
+import { startFlagsOf } from "./start-flags.js";
 
 const BURST = 50;
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
@@ -168,7 +169,7 @@ const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).s
 async function runServed(variant: string, data: string, config: string, port: number, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
   const tree = dirOf(variant);
   const spawned = performance.now();
-  const child = spawn(process.execPath, [...nodeArgsOf(variant), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
+  const child = spawn(process.execPath, [...startFlagsOf(tree), ...nodeArgsOf(variant), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
     cwd: tree, stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
   });

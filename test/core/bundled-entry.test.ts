@@ -43,6 +43,20 @@ describe("the bundled entry (bin/opsdeck.mjs → dist/main.js)", () => {
     expect(again.stdout).toBe(first.stdout);
   }, 240_000);
 
+  it("npm start and the Dockerfile pass the same V8 flags, and this node runs the bot with them", () => {
+    const start = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+    const startFlags = /^node((?:\s+--[\w-]+)*)\s+bin\/opsdeck\.mjs$/.exec(start)?.[1]?.trim().split(/\s+/) ?? [];
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(repo, "Dockerfile"), "utf8"))?.[1] ?? "[]") as string[];
+    expect(startFlags).toEqual(["--always-sparkplug", "--no-lazy-feedback-allocation"]);
+    expect(entrypoint).toEqual(["node", ...startFlags, "dist/main.js"]);
+    const probe = join(scratch, "flags-probe.mjs");
+    writeFileSync(probe, `process.on("exit", () => process.stderr.write("EXECARGV " + JSON.stringify(process.execArgv) + "\\n"));\n`);
+    const run = spawnSync(process.execPath, [...startFlags, "--import", probe, join(scratch, "bin", "opsdeck.mjs"), "run", "/help", "--config", config], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("opsdeck commands");
+    expect(run.stderr).toContain(`EXECARGV ${JSON.stringify([...startFlags, "--import", probe])}`);
+  }, 240_000);
+
   it("refuses a bad config with the same message and exit code as the sources", () => {
     const bad = join(scratch, "bad.yaml");
     writeFileSync(bad, `data_dir: ${dataDir}\nhttp: { enabled: flase }\nbogus_key: 1\n`);

@@ -7,7 +7,8 @@
 // `--steps` runs the bots at log_level debug and prints each deploy's timing marks ("preview step").
 // Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR] [--steps]
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTestEnv, repoRoot } from "../test/support/test-env.js";
@@ -182,4 +183,7 @@ try {
 } finally {
   for (const b of bots) b.child.kill();
   ssh(`rm -rf ${remoteRoot}`);
+  // Each bot's own data dir (state, audit, config) once it has exited.
+  await Promise.all(bots.map((b) => (b.child.exitCode === null && b.child.signalCode === null ? once(b.child, "exit") : undefined)));
+  for (const b of bots) rmSync(b.dataDir, { recursive: true, force: true });
 }

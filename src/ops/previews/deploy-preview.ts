@@ -47,7 +47,12 @@ export async function deployPreview(ctx: PreviewContext, req: DeployRequest, pro
     // The quota reservation (state) and the host's checks (read-only, plus `mkdir -p` of the base
     // dir) are independent, so they run at once; both settle before either failure is reported,
     // the quota's first, and a failed check puts the reservation back below.
-    const hostChecked = Promise.all([host.exec(["mkdir", "-p", "--", ctx.baseDir()]), checkHostResources(ctx, progress)]).then(() => mark("base dir and resources checked"));
+    // The mkdir and the check settle together too: a failed check is not reported while the mkdir still runs.
+    const hostChecked = Promise.allSettled([host.exec(["mkdir", "-p", "--", ctx.baseDir()]), checkHostResources(ctx, progress)]).then((results) => {
+      const failure = results.find((r) => r.status === "rejected");
+      if (failure) throw failure.reason;
+      mark("base dir and resources checked");
+    });
     const [reserved, checked] = await Promise.allSettled([reservePreview(ctx, { n, branch, ref, ttlMs, actor: req.actor }).finally(() => mark("quota reserved")), hostChecked]);
     if (reserved.status === "rejected") throw reserved.reason;
     const { opId, previous } = reserved.value;

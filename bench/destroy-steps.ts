@@ -11,7 +11,7 @@ import { benchDocker, benchRig, benchShell, env } from "./preview-ops-rig.js";
 const argv = process.argv.slice(2);
 const stopIdx = argv.indexOf("--stop-timeout");
 const stopTimeout = stopIdx >= 0 ? argv[stopIdx + 1] : undefined;
-const rounds = Number(argv.find((a, i) => /^\d+$/.test(a) && i !== stopIdx + 1) ?? 3);
+const rounds = Number(argv.find((a, i) => /^\d+$/.test(a) && (stopIdx < 0 || i !== stopIdx + 1)) ?? 3);
 const marks: Array<{ what: string; t0: number; t1: number }> = [];
 let origin = 0;
 

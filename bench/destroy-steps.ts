@@ -38,8 +38,10 @@ const docker = timed(rawDocker, "docker") as DockerClient;
 const baseDir = `${env.previewsDir}/${uniqueName("dsteps")}`;
 const totals: number[] = [];
 const slugs: string[] = [];
+let dispose: (() => void) | undefined;
 try {
   const rig = await benchRig({ shell, docker, baseDir, ...(stopTimeout ? { config: { stop_timeout: stopTimeout } } : {}) });
+  dispose = rig.dispose;
   // The ops hold the store object itself: time its writes in place.
   const update = rig.store.update.bind(rig.store);
   rig.store.update = ((fn: never) => {
@@ -71,6 +73,7 @@ try {
     for (const v of await rawDocker.listVolumes(`opsdeck.preview=${slug}`).catch(() => [])) await rawDocker.removeVolume(v).catch(() => undefined);
   }
   await rawShell.exec(["rm", "-rf", "--", baseDir], { allowFailure: true });
+  dispose?.(); // the rig's local data dir (state, audit)
   await rawDocker.close();
   await rawShell.close();
 }

@@ -1,25 +1,18 @@
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/core/metrics.js";
+import { repo, scratchCheckout, scratchConsoleConfig } from "../support/scratch-checkout.js";
 
 // What `npm start` runs: bin/opsdeck.mjs builds dist/ with bin/build-dist.mjs (an esbuild bundle)
 // when it is missing or stale, then runs it. Driven in a scratch checkout whose src/ and node_modules/
 // are links to this one, so the real dist/ is never touched.
-const repo = resolve(new URL("../..", import.meta.url).pathname);
-const scratch = mkdtempSync(join(tmpdir(), "opsdeck-bundle-"));
-mkdirSync(join(scratch, "bin"));
-for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "bin/dist-layout.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
-symlinkSync(join(repo, "src"), join(scratch, "src"));
-symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
+const scratch = scratchCheckout("opsdeck-bundle");
 const dataDir = join(scratch, "data");
-const config = join(scratch, "opsdeck.yaml");
-writeFileSync(config, readFileSync(join(repo, "config", "opsdeck.yaml"), "utf8").replace(/^data_dir: .*$/m, `data_dir: ${dataDir}`).replace(/^(http:\s*\n\s*enabled:) true/m, "$1 false"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const config = scratchConsoleConfig(scratch, dataDir);
 
 const launch = (...argv: string[]) => spawnSync(process.execPath, [join(scratch, "bin", "opsdeck.mjs"), ...argv], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
 

@@ -1,22 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { scratchCheckout, scratchConsoleConfig } from "../support/scratch-checkout.js";
 
 // The layout of dist/ (bin/dist-layout.mjs): whole builds under dist/builds/<id>, dist/current names
 // the one to start, dist/main.js (the Dockerfile's entry) runs it. Driven with the real build script
 // in a scratch checkout whose src/ and node_modules/ are links to this one.
-const repo = resolve(new URL("../..", import.meta.url).pathname);
-const scratch = mkdtempSync(join(tmpdir(), "opsdeck-builds-"));
-mkdirSync(join(scratch, "bin"));
-for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "bin/dist-layout.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
-symlinkSync(join(repo, "src"), join(scratch, "src"));
-symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
-const config = join(scratch, "opsdeck.yaml");
-writeFileSync(config, readFileSync(join(repo, "config", "opsdeck.yaml"), "utf8").replace(/^data_dir: .*$/m, `data_dir: ${join(scratch, "data")}`).replace(/^(http:\s*\n\s*enabled:) true/m, "$1 false"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchCheckout("opsdeck-builds");
+const config = scratchConsoleConfig(scratch);
 
 const builds = (dist: string): string[] => readdirSync(join(dist, "builds")).sort();
 const current = (dist: string): string => readFileSync(join(dist, "current"), "utf8").trim();

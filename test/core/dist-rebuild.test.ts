@@ -1,24 +1,17 @@
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startFakeCloudflare } from "../fakes/fake-cloudflare-api.js";
+import { scratchCheckout } from "../support/scratch-checkout.js";
 
 // A bot started by bin/opsdeck.mjs keeps running while dist/ is rebuilt (`npm run build`, or a second
 // `npm start` after an edit). Its lazy chunks carry content hashes, so it must go on importing them
 // from the build it started from. Driven in a scratch checkout with a copy of src/ (the test edits
 // it) and links to this checkout's node_modules and templates, so the real dist/ is never touched.
-const repo = resolve(new URL("../..", import.meta.url).pathname);
-const scratch = mkdtempSync(join(tmpdir(), "opsdeck-rebuild-"));
-mkdirSync(join(scratch, "bin"));
-for (const f of ["bin/opsdeck.mjs", "bin/build-dist.mjs", "bin/dist-layout.mjs", "package.json", "tsconfig.json"]) copyFileSync(join(repo, f), join(scratch, f));
-cpSync(join(repo, "src"), join(scratch, "src"), { recursive: true });
-symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
-symlinkSync(join(repo, "templates"), join(scratch, "templates"));
+const scratch = scratchCheckout("opsdeck-rebuild", { copySrc: true, link: ["templates"] });
 const dataDir = join(scratch, "data");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Every file name under dist/ (any depth) that is the Cloudflare wrapper's lazy chunk. */
 function cloudflareChunks(): string[] {

@@ -60,10 +60,11 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
   const { guard, path, log, boltLogger, acksAtOnce } = options;
   let app: BoltApp | undefined;
   let server: Server | undefined;
-  const queue: ReceiverEvent[] = [];
+  /** Events waiting for their turn; `done` settles once Bolt has processed the event. */
+  const queue: Array<{ event: ReceiverEvent; res: ServerResponse | undefined; done: () => void }> = [];
   let scheduled = false;
-  const processing = new Set<Promise<void>>();
-  let drained: (() => void) | undefined;
+  /** Every event from enqueue until Bolt has processed it (what `stop` waits for). */
+  const pending = new Set<Promise<void>>();
   /** Connections and requests on their way in → when they arrived. */
   const arriving = new Map<Socket, number>();
   let holdingSince: number | undefined;
@@ -72,9 +73,9 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
     return false;
   };
 
-  const hand = (event: ReceiverEvent, res: ServerResponse | undefined): void => {
-    if (!app) return;
-    const done = app
+  const hand = ({ event, res, done }: (typeof queue)[number]): void => {
+    if (!app) return done();
+    app
       .processEvent(event)
       .catch((err: unknown) => {
         log.error({ err: { message: (err as Error).message } }, "slack event failed in Bolt");
@@ -83,14 +84,9 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
           res.end();
         }
       })
-      .finally(() => {
-        processing.delete(done);
-        if (processing.size === 0 && queue.length === 0) drained?.();
-      });
-    processing.add(done);
+      .finally(done);
   };
 
-  const queued = new WeakMap<ReceiverEvent, ServerResponse | undefined>();
   const drain = (): void => {
     scheduled = false;
     const now = Date.now();
@@ -101,8 +97,8 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
       return;
     }
     holdingSince = undefined;
-    const event = queue.shift();
-    if (event) hand(event, queued.get(event));
+    const next = queue.shift();
+    if (next) hand(next);
     if (queue.length > 0) schedule();
   };
   const schedule = (): void => {
@@ -111,8 +107,9 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
     setImmediate(drain);
   };
   const enqueue = (event: ReceiverEvent, res: ServerResponse | undefined): void => {
-    queued.set(event, res);
-    queue.push(event);
+    const settled = new Promise<void>((done) => queue.push({ event, res, done }));
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
     schedule();
   };
 
@@ -182,14 +179,7 @@ export function createSlackFrontReceiver(options: SlackFrontReceiverOptions): Sl
           s.closeIdleConnections();
         });
       }
-      while (queue.length > 0 || processing.size > 0) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          if (queue.length > 0) schedule();
-          else if (processing.size === 0) resolve();
-        });
-        drained = undefined;
-      }
+      while (pending.size > 0) await Promise.all([...pending]);
     },
   };
 }

@@ -96,8 +96,8 @@ const PreviewsFields = z.strictObject({
    */
   pull: z.enum(["always", "missing", "never"]).default("missing"),
   /**
-   * How long destroy and TTL clean-up wait for containers to stop before killing them (the data is
-   * deleted anyway); `0s` kills at once.
+   * How long `/preview destroy` waits for containers to stop before killing them (the data is
+   * deleted anyway); `0s` kills at once. The TTL sweep kills expired previews at once (`rm -f`).
    */
   stop_timeout: DurationOrZero.default(2_000),
   /**

@@ -10,7 +10,9 @@
 // image's own) sets the planted containers' healthcheck interval: at 1 s, 100 containers are 100
 // health execs a second, which keeps dockerd (and a 2-core machine) busy on their own; the shipped
 // template checks every 2 s, Docker's default is 30 s.
-// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--health-interval 1s] [--base DIR]
+// `--steps` prints each sweep's timeline: every host command, Docker API call and state write of
+// both hosts, start → end in ms from the sweep's start (as bench/destroy-steps.ts does for one destroy).
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--health-interval 1s] [--steps] [--base DIR]
 import { pathToFileURL } from "node:url";
 import type { Previews } from "../src/config/schema.js";
 import type { Store } from "../src/store/store.js";
@@ -29,6 +31,39 @@ const rounds = nums[0] ?? 3;
 const count = nums[1] ?? 100;
 /** `--light`: no containers, only directories, records and DNS records (what test/jobs/ttl-sweep.test.ts plants). */
 const light = argv.includes("--light");
+/** `--steps`: time every host command, Docker call and state write of the sweep and print the timeline. */
+const steps = argv.includes("--steps");
+const marks: Array<{ what: string; t0: number; t1: number }> = [];
+let origin = 0;
+
+/** A timing proxy: each promise-returning method call made while `origin` is set is recorded. */
+function timed<T extends object>(target: T, label: string): T {
+  if (!steps) return target;
+  return new Proxy(target, {
+    get(obj, key, recv) {
+      const v = Reflect.get(obj, key, recv) as unknown;
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        const r = (v as (...a: unknown[]) => unknown).apply(obj, args);
+        if (!origin || !(r instanceof Promise)) return r;
+        const t0 = performance.now() - origin;
+        const what = `${label}.${String(key)}${key === "exec" ? ` ${(args[0] as string[]).slice(0, 3).join(" ").slice(0, 40)}` : ""}`;
+        return r.finally(() => marks.push({ what, t0, t1: performance.now() - origin }));
+      };
+    },
+  });
+}
+
+/** Time a store's writes in place (the ops hold the store object itself). */
+function timeStore(store: Store, label: string): void {
+  if (!steps) return;
+  const update = store.update.bind(store);
+  store.update = ((fn: never) => {
+    if (!origin) return update(fn);
+    const t0 = performance.now() - origin;
+    return update(fn).finally(() => marks.push({ what: `${label}.state.update`, t0, t1: performance.now() - origin }));
+  }) as typeof store.update;
+}
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const actor = { platform: "job" as const, id: "ttl-cleanup", name: "ttl-cleanup" };
@@ -76,7 +111,9 @@ try {
         const hostDocker = rig.benchDocker(hostShell);
         const baseDir = `${env.previewsDir}/${uniqueName(`ttlb-${i}`)}`;
         baseDirs.push(baseDir);
-        return { shell: hostShell, docker: hostDocker, baseDir, ...(await rig.benchRig({ shell: hostShell, docker: hostDocker, baseDir, host })) };
+        const built = await rig.benchRig({ shell: timed(hostShell, `h${i + 1}`), docker: timed(hostDocker, `d${i + 1}`), baseDir, host });
+        timeStore(built.store, `h${i + 1}`);
+        return { shell: hostShell, docker: hostDocker, baseDir, ...built };
       }));
       const half = Math.ceil(count / 2);
       const slugsFor = (i: number): string[] => Array.from({ length: i === 0 ? half : count - half }, (_, k) => `ttl-${tag}-${i}-${k}`);
@@ -92,9 +129,12 @@ try {
         diskUsePercent: async () => 0,
       });
       const t1 = performance.now();
+      marks.length = 0;
+      origin = t1;
       // A failed sweep (e.g. a lock that did not answer in time under load) is reported, not fatal.
       const summary = await cleanup.run({ now: new Date(), trigger: "bench" }).then((r) => r.summary, (e: Error) => e.message);
       const sweep = performance.now() - t1;
+      origin = 0;
       const left = (await docker.listByLabel("opsdeck.preview")).filter((c) => c.labels["opsdeck.preview"]?.startsWith(`ttl-${tag}-`));
       const records = rigs.reduce((n, x) => n + x.store.read().previews.length + x.dns.records.size, 0);
       const dirs = await shell.exec(["sh", "-c", 'find "$@" -mindepth 1 | wc -l', "left", ...rigs.map((x) => x.baseDir)]);
@@ -105,6 +145,7 @@ try {
         results[t.name]!.sweep.push(sweep);
       }
       console.log(`round ${r + 1} ${t.name}: one destroy ${s(one)}, sweep of ${count} ${s(sweep)} = ${(sweep / one).toFixed(2)}× one destroy${note}`);
+      if (steps) for (const m of marks.sort((a, b) => a.t0 - b.t0)) console.log(`  ${m.t0.toFixed(0).padStart(5)} → ${m.t1.toFixed(0).padStart(5)}  ${m.what}`);
       for (const x of rigs) {
         x.dispose();
         await x.docker.close();

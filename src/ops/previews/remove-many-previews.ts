@@ -41,7 +41,7 @@ async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) =
  * lock file once all containers are gone; then one listing again for anything left. A preview with
  * something left is reported with it; the others are clean.
  */
-export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[]): Promise<Map<string, RemovedPreview>> {
+export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[], known: { dirs?: ReadonlySet<string> } = {}): Promise<Map<string, RemovedPreview>> {
   const { host, docker, dns, log } = deps;
   const out = new Map(all.map((n) => [n.slug, { removed: [] as string[] } as RemovedPreview]));
   const bySlug = new Map(all.map((n) => [n.slug, n]));
@@ -106,8 +106,11 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
     return { containers, networks: named([...n1, ...n2]), volumes: named([...v1, ...v2]) };
   };
 
-  const [dirList, before] = await Promise.all([host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]), listAll()]);
-  const dirs = new Set(dirList.stdout.split("\n").filter((d) => d !== ""));
+  // The directories that exist: as the lock holder saw them (`known.dirs`, no command of its own), else looked up here.
+  const [dirs, before] = await Promise.all([
+    known.dirs ?? host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]).then((r) => new Set(r.stdout.split("\n").filter((d) => d !== ""))),
+    listAll(),
+  ]);
 
   /**
    * Per preview: its containers (killed and removed with `rm -f -v`, no graceful stop: the previews

@@ -9,7 +9,7 @@ import { holdLocks } from "./sweep-locks.js";
 /**
  * The TTL sweep of one host in one batch: every expired preview (running or failed, past
  * `expiresAt`, no operation on it in this process) gets its `preview.destroy` journal entry, its
- * lock (all through one holder chain; a lock another process holds leaves that preview for the next
+ * lock (all in one holder process on the host; a lock another process holds leaves that preview for the next
  * sweep), and then the batched removal. State is written once per phase, not per preview.
  */
 export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor): Promise<SweepReport> {
@@ -29,32 +29,37 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
   if (taken.length === 0) return report;
   try {
     const names = new Map<string, PreviewNames>(await Promise.all(taken.map(async (p) => [p.slug, await ctx.names(p.slug)] as const)));
-    // The journal entries and the records' `destroying` in one state write, beside the base
-    // directory (where the lock files live); a failed mkdir fails every entry below.
+    // The journal entries and the records' `destroying` in one state write, beside the locks (one
+    // SSH session: the base directory, every lock, the directory check). Nothing is removed before
+    // both are done; a failed journal write lets go of the locks at once.
     const slugs = new Set(taken.map((p) => p.slug));
     const startedAt = clock().toISOString();
-    const [began, mkdir] = await Promise.allSettled([
+    const byLock = new Map([...names.values()].map((n) => [n.lockFile, n]));
+    const [began, locked] = await Promise.allSettled([
       ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })), (s) => {
         for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status: "destroying", updatedAt: startedAt });
       }),
-      host.exec(["mkdir", "-p", "--", ctx.baseDir()]),
+      holdLocks(host, ctx.baseDir(), [...byLock.values()].map((n) => ({ lockFile: n.lockFile, dir: n.dir })), Math.ceil(config.health_timeout / 1000) + 15 * 60),
     ]);
-    if (began.status === "rejected") throw began.reason;
+    const releaseLocks = (release: () => Promise<void>): void => void release().catch((err: unknown) => log.warn({ err }, "could not release the sweep's preview locks"));
+    if (began.status === "rejected") {
+      if (locked.status === "fulfilled") releaseLocks(locked.value.release);
+      throw began.reason;
+    }
     const ids = began.value;
     const opOf = new Map(taken.map((p, i) => [p.slug, ids[i] as string]));
     const failed = new Map<string, string>();
     const succeeded = new Map<string, string[]>();
     let release: (() => Promise<void>) | undefined;
     try {
-      if (mkdir.status === "rejected") throw mkdir.reason;
-      const byLock = new Map([...names.values()].map((n) => [n.lockFile, n]));
-      const locks = await holdLocks(host, [...byLock.keys()], Math.ceil(config.health_timeout / 1000) + 15 * 60);
+      if (locked.status === "rejected") throw locked.reason;
+      const locks = locked.value;
       release = locks.release;
       for (const f of locks.busy) {
         const n = byLock.get(f) as PreviewNames;
         failed.set(n.slug, `preview ${n.slug} is locked on host ${host.name} by another process (${f}); the next sweep tries again`);
       }
-      const results = await removeManyPreviews({ ...ctx.removeDeps, host }, locks.held.map((f) => byLock.get(f) as PreviewNames));
+      const results = await removeManyPreviews({ ...ctx.removeDeps, host }, locks.held.map((f) => byLock.get(f) as PreviewNames), { dirs: locks.dirs });
       for (const [slug, r] of results) {
         if (r.error) failed.set(slug, r.error);
         else succeeded.set(slug, r.removed);
@@ -63,7 +68,7 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
       for (const slug of opOf.keys()) if (!failed.has(slug) && !succeeded.has(slug)) failed.set(slug, (err as Error).message);
     } finally {
       // The lock files are gone and every record below is written under our guards: nobody waits on the holder's exit.
-      if (release) void release().catch((err: unknown) => log.warn({ err }, "could not release the sweep's preview locks"));
+      if (release) releaseLocks(release);
     }
     // The records and the journal entries in one state write.
     const endedAt = clock().toISOString();

@@ -7,11 +7,21 @@ export interface HeldLocks {
   held: string[];
   /** Lock files another process holds: those previews are left for the next sweep. */
   busy: string[];
-  /** Kill the holder chain on the host; every lock ends with it. */
+  /** Of the held locks' directories, those that exist on the host (seen while the locks were held). */
+  dirs: Set<string>;
+  /** Kill the holder on the host; every lock ends with it. */
   release(): Promise<void>;
 }
 
+/** One preview's lock file and the directory it guards. */
+export interface SweepLock {
+  lockFile: string;
+  dir: string;
+}
+
 const BUSY_EXIT = 75;
+const NO_PERL_EXIT = 69;
+const NO_BASE_EXIT = 73;
 const MARK = "opsdeck-locks-held";
 /**
  * The end of the chain (a fixed string, only the lease is an argument): print its pid, then one
@@ -21,6 +31,98 @@ const MARK = "opsdeck-locks-held";
 const HEARTBEAT = `echo "${MARK} $$"; i=0; while [ "$i" -lt "$1" ]; do sleep 1 </dev/null >/dev/null 2>&1; echo . || exit 0; i=$((i+1)); done`;
 /** Prints each lock file of "$@" that another process holds right now. */
 const WHICH_BUSY = `for p in "$@"; do flock -n -E ${BUSY_EXIT} "$p" true; [ $? -eq ${BUSY_EXIT} ] && echo "$p"; done; true`;
+/**
+ * One process holding every lock (flock(2) on each file, the call `flock -n` makes, so it excludes
+ * `/preview destroy` the same way): a busy file is named and skipped, the held previews' existing
+ * directories are named, then the pid line and the heartbeat (a closed channel ends it at the next
+ * `.`; SIGPIPE). Arguments: lease, n, n lock files, n directories. Output lines: `busy <i>`, `dir <i>`.
+ */
+const PERL_HOLDER = String.raw`use strict; use Fcntl qw(:flock); $| = 1;
+my ($lease, $n) = splice(@ARGV, 0, 2); my @locks = splice(@ARGV, 0, $n); my @dirs = @ARGV; my (@fh, @held);
+for my $i (0 .. $#locks) {
+  open(my $h, ">>", $locks[$i]) or die "cannot open $locks[$i]: $!\n";
+  if (flock($h, LOCK_EX | LOCK_NB)) { push @fh, $h; push @held, $i } elsif ($!{EWOULDBLOCK}) { print "busy $i\n" } else { die "cannot lock $locks[$i]: $!\n" }
+}
+for my $i (@held) { print "dir $i\n" if -d $dirs[$i] }
+print "${MARK} $$\n";
+for (1 .. $lease) { sleep 1; print ".\n" or exit 0 }`;
+/** The base directory first (the lock files live there), then the one-process holder when the host has perl. */
+const WRAP = `mkdir -p -- "$1" || exit ${NO_BASE_EXIT}; command -v perl >/dev/null 2>&1 || exit ${NO_PERL_EXIT}; s=$2; shift 2; exec perl -e "$s" -- "$@"`;
+
+type Holder = { pid: string; holder: Promise<ExecResult | Error>; out: () => string } | { ended: ExecResult | Error };
+
+/** Run a holder command until it prints the pid line (held) or ends (not held). */
+async function startHolder(host: HostShell, argv: string[], lease: number): Promise<Holder> {
+  let seen = "";
+  let onPid: (pid: string) => void = () => undefined;
+  const pid = new Promise<string>((resolve) => (onPid = resolve));
+  const holder: Promise<ExecResult | Error> = host
+    .exec(argv, {
+      allowFailure: true,
+      timeoutMs: (lease + 60) * 1000,
+      onStdout: (chunk) => {
+        if (seen.includes(MARK)) return;
+        seen += chunk;
+        const m = new RegExp(`${MARK} (\\d+)`).exec(seen);
+        if (m?.[1]) onPid(m[1]);
+      },
+    })
+    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const first = await Promise.race([pid.then((p) => ({ pid: p })), holder.then((r) => ({ ended: r }))]);
+  return "pid" in first ? { pid: first.pid, holder, out: () => seen } : first;
+}
+
+function releaser(host: HostShell, pid: string, holder: Promise<unknown>): () => Promise<void> {
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    await host.exec(["kill", pid], { allowFailure: true, timeoutMs: 15_000 }).catch(() => undefined);
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([holder, new Promise((resolve) => (t = setTimeout(resolve, 15_000)))]);
+    clearTimeout(t);
+  };
+}
+
+function unreachable(host: HostShell, r: Error): OpsError {
+  return new OpsError("remote_failed", `could not take the preview locks on ${host.name}: ${r.message}`, "Check the host is reachable; the next sweep tries again.", { cause: r });
+}
+
+/**
+ * Take `flock -n` on every lock file in ONE SSH session, after creating `baseDir` (where they
+ * live): with perl on the host, one process locks them all and also names the held previews'
+ * existing directories (one round trip for the base dir, the locks and the directory check).
+ * Without perl, the flock chain (`holdLocksByChain`), then one more command for the directories.
+ */
+export async function holdLocks(host: HostShell, baseDir: string, locks: readonly SweepLock[], leaseSeconds: number): Promise<HeldLocks> {
+  const lease = Math.max(1, Math.ceil(leaseSeconds));
+  if (locks.length === 0) {
+    await host.exec(["mkdir", "-p", "--", baseDir]);
+    return { held: [], busy: [], dirs: new Set(), release: async () => {} };
+  }
+  const argv = ["sh", "-c", WRAP, "opsdeck-locks", baseDir, PERL_HOLDER, String(lease), String(locks.length), ...locks.map((l) => l.lockFile), ...locks.map((l) => l.dir)];
+  const started = await startHolder(host, argv, lease);
+  if ("pid" in started) {
+    const busy = new Set<number>();
+    const dirs = new Set<string>();
+    for (const line of started.out().split("\n")) {
+      const m = /^(busy|dir) (\d+)$/.exec(line);
+      const lock = m ? locks[Number(m[2])] : undefined;
+      if (!m || !lock) continue;
+      if (m[1] === "busy") busy.add(Number(m[2]));
+      else dirs.add(lock.dir);
+    }
+    return { held: locks.filter((_, i) => !busy.has(i)).map((l) => l.lockFile), busy: [...busy].map((i) => (locks[i] as SweepLock).lockFile), dirs, release: releaser(host, started.pid, started.holder) };
+  }
+  const r = started.ended;
+  if (r instanceof Error) throw unreachable(host, r);
+  if (r.code === NO_BASE_EXIT) throw new OpsError("remote_failed", `could not create the preview directory ${baseDir} on ${host.name}: ${r.stderr.trim().slice(0, 200)}`, "Check that the preview base directory is writable by the SSH user.");
+  if (r.code !== NO_PERL_EXIT) throw new OpsError("remote_failed", `could not take the preview locks on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that the preview directory is writable and the lock files are regular files.");
+  const chain = await holdLocksByChain(host, locks.map((l) => l.lockFile), lease);
+  const byLock = new Map(locks.map((l) => [l.lockFile, l.dir]));
+  const found = chain.held.length === 0 ? { stdout: "" } : await host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...chain.held.map((f) => byLock.get(f) as string)]);
+  return { ...chain, dirs: new Set(found.stdout.split("\n").filter((d) => d !== "")) };
+}
 
 /**
  * Take `flock -n` on every lock file as ONE chain of flock processes (`flock -o a flock -o b … sh
@@ -29,46 +131,16 @@ const WHICH_BUSY = `for p in "$@"; do flock -n -E ${BUSY_EXIT} "$p" true; [ $? -
  * process (a person's `flock`, another bot, a `/preview destroy`) breaks the chain at once; the
  * held files are found and left out, and the chain is tried again without them.
  */
-export async function holdLocks(host: HostShell, lockFiles: readonly string[], leaseSeconds: number): Promise<HeldLocks> {
-  const lease = Math.max(1, Math.ceil(leaseSeconds));
+export async function holdLocksByChain(host: HostShell, lockFiles: readonly string[], lease: number): Promise<Omit<HeldLocks, "dirs">> {
   const busy = new Set<string>();
   for (let attempt = 0; attempt < 4; attempt++) {
     const want = lockFiles.filter((f) => !busy.has(f));
     if (want.length === 0) return { held: [], busy: [...busy], release: async () => {} };
     const chain = want.flatMap((f) => ["flock", "-n", "-o", "-E", String(BUSY_EXIT), f]);
-    let seen = "";
-    let onPid: (pid: string) => void = () => undefined;
-    const pid = new Promise<string>((resolve) => (onPid = resolve));
-    const holder: Promise<ExecResult | Error> = host
-      .exec([...chain, "sh", "-c", HEARTBEAT, "opsdeck-locks", String(lease)], {
-        allowFailure: true,
-        timeoutMs: (lease + 60) * 1000,
-        onStdout: (chunk) => {
-          if (seen.length > 200) return;
-          seen += chunk;
-          const m = new RegExp(`${MARK} (\\d+)`).exec(seen);
-          if (m?.[1]) onPid(m[1]);
-        },
-      })
-      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-    const first = await Promise.race([pid.then((p) => ({ pid: p })), holder.then((r) => ({ ended: r }))]);
-    if ("pid" in first) {
-      let released = false;
-      return {
-        held: want,
-        busy: [...busy],
-        async release() {
-          if (released) return;
-          released = true;
-          await host.exec(["kill", first.pid], { allowFailure: true, timeoutMs: 15_000 }).catch(() => undefined);
-          let t: NodeJS.Timeout | undefined;
-          await Promise.race([holder, new Promise((resolve) => (t = setTimeout(resolve, 15_000)))]);
-          clearTimeout(t);
-        },
-      };
-    }
-    const r = first.ended;
-    if (r instanceof Error) throw new OpsError("remote_failed", `could not take the preview locks on ${host.name}: ${r.message}`, "Check the host is reachable; the next sweep tries again.", { cause: r });
+    const started = await startHolder(host, [...chain, "sh", "-c", HEARTBEAT, "opsdeck-locks", String(lease)], lease);
+    if ("pid" in started) return { held: want, busy: [...busy], release: releaser(host, started.pid, started.holder) };
+    const r = started.ended;
+    if (r instanceof Error) throw unreachable(host, r);
     if (r.code !== BUSY_EXIT) throw new OpsError("remote_failed", `could not take the preview locks on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that flock (util-linux) is installed on the host and the preview directory is writable.");
     const found = await host.exec(["sh", "-c", WHICH_BUSY, "opsdeck-which-busy", ...want]);
     for (const line of found.stdout.split("\n")) if (want.includes(line)) busy.add(line);

@@ -17,7 +17,7 @@ type Replacement = string | ((match: string, ...groups: string[]) => string);
  * entry is a cheap test that must pass first: the two patterns without a literal start would
  * otherwise cost more than the whole known-secret pass.
  */
-const TOKEN_PATTERNS: Array<[RegExp, Replacement, RegExp?]> = [
+export const TOKEN_PATTERNS: Array<[RegExp, Replacement, RegExp?]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
   [/\bxox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
   [/\bxapp-[A-Za-z0-9-]{10,}/g, REDACTED],
@@ -33,6 +33,14 @@ const TOKEN_PATTERNS: Array<[RegExp, Replacement, RegExp?]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)(?!\[REDACTED\]@)[^@\s]+@/gi, `$1${REDACTED}@`, /:\/\//],
   [/\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key))(\s*[=:]\s*)(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s"',;]+)/gi, `$1$2${REDACTED}`, /password|passwd|secret|token|api[_-]?key/i],
 ];
+
+/**
+ * A necessary condition of every TOKEN_PATTERNS entry in one case-insensitive test (each
+ * alternative is a substring any match of its pattern must contain; matching more is harmless): most
+ * strings we redact (log fields, Block Kit labels) contain none, and then no pattern is run at all.
+ * test/core/redact-precheck.test.ts checks that no pattern matches text this test refuses.
+ */
+export const MAY_HOLD_TOKEN = /-----BEGIN |xox[abposr]-|xapp-|gh[pousr]_|glpat-|\d{6}:|\.[\w-]{6}\.|authorization|bearer\s|basic\s|:\/\/|passwd|password|secret|token|api[_-]?key/i;
 
 export interface Redactor {
   /** Replace every known secret, every 12+ character fragment of one, and token-shaped strings in `text`. */
@@ -84,6 +92,7 @@ export function createRedactor(initial: Array<Secret | string> = []): Redactor {
       }
       out = built + out.slice(at);
     }
+    if (!MAY_HOLD_TOKEN.test(out)) return out;
     for (const [re, replacement, guard] of TOKEN_PATTERNS) {
       if (guard && !guard.test(out)) continue;
       out = typeof replacement === "string" ? out.replace(re, replacement) : out.replace(re, replacement as (m: string, ...g: string[]) => string);

@@ -12,6 +12,8 @@ export interface ContainerSummary {
   restartCount?: number;
   /** Network name → the container's IPv4 address on it (`inspect` only), e.g. for a proxy upstream. */
   networks?: Record<string, string>;
+  /** Names of the networks it is attached to (`listByLabel`), e.g. to detach it before a network removal. */
+  attachedNetworks?: string[];
 }
 
 export interface HealthEvent {
@@ -71,6 +73,11 @@ export interface DockerClient {
   stopContainer(id: string, options: { timeoutSeconds: number }): Promise<void>;
   /** `rm -f -v`: stop and remove a container with its anonymous volumes; a container already gone is fine. */
   removeContainer(id: string): Promise<void>;
+  /**
+   * Force-detach a container from a network (its endpoint goes, even while it runs); a container or
+   * network already gone, or a container not attached to it, is fine.
+   */
+  disconnectContainer(network: string, id: string): Promise<void>;
   /** Remove a network by name; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
   /** Remove a volume by name (forced); one already gone is fine. */

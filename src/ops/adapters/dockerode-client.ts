@@ -128,6 +128,7 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
           state: c.State,
           health: healthFromStatus(c.Status ?? ""),
           labels: c.Labels ?? {},
+          attachedNetworks: Object.keys(c.NetworkSettings?.Networks ?? {}),
         }));
       } catch (e) {
         throw fail("listing containers", e);

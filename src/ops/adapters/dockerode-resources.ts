@@ -5,7 +5,7 @@ import { demuxDockerLogs } from "./demux-docker-logs.js";
 import { createJsonLineSplitter } from "./split-json-lines.js";
 
 /** The DockerClient methods that change or read resources one by one (containers, networks, volumes, images). */
-export type ResourceMethods = Pick<DockerClient, "stopContainer" | "removeContainer" | "removeNetwork" | "removeVolume" | "pruneImages" | "hasImage" | "pullImage" | "containerLogs">;
+export type ResourceMethods = Pick<DockerClient, "stopContainer" | "removeContainer" | "disconnectContainer" | "removeNetwork" | "removeVolume" | "pruneImages" | "hasImage" | "pullImage" | "containerLogs">;
 
 /** Container ids and names, network and volume names as Docker makes them; never an option. */
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
@@ -53,6 +53,18 @@ export function createResourceMethods(docker: () => Promise<Docker>, fail: (what
     async removeContainer(id) {
       const target = name(id, "container id or name");
       await remove("removing a container", async () => (await docker()).getContainer(target).remove({ force: true, v: true }));
+    },
+
+    async disconnectContainer(network, id) {
+      const target = name(network, "network name");
+      const container = name(id, "container id or name");
+      try {
+        await (await docker()).getNetwork(target).disconnect({ Container: container, Force: true });
+      } catch (e) {
+        // 404: the container is gone; dockerd answers 500 "is not connected to (the) network" when
+        // it is not attached, or when the network is gone. All are what the caller wanted.
+        if (!isNotFound(e) && !/is not connected to (the )?network/.test((e as Error).message ?? "")) throw fail("detaching a container from a network", e);
+      }
     },
 
     async removeNetwork(network) {

@@ -10,6 +10,9 @@
 // image's own) sets the planted containers' healthcheck interval: at 1 s, 100 containers are 100
 // health execs a second, which keeps dockerd (and a 2-core machine) busy on their own; the shipped
 // template checks every 2 s, Docker's default is 30 s.
+// With containers, each round also measures dockerd's own floor: as many containers planted the
+// same way and removed by ONE host-side `docker rm -f -v` of all ids; sweep / floor says how close
+// the sweep comes to what dockerd itself needs.
 // `--steps` prints each sweep's timeline: every host command, Docker API call and state write of
 // both hosts, start → end in ms from the sweep's start (as bench/destroy-steps.ts does for one destroy).
 // Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/ttl-sweep.ts [rounds=3] [count=100] [--light] [--health-interval 1s] [--steps] [--base DIR]
@@ -95,7 +98,17 @@ for slug in "$@"; do echo "$slug"; done | xargs -P 6 -I{} sh -c 'mkdir -p "$2/$1
 }
 
 const trees = [{ name: "opsdeck", tree: new URL("..", import.meta.url).pathname }, ...(baseTree ? [{ name: "before", tree: baseTree }] : [])];
-const results: Record<string, { one: number[]; sweep: number[] }> = Object.fromEntries(trees.map((t) => [t.name, { one: [], sweep: [] }]));
+const results: Record<string, { one: number[]; sweep: number[]; floor: number[] }> = Object.fromEntries(trees.map((t) => [t.name, { one: [], sweep: [], floor: [] }]));
+
+/** dockerd's floor: `n` containers like the planted ones, removed by one host-side `docker rm -f -v` of all ids. */
+async function floorMs(tag: string, n: number): Promise<number> {
+  const script = String.raw`img="$1"; hi="$2"; tag="$3"; shift 3; for i in "$@"; do echo "$i"; done | xargs -P 6 -I{} docker run -d --network none --health-interval "$hi" --label "opsdeck.preview=floor-$tag-{}" --name "floor-$tag-{}" "$img"`;
+  const planted = await shell.exec(["sh", "-c", script, "plant", env.images.busybox, healthInterval, tag, ...Array.from({ length: n }, (_, i) => String(i))], { timeoutMs: 600_000 });
+  const ids = planted.stdout.split("\n").map((x) => x.trim()).filter((x) => /^[0-9a-f]{64}$/.test(x));
+  const t0 = performance.now();
+  await shell.exec(["docker", "rm", "-f", "-v", "--", ...ids], { timeoutMs: 600_000 });
+  return performance.now() - t0;
+}
 const baseDirs: string[] = [];
 try {
   console.log(`rounds: ${rounds}, ${count} expired previews over two preview hosts (two SSH connections to ${env.sshHost}:${env.sshPort}, one dockerd), ${light ? "no containers (--light)" : `one container each (healthcheck every ${healthInterval})`}`);
@@ -140,11 +153,14 @@ try {
       const dirs = await shell.exec(["sh", "-c", 'find "$@" -mindepth 1 | wc -l', "left", ...rigs.map((x) => x.baseDir)]);
       const clean = left.length === 0 && records === 0 && dirs.stdout.trim() === "0" && summary.startsWith(`destroyed ${count} expired`);
       const note = clean ? "" : ` — NOT CLEAN: ${left.length} containers, ${records} records/DNS, ${dirs.stdout.trim()} files left; ${summary.split(";")[0]}`;
+      const floor = light ? undefined : await floorMs(tag, count);
       if (clean) {
         results[t.name]!.one.push(one);
         results[t.name]!.sweep.push(sweep);
+        if (floor !== undefined) results[t.name]!.floor.push(floor);
       }
-      console.log(`round ${r + 1} ${t.name}: one destroy ${s(one)}, sweep of ${count} ${s(sweep)} = ${(sweep / one).toFixed(2)}× one destroy${note}`);
+      const vsFloor = floor === undefined ? "" : `; dockerd floor (one docker rm -f of ${count}) ${s(floor)}, sweep/floor ${(sweep / floor).toFixed(2)}`;
+      console.log(`round ${r + 1} ${t.name}: one destroy ${s(one)}, sweep of ${count} ${s(sweep)} = ${(sweep / one).toFixed(2)}× one destroy${vsFloor}${note}`);
       if (steps) for (const m of marks.sort((a, b) => a.t0 - b.t0)) console.log(`  ${m.t0.toFixed(0).padStart(5)} → ${m.t1.toFixed(0).padStart(5)}  ${m.what}`);
       for (const x of rigs) {
         x.dispose();
@@ -154,11 +170,12 @@ try {
     }
   }
   for (const t of trees) {
-    const { one, sweep } = results[t.name]!;
-    console.log(`median ${t.name} (${sweep.length} clean rounds): one destroy ${s(median(one))}, sweep ${s(median(sweep))} = ${(median(sweep) / median(one)).toFixed(2)}× (goal < 3)`);
+    const { one, sweep, floor } = results[t.name]!;
+    const vsFloor = floor.length > 0 ? `; dockerd floor ${s(median(floor))}, sweep/floor ${(median(sweep) / median(floor)).toFixed(2)}` : "";
+    console.log(`median ${t.name} (${sweep.length} clean rounds): one destroy ${s(median(one))}, sweep ${s(median(sweep))} = ${(median(sweep) / median(one)).toFixed(2)}× (goal < 3)${vsFloor}`);
   }
 } finally {
-  const ids = (await docker.listByLabel("opsdeck.preview").catch(() => [])).filter((c) => /^ttl-/.test(c.labels["opsdeck.preview"] ?? "") && c.name.includes(`${process.pid}r`)).map((c) => c.id);
+  const ids = (await docker.listByLabel("opsdeck.preview").catch(() => [])).filter((c) => /^(ttl|floor)-/.test(c.labels["opsdeck.preview"] ?? "") && c.name.includes(`${process.pid}r`)).map((c) => c.id);
   for (const id of ids) await docker.removeContainer(id).catch(() => undefined);
   if (baseDirs.length > 0) await shell.exec(["rm", "-rf", "--", ...baseDirs], { allowFailure: true });
   await docker.close();

@@ -89,8 +89,24 @@ describe("preview teardown order", () => {
 
   it("TTL sweep: DNS records go before any container is removed, and a preview's network as soon as its own containers are gone", async () => {
     const rec = recorded();
-    const r = await rig({ docker: rec.docker, extra: { dns: rec.dns }, config: { quota: 20 } });
-    // Three real stacks of two containers each: six removals at four at a time.
+    // The host command that removes the sweep's containers (the host's own `docker rm -f -v`) in the same event list.
+    const watchedShell = new Proxy(shell, {
+      get(obj, key, recv) {
+        const v = Reflect.get(obj, key, recv) as unknown;
+        if (key !== "exec" || typeof v !== "function") return v;
+        return async (argv: string[], options?: Parameters<typeof shell.exec>[1]) => {
+          const rm = argv[0] === "docker" && argv[1] === "rm";
+          if (rm) rec.events.push("start host.docker rm");
+          try {
+            return await (v as typeof shell.exec).apply(obj, [argv, options]);
+          } finally {
+            if (rm) rec.events.push("end host.docker rm");
+          }
+        };
+      },
+    });
+    const r = await rig({ shell: watchedShell, docker: rec.docker, extra: { dns: rec.dns }, config: { quota: 20 } });
+    // Three real stacks of two containers each.
     const slugs = [0, 1, 2].map((i) => uniqueName(`tds${i}`));
     for (const slug of slugs) track(r, slug);
     for (const slug of slugs) await r.ops.deploy({ branch: slug, actor }, async () => {});
@@ -103,10 +119,10 @@ describe("preview teardown order", () => {
     expect(report?.failed).toEqual([]);
     expect(report?.destroyed.map((d) => d.slug).sort()).toEqual([...slugs].sort());
     const ev = rec.events;
-    expect(last(ev, "start dns.remove")).toBeLessThan(first(ev, "end docker.removeContainer"));
-    // Some preview's network removal starts while another preview's containers are still being removed.
-    expect(first(ev, "start docker.removeNetwork")).toBeGreaterThanOrEqual(0);
-    expect(first(ev, "start docker.removeNetwork")).toBeLessThan(last(ev, "end docker.removeContainer"));
+    // The containers go in one host-side `docker rm -f -v`; each preview's network as soon as the CLI
+    // reports its containers gone, before the command ends (test/jobs/ttl-sweep-containers.test.ts).
+    expect(last(ev, "start dns.remove")).toBeLessThan(first(ev, "end host.docker rm"));
+    expect(first(ev, "start docker.removeNetwork")).toBeGreaterThan(first(ev, "start host.docker rm"));
     for (const slug of slugs) {
       const n = getPreviewNames(r.config, r.baseDir, slug);
       expect(await leftovers(shell, docker, slug, n.dir)).toEqual([]);

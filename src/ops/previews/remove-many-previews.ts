@@ -1,6 +1,6 @@
 import { Semaphore } from "async-mutex";
 import type { Logger } from "../../core/logger.js";
-import type { ContainerSummary } from "../adapters/docker-client.js";
+import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
@@ -28,6 +28,23 @@ export interface RemovedPreview {
 }
 
 interface Owned<T> { slug: string; item: T }
+
+/** Every preview resource on a host: containers (either label, once each), network and volume names. */
+export interface PreviewListing {
+  containers: ContainerSummary[];
+  networks: string[];
+  volumes: string[];
+}
+
+/** One call per kind and label key, all at once, for every preview of the host. */
+export async function listPreviewResources(docker: DockerClient): Promise<PreviewListing> {
+  const [c1, c2, n1, n2, v1, v2] = await Promise.all([
+    docker.listByLabel(PREVIEW_LABEL), docker.listByLabel(PROJECT_LABEL),
+    docker.listNetworks(PREVIEW_LABEL), docker.listNetworks(PROJECT_LABEL),
+    docker.listVolumes(PREVIEW_LABEL), docker.listVolumes(PROJECT_LABEL),
+  ]);
+  return { containers: [...new Map([...c1, ...c2].map((c) => [c.id, c])).values()], networks: [...n1, ...n2], volumes: [...v1, ...v2] };
+}
 
 /**
  * Remove every group's containers with the host's own `docker rm -f -v -- <ids>` (validated ids,
@@ -93,7 +110,7 @@ async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) =
  * lock file once all containers are gone; then one listing again for anything left. A preview with
  * something left is reported with it; the others are clean.
  */
-export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[], known: { dirs?: ReadonlySet<string> } = {}): Promise<Map<string, RemovedPreview>> {
+export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[], known: { dirs?: ReadonlySet<string>; listed?: Promise<PreviewListing> } = {}): Promise<Map<string, RemovedPreview>> {
   const { host, docker, dns, log } = deps;
   const out = new Map(all.map((n) => [n.slug, { removed: [] as string[] } as RemovedPreview]));
   const bySlug = new Map(all.map((n) => [n.slug, n]));
@@ -138,14 +155,9 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
     if (project !== undefined) return byProject.get(project);
     return byProject.get(name.split("_")[0] ?? "");
   };
-  const listAll = async (): Promise<{ containers: Array<Owned<ContainerSummary>>; networks: Array<Owned<string>>; volumes: Array<Owned<string>> }> => {
-    // One call per kind and label key for every preview at once; names carry the project prefix.
-    const [c1, c2, n1, n2, v1, v2] = await Promise.all([
-      docker.listByLabel(PREVIEW_LABEL), docker.listByLabel(PROJECT_LABEL),
-      docker.listNetworks(PREVIEW_LABEL), docker.listNetworks(PROJECT_LABEL),
-      docker.listVolumes(PREVIEW_LABEL), docker.listVolumes(PROJECT_LABEL),
-    ]);
-    const containers = [...new Map([...c1, ...c2].map((c) => [c.id, c])).values()].flatMap((c) => {
+  /** The previews' own resources in a listing (names carry the project prefix). */
+  const ours = (listed: PreviewListing): { containers: Array<Owned<ContainerSummary>>; networks: Array<Owned<string>>; volumes: Array<Owned<string>> } => {
+    const containers = listed.containers.flatMap((c) => {
       const slug = owner(c.labels, c.name);
       return slug ? [{ slug, item: c }] : [];
     });
@@ -155,13 +167,14 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
       const slug = byProject.get(name) ?? byProject.get(name.replace(/_[^_]*$/, ""));
       return slug ? [{ slug, item: name }] : [];
     });
-    return { containers, networks: named([...n1, ...n2]), volumes: named([...v1, ...v2]) };
+    return { containers, networks: named(listed.networks), volumes: named(listed.volumes) };
   };
+  const listAll = async (): Promise<ReturnType<typeof ours>> => ours(await listPreviewResources(docker));
 
   // The directories that exist: as the lock holder saw them (`known.dirs`, no command of its own), else looked up here.
   const [dirs, before] = await Promise.all([
     known.dirs ?? host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]).then((r) => new Set(r.stdout.split("\n").filter((d) => d !== ""))),
-    listAll(),
+    known.listed ? known.listed.then(ours) : listAll(),
   ]);
 
   /**
@@ -181,8 +194,10 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
       ...mine(before.networks, n.slug).filter((x) => DOCKER_NAME.test(x)).map((x) => slots.runExclusive(() => docker.removeNetwork(x).catch((e: unknown) => fail(n.slug, `network ${x}`, e)))),
       ...mine(before.volumes, n.slug).filter((x) => DOCKER_NAME.test(x)).map((x) => slots.runExclusive(() => docker.removeVolume(x).catch((e: unknown) => fail(n.slug, `volume ${x}`, e)))),
     ])))).then(() => (
-      // Nothing of theirs was on Docker (their locks are held, so nothing new came): nothing to look for again.
-      before.containers.length + before.networks.length + before.volumes.length > 0 ? listAll() : { containers: [], networks: [], volumes: [] }
+      // Nothing of theirs was on Docker when listed under their locks (nothing new came): nothing to look
+      // for again. A listing taken beside the locks (`known.listed`) may have missed what a process
+      // holding one created before letting go: always looked at again, so it is reported, never hidden.
+      known.listed || before.containers.length + before.networks.length + before.volumes.length > 0 ? listAll() : { containers: [], networks: [], volumes: [] }
     )),
   ] as const);
   const failure = settled.find((r) => r.status === "rejected");

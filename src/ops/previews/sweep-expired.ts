@@ -3,7 +3,7 @@ import { previewSecretScope } from "./build-preview-env.js";
 import type { PreviewContext } from "./preview-context.js";
 import type { PreviewNames } from "./preview-names.js";
 import type { SweepReport } from "./preview-types.js";
-import { removeManyPreviews } from "./remove-many-previews.js";
+import { listPreviewResources, removeManyPreviews } from "./remove-many-previews.js";
 import { holdLocks } from "./sweep-locks.js";
 
 /**
@@ -35,6 +35,10 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
     const slugs = new Set(taken.map((p) => p.slug));
     const startedAt = clock().toISOString();
     const byLock = new Map([...names.values()].map((n) => [n.lockFile, n]));
+    // The Docker listing beside them too (off the critical path): removeManyPreviews then lists
+    // again once the locks are held and reports anything the first listing missed.
+    const listed = listPreviewResources(ctx.removeDeps.docker);
+    listed.catch(() => undefined); // awaited below, or dropped when the locks fail
     const [began, locked] = await Promise.allSettled([
       ctx.journal.beginMany(taken.map((p) => ({ kind: "preview.destroy", target: p.slug, actor: actorKey(actor) })), (s) => {
         for (const rec of s.previews) if (slugs.has(rec.slug)) Object.assign(rec, { status: "destroying", updatedAt: startedAt });
@@ -59,7 +63,7 @@ export async function sweepExpired(ctx: PreviewContext, now: Date, actor: Actor)
         const n = byLock.get(f) as PreviewNames;
         failed.set(n.slug, `preview ${n.slug} is locked on host ${host.name} by another process (${f}); the next sweep tries again`);
       }
-      const results = await removeManyPreviews({ ...ctx.removeDeps, host }, locks.held.map((f) => byLock.get(f) as PreviewNames), { dirs: locks.dirs });
+      const results = await removeManyPreviews({ ...ctx.removeDeps, host }, locks.held.map((f) => byLock.get(f) as PreviewNames), { dirs: locks.dirs, listed });
       for (const [slug, r] of results) {
         if (r.error) failed.set(slug, r.error);
         else succeeded.set(slug, r.removed);

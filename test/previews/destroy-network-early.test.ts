@@ -1,6 +1,6 @@
-// /preview destroy against the real sshd/dockerd (issue 14, goal 2): the preview's containers are
-// detached from its network beside their stop, so the network (~0.2 s of dockerd's iptables work)
-// is removed while a container that ignores SIGTERM still waits out previews.stop_timeout (2 s).
+// /preview destroy against the real sshd/dockerd (issue 14, goal 2): containers whose stop is slow
+// are detached from the preview's network, so the network (~0.2 s of dockerd's work) is removed
+// while a container that ignores SIGTERM still waits out previews.stop_timeout (2 s).
 import { describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import { uniqueName } from "../support/test-env.js";
@@ -50,7 +50,7 @@ describe("preview destroy: the network goes beside the container stop", () => {
       const started = Date.now();
       const destroy = r.send(`/preview destroy ${slug} --yes`);
       // Seen from outside while the destroy runs: the network is gone while the container still runs.
-      await expect.poll(async () => (await docker.listNetworks(`opsdeck.preview=${slug}`)).length, { timeout: 1_500, interval: 50 }).toBe(0);
+      await expect.poll(async () => (await docker.listNetworks(`opsdeck.preview=${slug}`)).length, { timeout: 1_800, interval: 50 }).toBe(0);
       networkGoneAt = Date.now();
       expect((await docker.listByLabel(`opsdeck.preview=${slug}`, { runningOnly: true })).length).toBe(1);
       const gone = await destroy;
@@ -61,7 +61,7 @@ describe("preview destroy: the network goes beside the container stop", () => {
       const stopped = rec.ended.get("stopContainer") ?? 0;
       // The stop waits out the 2 s; the network removal had ended long before.
       expect(stopped - started).toBeGreaterThan(1_800);
-      expect(removedNetwork - started).toBeLessThan(1_000);
+      expect(removedNetwork - started).toBeLessThan(1_500);
       expect(removedNetwork).toBeLessThan(Math.min(...died) - 800);
       expect(networkGoneAt).toBeLessThan(Math.min(...died) - 500);
       expect(rec.ended.get("removeContainer") ?? 0).toBeGreaterThanOrEqual(stopped);

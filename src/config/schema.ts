@@ -27,6 +27,11 @@ const ReadLimit = z.number().int().min(4096).max(1024 * 1024 * 1024).optional();
 export const LocalHost = z.strictObject({
   type: z.literal("local"),
   command_timeout: Duration.default(120_000),
+  /**
+   * The Docker API socket (on the host; forwarded over SSH for `ssh` hosts). `docker compose` and the
+   * TTL sweep's batched `docker rm` run as the host's docker CLI, which talks to its default daemon:
+   * this must be that daemon's socket (or a proxy in front of it).
+   */
   docker_socket: z.string().default("/var/run/docker.sock"),
   output_limit_bytes: OutputLimit,
   read_limit_bytes: ReadLimit,
@@ -41,6 +46,11 @@ export const SshHost = z.strictObject({
   /** Environment variable holding the key's passphrase, if any. */
   key_passphrase_env: EnvVarName.optional(),
   command_timeout: Duration.default(120_000),
+  /**
+   * The Docker API socket (on the host; forwarded over SSH for `ssh` hosts). `docker compose` and the
+   * TTL sweep's batched `docker rm` run as the host's docker CLI, which talks to its default daemon:
+   * this must be that daemon's socket (or a proxy in front of it).
+   */
   docker_socket: z.string().default("/var/run/docker.sock"),
   /** SHA256 fingerprint of the host key (`SHA256:…`); when set, any other key is refused. */
   host_key_fingerprint: z.string().optional(),

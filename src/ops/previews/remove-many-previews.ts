@@ -2,6 +2,7 @@ import { Semaphore } from "async-mutex";
 import type { Logger } from "../../core/logger.js";
 import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
+import { CONTAINERS_PER_RM, removeContainersOnHost } from "../adapters/host-docker-rm.js";
 import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
 import { PREVIEW_LABEL } from "./render-template.js";
@@ -9,14 +10,6 @@ import type { RemoveDeps } from "./remove-preview-resources.js";
 
 /** Docker calls (and DNS/proxy calls) in flight at once per host during a batched removal. */
 export const REMOVE_CONCURRENCY = 4;
-/**
- * Containers per host-side `docker rm -f -v` command. The host's docker CLI removes the ids of one
- * command up to 50 at once against its local socket: 100 containers over two hosts took 3.9-5.4 s
- * that way against 3.7-4.3 s for dockerd's floor (one `docker rm -f` of all), and 10 s through the
- * SSH-forwarded socket at 4 API calls per host (16 or 32 in flight: 72 s and 99 s; the forwarded
- * socket does not scale). 2-core test machine, bench/ttl-sweep.ts and a direct timing, 2026-12-01.
- */
-export const CONTAINERS_PER_RM = 200;
 const PROJECT_LABEL = "com.docker.compose.project";
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -54,7 +47,7 @@ export async function listPreviewResources(docker: DockerClient): Promise<Previe
  * do. A container it could not remove is left to the caller's final listing, which names it per
  * preview; a command that could not run at all fails every group still waiting in it.
  */
-function removeContainersOnHost(host: HostShell, log: Logger, groups: Array<{ slug: string; ids: string[] }>, fail: (slug: string, err: unknown) => void): Array<Promise<void>> {
+function removeGroupsOnHost(host: HostShell, log: Logger, groups: Array<{ slug: string; ids: string[] }>, fail: (slug: string, err: unknown) => void): Array<Promise<void>> {
   const groupOf = new Map<string, number>();
   const left = groups.map((g) => g.ids.length);
   const settle: Array<() => void> = [];
@@ -73,18 +66,8 @@ function removeContainersOnHost(host: HostShell, log: Logger, groups: Array<{ sl
   void (async () => {
     for (let k = 0; k < ids.length; k += CONTAINERS_PER_RM) {
       const chunk = ids.slice(k, k + CONTAINERS_PER_RM);
-      let rest = "";
       try {
-        const r = await host.exec(["docker", "rm", "-f", "-v", "--", ...chunk], {
-          allowFailure: true,
-          timeoutMs: 300_000,
-          onStdout: (out) => {
-            const lines = (rest + out).split("\n");
-            rest = lines.pop() ?? "";
-            for (const line of lines) gone(line.trim());
-          },
-        });
-        gone(rest.trim());
+        const r = await removeContainersOnHost(host, chunk, gone);
         if (r.code !== 0) log.warn({ host: host.name, stderr: r.stderr.slice(0, 1000) }, "docker rm on the host did not remove every container; the final listing names what is left");
       } catch (err) {
         for (const slug of new Set(chunk.flatMap((id) => { const i = groupOf.get(id); return i === undefined ? [] : [(groups[i] as { slug: string }).slug]; }))) fail(slug, err);
@@ -105,7 +88,7 @@ async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) =
  * Remove many previews of one host in one batch (the TTL sweep; the caller holds their locks):
  * the same resources as `removePreviewResources`, found with one listing per resource kind and
  * label for all of them. Proxy routes first; DNS records from then on beside the rest; containers
- * killed and removed by the host's own `docker rm -f -v` (removeContainersOnHost), each preview's
+ * killed and removed by the host's own `docker rm -f -v` (removeGroupsOnHost), each preview's
  * networks and volumes as soon as its own containers are gone, one `rm -rf` for every directory and
  * lock file once all containers are gone; then one listing again for anything left. A preview with
  * something left is reported with it; the others are clean.
@@ -183,7 +166,7 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
    * removes networks one at a time (iptables), so they start while other previews' containers go.
    */
   const slots = new Semaphore(REMOVE_CONCURRENCY);
-  const containersOf = removeContainersOnHost(host, log, all.map((n) => ({ slug: n.slug, ids: mine(before.containers, n.slug).map((c) => c.id).filter((id) => CONTAINER_ID.test(id)) })), (slug, e) => fail(slug, "containers", e));
+  const containersOf = removeGroupsOnHost(host, log, all.map((n) => ({ slug: n.slug, ids: mine(before.containers, n.slug).map((c) => c.id).filter((id) => CONTAINER_ID.test(id)) })), (slug, e) => fail(slug, "containers", e));
   // Every removal ends before this returns (the caller then lets go of the locks); a failed `rm -rf` or listing is then thrown.
   const settled = await Promise.allSettled([
     // Every directory and lock file in one command once the containers are gone (bind mounts); the

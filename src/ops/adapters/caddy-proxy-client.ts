@@ -1,6 +1,7 @@
 import type { CaddyProxy } from "../../config/proxy-config.js";
 import { OpsError } from "../../core/errors.js";
 import { createCaddyAdminRequest, type CaddyAdminTarget } from "./caddy-admin-request.js";
+import { waitForTlsCertificate } from "./caddy-tls-ready.js";
 import { PREVIEW_ROUTE_PREFIX, type ProxyClient, type ProxyRoute, type ProxyRouteSummary } from "./proxy-client.js";
 
 export interface CaddyProxyClientOptions extends Omit<CaddyAdminTarget, "admin"> {
@@ -101,6 +102,9 @@ export function createCaddyProxyClient(options: CaddyProxyClientOptions): ProxyC
     }
   }
 
+  /** A name the `*.<domain>` policy (the internal CA) covers: one label below the domain. */
+  const coveredByPolicy = (hostname: string): boolean => hostname.endsWith(`.${options.domain}`) && !hostname.slice(0, -options.domain.length - 1).includes(".");
+
   return {
     driver: "caddy",
     async putRoute(route) {
@@ -113,6 +117,10 @@ export function createCaddyProxyClient(options: CaddyProxyClientOptions): ProxyC
       if (existing.status === 200) await ok("PATCH", `/id/${route.id}`, value);
       else if (((await read(`${serverPath}/routes`)) as unknown[] | null)?.length) await ok("PUT", `${serverPath}/routes/0`, value);
       else await ok("POST", `${serverPath}/routes`, value); // PUT at index 0 of an empty array is out of bounds
+      // tls: internal — the certificate comes from Caddy's CA in the background: the URL opens
+      // once the reply says so. (acme: on demand, during the first handshake.) Not served within
+      // the wait, the route stays; the first visit waits for it as it would have.
+      if (config.tls === "internal" && coveredByPolicy(route.hostname)) await waitForTlsCertificate({ port: config.https_port, ...(options.ssh ? { ssh: options.ssh } : {}) }, route.hostname);
     },
     async setUpstream(id, upstream) {
       if (!id.startsWith(PREVIEW_ROUTE_PREFIX) || !/^[a-z0-9-]{1,80}$/.test(id)) throw new Error(`not an opsdeck route id: ${id}`);

@@ -22,6 +22,7 @@ import type { Store } from "../src/store/store.js";
 import type { SshHostShell } from "../src/ops/adapters/ssh-host-shell.js";
 import { uniqueName } from "../test/support/test-env.js";
 import { benchDocker, benchShell, env } from "./preview-ops-rig.js";
+import { createStepTimer } from "./step-timer.js";
 
 const argv = process.argv.slice(2);
 const baseIdx = argv.indexOf("--base");
@@ -36,37 +37,13 @@ const count = nums[1] ?? 100;
 const light = argv.includes("--light");
 /** `--steps`: time every host command, Docker call and state write of the sweep and print the timeline. */
 const steps = argv.includes("--steps");
-const marks: Array<{ what: string; t0: number; t1: number }> = [];
-let origin = 0;
-
-/** A timing proxy: each promise-returning method call made while `origin` is set is recorded. */
-function timed<T extends object>(target: T, label: string): T {
-  if (!steps) return target;
-  return new Proxy(target, {
-    get(obj, key, recv) {
-      const v = Reflect.get(obj, key, recv) as unknown;
-      if (typeof v !== "function") return v;
-      return (...args: unknown[]) => {
-        const r = (v as (...a: unknown[]) => unknown).apply(obj, args);
-        if (!origin || !(r instanceof Promise)) return r;
-        const t0 = performance.now() - origin;
-        const what = `${label}.${String(key)}${key === "exec" ? ` ${(args[0] as string[]).slice(0, 3).join(" ").slice(0, 40)}` : ""}`;
-        return r.finally(() => marks.push({ what, t0, t1: performance.now() - origin }));
-      };
-    },
-  });
-}
-
-/** Time a store's writes in place (the ops hold the store object itself). */
-function timeStore(store: Store, label: string): void {
-  if (!steps) return;
-  const update = store.update.bind(store);
-  store.update = ((fn: never) => {
-    if (!origin) return update(fn);
-    const t0 = performance.now() - origin;
-    return update(fn).finally(() => marks.push({ what: `${label}.state.update`, t0, t1: performance.now() - origin }));
-  }) as typeof store.update;
-}
+const timer = createStepTimer();
+/** With --steps, a timing proxy (each call between timer.start and timer.stop is recorded). */
+const timed = <T extends object>(target: T, label: string): T => (steps ? timer.timed(target, label) : target);
+/** With --steps, a store's writes are timed in place (the ops hold the store object itself). */
+const timeStore = (store: Store, label: string): void => {
+  if (steps) timer.timeStore(store, `${label}.state.update`);
+};
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const actor = { platform: "job" as const, id: "ttl-cleanup", name: "ttl-cleanup" };
@@ -142,12 +119,10 @@ try {
         diskUsePercent: async () => 0,
       });
       const t1 = performance.now();
-      marks.length = 0;
-      origin = t1;
+      timer.start(t1);
       // A failed sweep (e.g. a lock that did not answer in time under load) is reported, not fatal.
       const summary = await cleanup.run({ now: new Date(), trigger: "bench" }).then((r) => r.summary, (e: Error) => e.message);
-      const sweep = performance.now() - t1;
-      origin = 0;
+      const sweep = timer.stop();
       const left = (await docker.listByLabel("opsdeck.preview")).filter((c) => c.labels["opsdeck.preview"]?.startsWith(`ttl-${tag}-`));
       const records = rigs.reduce((n, x) => n + x.store.read().previews.length + x.dns.records.size, 0);
       const dirs = await shell.exec(["sh", "-c", 'find "$@" -mindepth 1 | wc -l', "left", ...rigs.map((x) => x.baseDir)]);
@@ -161,7 +136,7 @@ try {
       }
       const vsFloor = floor === undefined ? "" : `; dockerd floor (one docker rm -f of ${count}) ${s(floor)}, sweep/floor ${(sweep / floor).toFixed(2)}`;
       console.log(`round ${r + 1} ${t.name}: one destroy ${s(one)}, sweep of ${count} ${s(sweep)} = ${(sweep / one).toFixed(2)}× one destroy${vsFloor}${note}`);
-      if (steps) for (const m of marks.sort((a, b) => a.t0 - b.t0)) console.log(`  ${m.t0.toFixed(0).padStart(5)} → ${m.t1.toFixed(0).padStart(5)}  ${m.what}`);
+      if (steps) timer.print();
       for (const x of rigs) {
         x.dispose();
         await x.docker.close();

@@ -3,19 +3,17 @@
 // socket), each preview's network removed as soon as the CLI reports its containers gone, and a
 // container the removal leaves named on its own preview. Two cases run the CLI through a shim on
 // PATH (the real docker, in two steps with a pause, or leaving one id), the rest is real.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import type { ExecOptions } from "../../src/ops/adapters/host-shell.js";
 import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
-import { env, forceClean, leftovers, makeDocker, makeRig, makeShell } from "../previews/preview-support.js";
+import { env, leftovers, makeRig } from "../previews/preview-support.js";
 import { uniqueName } from "../support/test-env.js";
+import { SYSTEM_PATH as PATH, sweepTestHost } from "./sweep-test-host.js";
 import { plantExpired } from "./ttl-sweep-fixture.js";
 
-const shell = makeShell();
-const docker = makeDocker(shell);
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
+const { shell, docker, cleanups, shimDir: makeShimDir } = sweepTestHost();
 const actor = { platform: "job" as const, id: "ttl-cleanup", name: "ttl-cleanup" };
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** `docker rm -f -v -- ids…` as the real docker in two steps: the first id, a pause ($PAUSE s), the rest but $SKIP (then exit 1). */
 const SHIM = `#!/bin/sh
 real=; for d in /usr/local/bin /usr/bin /bin; do if [ -x "$d/docker" ]; then real=$d/docker; break; fi; done
@@ -63,18 +61,7 @@ done`;
   return names;
 }
 
-async function shimDir(): Promise<string> {
-  const bin = `${env.previewsDir}/${uniqueName("shim")}`;
-  cleanups.push({ slugs: [], baseDir: bin });
-  await shell.writeFile(`${bin}/docker`, SHIM, 0o755);
-  return bin;
-}
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
+const shimDir = (): Promise<string> => makeShimDir("docker", SHIM);
 
 describe("TTL sweep container removal", () => {
   it("removes every expired container of a host with one host-side docker rm -f -v and no Docker API removal", async () => {

@@ -3,19 +3,17 @@
 // reported on that preview, never hidden, and the next sweep removes it. The lock holder runs
 // through a `perl` shim on PATH that first waits (and, in the second case, plays that other process
 // by creating the container), then runs the real perl; sshd, dockerd and flock are real.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
 import type { ExecOptions } from "../../src/ops/adapters/host-shell.js";
 import type { SshHostShell } from "../../src/ops/adapters/ssh-host-shell.js";
-import { env, forceClean, leftovers, makeDocker, makeRig, makeShell } from "../previews/preview-support.js";
+import { env, leftovers, makeRig } from "../previews/preview-support.js";
 import { uniqueName } from "../support/test-env.js";
+import { SYSTEM_PATH as PATH, sweepTestHost } from "./sweep-test-host.js";
 import { plantExpired } from "./ttl-sweep-fixture.js";
 
-const shell = makeShell();
-const docker = makeDocker(shell);
-const cleanups: Array<{ slugs: string[]; baseDir: string }> = [];
+const { shell, docker, cleanups, shimDir: makeShimDir } = sweepTestHost();
 const actor = { platform: "job" as const, id: "ttl-cleanup", name: "ttl-cleanup" };
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** The holder's perl, late by 1 s; with $SLUG set, first a container of that preview appears (as another process would make it). */
 const SHIM = `#!/bin/sh
 sleep 1
@@ -54,18 +52,7 @@ function recorded(envVars: string[]): { shell: SshHostShell; docker: DockerClien
   return { shell: shelled, docker: docked, events };
 }
 
-async function shimDir(): Promise<string> {
-  const bin = `${env.previewsDir}/${uniqueName("pshim")}`;
-  cleanups.push({ slugs: [], baseDir: bin });
-  await shell.writeFile(`${bin}/perl`, SHIM, 0o755);
-  return bin;
-}
-
-afterAll(async () => {
-  for (const c of cleanups) await forceClean(shell, docker, c.slugs, c.baseDir);
-  await docker.close();
-  await shell.close();
-});
+const shimDir = (): Promise<string> => makeShimDir("perl", SHIM);
 
 describe("TTL sweep listing beside the locks", () => {
   it("the Docker listing is done before the lock holder reports its locks held", async () => {

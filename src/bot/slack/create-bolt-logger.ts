@@ -9,17 +9,19 @@ function line(parts: unknown[]): string {
 
 /**
  * Bolt and its Web API client log through this, so their lines go to our pino logger (which
- * redacts every line) instead of the console. pino does the level filtering; the level kept here
- * only answers Bolt's `getLevel()`.
+ * redacts every line) instead of the console. pino's level decides what is written (and built);
+ * the level kept here only answers Bolt's `getLevel()`.
  */
 export function createBoltLogger(log: Logger): BoltLogger {
   let level: LogLevel = LogLevel.INFO;
   let name = "slack";
   return {
-    debug: (...msg: unknown[]) => log.debug({ component: name }, line(msg)),
-    info: (...msg: unknown[]) => log.info({ component: name }, line(msg)),
-    warn: (...msg: unknown[]) => log.warn({ component: name }, line(msg)),
-    error: (...msg: unknown[]) => log.error({ component: name }, line(msg)),
+    // A line is built only when pino would write it: Bolt and its Web API client log at debug
+    // several times per event, objects included, and `inspect` on each was measurable per command.
+    debug: (...msg: unknown[]) => void (log.isLevelEnabled("debug") && log.debug({ component: name }, line(msg))),
+    info: (...msg: unknown[]) => void (log.isLevelEnabled("info") && log.info({ component: name }, line(msg))),
+    warn: (...msg: unknown[]) => void (log.isLevelEnabled("warn") && log.warn({ component: name }, line(msg))),
+    error: (...msg: unknown[]) => void (log.isLevelEnabled("error") && log.error({ component: name }, line(msg))),
     setLevel: (l: LogLevel) => {
       level = l;
     },

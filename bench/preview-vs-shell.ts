@@ -5,19 +5,23 @@
 // ratios and the medians. With `--base <dir>` a second opsdeck tree (e.g. a worktree of the commit
 // before a change) runs in the same rounds, for before/after figures from one run.
 // `--steps` runs the bots at log_level debug and prints each deploy's timing marks ("preview step").
-// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR] [--steps]
+// `--served` runs each bot as `npm start` does (that tree's node flags, bin/opsdeck.mjs, the compiled
+// build, built before the rounds) instead of the sources under tsx.
+// Needs `bash scripts/test-setup.sh` first. Usage: npx tsx bench/preview-vs-shell.ts [runs=5] [--base DIR] [--steps] [--served]
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTestEnv, repoRoot } from "../test/support/test-env.js";
+import { startFlagsOf } from "./start-flags.js";
 
 const argv = process.argv.slice(2);
 const baseIdx = argv.indexOf("--base");
 const baseTree = baseIdx >= 0 ? argv[baseIdx + 1] : undefined;
 const runs = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--base") ?? 5);
 const steps = argv.includes("--steps");
+const served = argv.includes("--served");
 const env = loadTestEnv();
 const template = `${repoRoot}test/fixtures/preview-templates/healthy.yml`;
 const tag = `${process.pid}`;
@@ -115,7 +119,8 @@ previews:
 dns: { provider: none }
 access: { roles: { admin: ["console:local"] } }
 `);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--config", cfg], { cwd: tree, stdio: ["pipe", "pipe", "pipe"] });
+  const args = served ? [...startFlagsOf(tree), join(tree, "bin", "opsdeck.mjs"), "--config", cfg] : ["--import", "tsx", "src/main.ts", "--config", cfg];
+  const child = spawn(process.execPath, args, { cwd: tree, stdio: ["pipe", "pipe", "pipe"] });
   const bot: Bot = { name, child, out: "", dataDir };
   child.stdout?.on("data", (d: Buffer) => (bot.out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (bot.out += d.toString()));
@@ -151,6 +156,13 @@ async function type(bot: Bot, text: string, done: RegExp): Promise<number> {
   }
 }
 
+if (served) {
+  for (const tree of [repoRoot, ...(baseTree ? [baseTree] : [])]) {
+    // Build each tree's dist/ now (bin/opsdeck.mjs builds when stale), so no round times a build.
+    const r = spawnSync(process.execPath, [join(tree, "bin", "opsdeck.mjs"), "--help"], { cwd: tree, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${tree}: bin/opsdeck.mjs --help exited ${r.status}: ${r.stderr}`);
+  }
+}
 const bots = [startBot("opsdeck", repoRoot), ...(baseTree ? [startBot("before", baseTree)] : [])];
 const names = ["floor", "shell", ...bots.map((b) => b.name)];
 const up: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -159,7 +171,7 @@ try {
   // Warm-up: connect and pin the host key, so round 1 does not carry the first SSH connection.
   for (const b of bots) await type(b, "/preview list", /Previews|No previews|preview/i);
   console.log(`runs: ${runs}, loopback SSH host ${env.sshHost}:${env.sshPort}, compose v1, busybox with a 1 s healthcheck (${template.replace(repoRoot, "")})`);
-  console.log(`opsdeck: long-lived console bot (tsx) driven over stdin; shell: seed 001 deploy/destroy steps as one bash script over ssh, 2 s polling${baseTree ? `; before: ${baseTree}` : ""}`);
+  console.log(`opsdeck: long-lived console bot (${served ? "npm start's compiled build" : "tsx"}) driven over stdin; shell: seed 001 deploy/destroy steps as one bash script over ssh, 2 s polling${baseTree ? `; before: ${baseTree}` : ""}`);
   for (let i = 0; i < runs; i++) {
     const slug = (n: string): string => `pvs-${n.slice(0, 2)}-${tag}-${i}`;
     const order = i % 2 === 0 ? bots : [...bots].reverse();

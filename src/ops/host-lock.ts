@@ -2,7 +2,8 @@ import { posix } from "node:path";
 import { CONFIG_NAME } from "../config/common-schemas.js";
 import type { Environment } from "../config/environments-config.js";
 import { OpsError } from "../core/errors.js";
-import type { ExecResult, HostShell } from "./adapters/host-shell.js";
+import type { HostShell } from "./adapters/host-shell.js";
+import { holderRelease, startLockHolder } from "./lock-holder.js";
 
 /** Where env locks live by default: a directory of the deploy user, created mode 700 (not `/tmp`). */
 export const DEFAULT_LOCK_DIR = "~/.opsdeck-locks";
@@ -97,29 +98,11 @@ export async function acquireHostLock(host: HostShell, lockPath: string, options
   if (options.privateDir) await ensurePrivateDir(host, lockPath, options.what);
   const where = inHome(lockPath);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  let seen = "";
-  let onPid: (pid: string) => void = () => undefined;
-  const pid = new Promise<string>((resolve) => (onPid = resolve));
-  const holder: Promise<ExecResult | Error> = host
-    .exec(["flock", "-n", "-o", "-E", String(BUSY_EXIT), where.path, "sh", "-c", HOLDER, "opsdeck-lock", String(lease)], {
-      allowFailure: true,
-      ...(where.cwd ? { cwd: where.cwd } : {}),
-      timeoutMs: (lease + 60) * 1000,
-      onStdout: (chunk) => {
-        if (seen.length > 200) return; // only the first line matters; the rest is the heartbeat
-        seen += chunk;
-        const m = new RegExp(`${MARK} (\\d+)`).exec(seen);
-        if (m?.[1]) onPid(m[1]);
-      },
-    })
-    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const first = await startLockHolder(host, ["flock", "-n", "-o", "-E", String(BUSY_EXIT), where.path, "sh", "-c", HOLDER, "opsdeck-lock", String(lease)], {
+    mark: MARK, leaseSeconds: lease, startTimeoutMs, ...(where.cwd ? { cwd: where.cwd } : {}),
+  });
 
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), startTimeoutMs)));
-  const first = await Promise.race([pid.then((p) => ({ pid: p })), holder.then((r) => ({ ended: r })), timeout]);
-  clearTimeout(timer);
-
-  if (first === "timeout") {
+  if ("timedOut" in first) {
     throw new OpsError("timeout", `taking the lock ${lockPath} on ${host.name} for ${options.what} did not answer within ${startTimeoutMs / 1000} s`, "Check the host is reachable and not overloaded, then try again.");
   }
   if ("ended" in first) {
@@ -137,16 +120,5 @@ export async function acquireHostLock(host: HostShell, lockPath: string, options
     throw new OpsError("remote_failed", `could not take the lock ${lockPath} on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that flock (util-linux) is installed on the host and the lock directory exists and is writable.");
   }
 
-  const holderPid = first.pid;
-  let released = false;
-  return {
-    async release() {
-      if (released) return;
-      released = true;
-      await host.exec(["kill", holderPid], { allowFailure: true, timeoutMs: 15_000 }).catch(() => undefined);
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([holder, new Promise((resolve) => (t = setTimeout(resolve, 15_000)))]);
-      clearTimeout(t);
-    },
-  };
+  return { release: holderRelease(host, first.pid, first.holder) };
 }

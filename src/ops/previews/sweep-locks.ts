@@ -1,5 +1,6 @@
 import { OpsError } from "../../core/errors.js";
-import type { ExecResult, HostShell } from "../adapters/host-shell.js";
+import type { HostShell } from "../adapters/host-shell.js";
+import { holderRelease, startLockHolder } from "../lock-holder.js";
 
 /** Many preview locks held at once through one SSH session (the TTL sweep). */
 export interface HeldLocks {
@@ -49,41 +50,6 @@ for (1 .. $lease) { sleep 1; print ".\n" or exit 0 }`;
 /** The base directory first (the lock files live there), then the one-process holder when the host has perl. */
 const WRAP = `mkdir -p -- "$1" || exit ${NO_BASE_EXIT}; command -v perl >/dev/null 2>&1 || exit ${NO_PERL_EXIT}; s=$2; shift 2; exec perl -e "$s" -- "$@"`;
 
-type Holder = { pid: string; holder: Promise<ExecResult | Error>; out: () => string } | { ended: ExecResult | Error };
-
-/** Run a holder command until it prints the pid line (held) or ends (not held). */
-async function startHolder(host: HostShell, argv: string[], lease: number): Promise<Holder> {
-  let seen = "";
-  let onPid: (pid: string) => void = () => undefined;
-  const pid = new Promise<string>((resolve) => (onPid = resolve));
-  const holder: Promise<ExecResult | Error> = host
-    .exec(argv, {
-      allowFailure: true,
-      timeoutMs: (lease + 60) * 1000,
-      onStdout: (chunk) => {
-        if (seen.includes(MARK)) return;
-        seen += chunk;
-        const m = new RegExp(`${MARK} (\\d+)`).exec(seen);
-        if (m?.[1]) onPid(m[1]);
-      },
-    })
-    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-  const first = await Promise.race([pid.then((p) => ({ pid: p })), holder.then((r) => ({ ended: r }))]);
-  return "pid" in first ? { pid: first.pid, holder, out: () => seen } : first;
-}
-
-function releaser(host: HostShell, pid: string, holder: Promise<unknown>): () => Promise<void> {
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    await host.exec(["kill", pid], { allowFailure: true, timeoutMs: 15_000 }).catch(() => undefined);
-    let t: NodeJS.Timeout | undefined;
-    await Promise.race([holder, new Promise((resolve) => (t = setTimeout(resolve, 15_000)))]);
-    clearTimeout(t);
-  };
-}
-
 function unreachable(host: HostShell, r: Error): OpsError {
   return new OpsError("remote_failed", `could not take the preview locks on ${host.name}: ${r.message}`, "Check the host is reachable; the next sweep tries again.", { cause: r });
 }
@@ -101,7 +67,7 @@ export async function holdLocks(host: HostShell, baseDir: string, locks: readonl
     return { held: [], busy: [], dirs: new Set(), release: async () => {} };
   }
   const argv = ["sh", "-c", WRAP, "opsdeck-locks", baseDir, PERL_HOLDER, String(lease), String(locks.length), ...locks.map((l) => l.lockFile), ...locks.map((l) => l.dir)];
-  const started = await startHolder(host, argv, lease);
+  const started = await startLockHolder(host, argv, { mark: MARK, leaseSeconds: lease });
   if ("pid" in started) {
     const busy = new Set<number>();
     const dirs = new Set<string>();
@@ -112,7 +78,7 @@ export async function holdLocks(host: HostShell, baseDir: string, locks: readonl
       if (m[1] === "busy") busy.add(Number(m[2]));
       else dirs.add(lock.dir);
     }
-    return { held: locks.filter((_, i) => !busy.has(i)).map((l) => l.lockFile), busy: [...busy].map((i) => (locks[i] as SweepLock).lockFile), dirs, release: releaser(host, started.pid, started.holder) };
+    return { held: locks.filter((_, i) => !busy.has(i)).map((l) => l.lockFile), busy: [...busy].map((i) => (locks[i] as SweepLock).lockFile), dirs, release: holderRelease(host, started.pid, started.holder) };
   }
   const r = started.ended;
   if (r instanceof Error) throw unreachable(host, r);
@@ -137,8 +103,8 @@ export async function holdLocksByChain(host: HostShell, lockFiles: readonly stri
     const want = lockFiles.filter((f) => !busy.has(f));
     if (want.length === 0) return { held: [], busy: [...busy], release: async () => {} };
     const chain = want.flatMap((f) => ["flock", "-n", "-o", "-E", String(BUSY_EXIT), f]);
-    const started = await startHolder(host, [...chain, "sh", "-c", HEARTBEAT, "opsdeck-locks", String(lease)], lease);
-    if ("pid" in started) return { held: want, busy: [...busy], release: releaser(host, started.pid, started.holder) };
+    const started = await startLockHolder(host, [...chain, "sh", "-c", HEARTBEAT, "opsdeck-locks", String(lease)], { mark: MARK, leaseSeconds: lease });
+    if ("pid" in started) return { held: want, busy: [...busy], release: holderRelease(host, started.pid, started.holder) };
     const r = started.ended;
     if (r instanceof Error) throw unreachable(host, r);
     if (r.code !== BUSY_EXIT) throw new OpsError("remote_failed", `could not take the preview locks on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that flock (util-linux) is installed on the host and the preview directory is writable.");

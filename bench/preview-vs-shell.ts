@@ -4,6 +4,10 @@
 // the first passing healthcheck, seen in `docker events`). Interleaved pairs; prints each pair's
 // ratios and the medians. With `--base <dir>` a second opsdeck tree (e.g. a worktree of the commit
 // before a change) runs in the same rounds, for before/after figures from one run.
+// The destroy floor is the floor preview's own teardown, timed: dockerd's work alone for the same
+// two containers, network and volume (list, stop both at once, remove them, then the network and the
+// volume at once) through the Engine API on the local socket, with no SSH, CLI, lock or state write.
+// A destroy goal below floor/shell cannot be met on this dockerd by any tool.
 // `--steps` runs the bots at log_level debug and prints each deploy's timing marks ("preview step").
 // `--served` runs each bot as `npm start` does (that tree's node flags, bin/opsdeck.mjs, the compiled
 // build, built before the rounds) instead of the sources under tsx.
@@ -13,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Docker from "dockerode";
 import { loadTestEnv, repoRoot } from "../test/support/test-env.js";
 import { startFlagsOf } from "./start-flags.js";
 
@@ -81,7 +86,7 @@ function shellRun(script: string, slug: string, input?: string): number {
 }
 
 /** Floor: the files are already on the host; time one `up -d` until Docker reports the app healthy. */
-async function floor(slug: string): Promise<number> {
+async function floor(slug: string): Promise<{ upMs: number; downMs: number }> {
   const dir = `${remoteRoot}/floor/${slug}`;
   ssh(`mkdir -p ${dir} && printf 'DB_PASSWORD=x\\n' > ${dir}/.env && cat > ${dir}/docker-compose.yml`, rendered(slug));
   const events = spawn("docker", ["events", "--filter", `label=opsdeck.preview=${slug}`, "--filter", "event=health_status", "--format", "{{.Status}}"], { stdio: ["ignore", "pipe", "ignore"] });
@@ -91,8 +96,26 @@ async function floor(slug: string): Promise<number> {
   ssh(`cd ${dir} && docker-compose -p preview-${slug} up -d 2>/dev/null`);
   const t1 = await healthy;
   events.kill();
-  ssh(`cd ${dir} && docker-compose -p preview-${slug} down -v -t 0 2>/dev/null; rm -rf ${dir}`);
-  return t1 - t0;
+  const downMs = await destroyFloor(`preview-${slug}`).catch((err: unknown) => {
+    ssh(`cd ${dir} && docker-compose -p preview-${slug} down -v -t 0 2>/dev/null; rm -rf ${dir}`);
+    throw err;
+  });
+  ssh(`rm -rf ${dir}`);
+  return { upMs: t1 - t0, downMs };
+}
+
+const engine = new Docker({ socketPath: env.dockerSocket });
+/** dockerd's own time to remove one compose project's containers, networks and volumes (see the header). */
+async function destroyFloor(project: string): Promise<number> {
+  const filters = JSON.stringify({ label: [`com.docker.compose.project=${project}`] });
+  const t0 = performance.now();
+  const [containers, networks, volumes] = await Promise.all([engine.listContainers({ all: true, filters }), engine.listNetworks({ filters }), engine.listVolumes({ filters })]);
+  await Promise.all(containers.map((c) => engine.getContainer(c.Id).stop({ t: 2 })));
+  await Promise.all(containers.map((c) => engine.getContainer(c.Id).remove({ v: true })));
+  await Promise.all([...networks.map((n) => engine.getNetwork(n.Id).remove()), ...(volumes.Volumes ?? []).map((v) => engine.getVolume(v.Name).remove())]);
+  const ms = performance.now() - t0;
+  if (containers.length !== 2 || networks.length !== 1 || (volumes.Volumes ?? []).length !== 1) throw new Error(`destroy floor: expected 2 containers, 1 network, 1 volume of ${project}; found ${containers.length}, ${networks.length}, ${(volumes.Volumes ?? []).length}`);
+  return ms;
 }
 
 interface Bot { name: string; child: ChildProcess; out: string; dataDir: string }
@@ -175,7 +198,9 @@ try {
   for (let i = 0; i < runs; i++) {
     const slug = (n: string): string => `pvs-${n.slice(0, 2)}-${tag}-${i}`;
     const order = i % 2 === 0 ? bots : [...bots].reverse();
-    up.floor!.push(await floor(slug("fl")));
+    const fl = await floor(slug("fl"));
+    up.floor!.push(fl.upMs);
+    down.floor!.push(fl.downMs);
     const shellFirst = i % 2 === 0;
     if (shellFirst) up.shell!.push(shellRun(SHELL_DEPLOY, slug("sh"), rendered(slug("sh"))));
     for (const b of order) up[b.name]!.push(await type(b, `/preview ${slug(b.name)}`, /^✔ Preview .* is up/m));
@@ -185,12 +210,12 @@ try {
     if (!shellFirst) down.shell!.push(shellRun(SHELL_DESTROY, slug("sh")));
     const line = bots.map((b) => `${b.name} up ${s(up[b.name]![i]!)} (${(up[b.name]![i]! / up.shell![i]!).toFixed(2)}× shell, ${(up[b.name]![i]! / up.floor![i]!).toFixed(2)}× floor), destroy ${s(down[b.name]![i]!)} (${(down[b.name]![i]! / down.shell![i]!).toFixed(2)}× shell)`).join("; ");
     if (steps) for (const b of bots) console.log(`  ${b.name} steps (ms since the deploy began): ${stepMarks(b, slug(b.name)) || "(none logged)"}`);
-    console.log(`pair ${i + 1}: floor ${s(up.floor![i]!)}, shell up ${s(up.shell![i]!)} destroy ${s(down.shell![i]!)}; ${line}`);
+    console.log(`pair ${i + 1}: floor up ${s(up.floor![i]!)} destroy ${s(down.floor![i]!)}, shell up ${s(up.shell![i]!)} destroy ${s(down.shell![i]!)}; ${line}`);
   }
   const m = (r: Record<string, number[]>, n: string): number => median(r[n]!);
-  console.log(`medians: floor ${s(m(up, "floor"))}; shell up ${s(m(up, "shell"))}, destroy ${s(m(down, "shell"))}`);
+  console.log(`medians: floor up ${s(m(up, "floor"))}, destroy ${s(m(down, "floor"))} (= ${(m(down, "floor") / m(down, "shell")).toFixed(2)}× shell: dockerd alone); shell up ${s(m(up, "shell"))}, destroy ${s(m(down, "shell"))}`);
   for (const b of bots) {
-    console.log(`  ${b.name}: /preview → healthy ${s(m(up, b.name))} = ${(m(up, b.name) / m(up, "shell")).toFixed(2)}× shell (goal ≤ 0.50), ${(m(up, b.name) / m(up, "floor")).toFixed(2)}× floor (goal ≤ 1.40); destroy → clean ${s(m(down, b.name))} = ${(m(down, b.name) / m(down, "shell")).toFixed(2)}× shell (goal ≤ 0.30)`);
+    console.log(`  ${b.name}: /preview → healthy ${s(m(up, b.name))} = ${(m(up, b.name) / m(up, "shell")).toFixed(2)}× shell (goal ≤ 0.50), ${(m(up, b.name) / m(up, "floor")).toFixed(2)}× floor (goal ≤ 1.40); destroy → clean ${s(m(down, b.name))} = ${(m(down, b.name) / m(down, "shell")).toFixed(2)}× shell (goal ≤ 0.30), ${(m(down, b.name) / m(down, "floor")).toFixed(2)}× destroy floor`);
   }
 } finally {
   for (const b of bots) b.child.kill();

@@ -14,6 +14,8 @@
 // Three processes: this one (the loopback fake Slack API, which timestamps the replies), the bot, and
 // the 50 clients (their own plain-node process since 2026-12-01; before, they shared this process with
 // the fake, whose reply handling delayed the reading of the acks). The burst is 50 `/status` commands.
+// The tree `bolt-floor` (with --served) is bench/bolt-floor.mjs, a stock Bolt app that only acks and
+// posts "ok": the SDK's own cost per burst on this machine, run interleaved with the bots.
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, createWriteStream, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -25,6 +27,9 @@ import { startFakeSlackApi } from "../test/fakes/fake-slack-api.js";
 import { startFlagsOf } from "./start-flags.js";
 
 const BURST = 50;
+/** The tree name for bench/bolt-floor.mjs: a stock Bolt app that acks and says "ok" (with --served). */
+const BOLT_FLOOR = "bolt-floor";
+const repoDir = resolve(import.meta.dirname, "..");
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const SERVED = process.argv.includes("--served");
 const TEAM = "TBENCH";
@@ -169,9 +174,11 @@ const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).s
 async function runServed(variant: string, data: string, config: string, port: number, fakeApi: Awaited<ReturnType<typeof startFakeSlackApi>>, secrets: { token: string; signing: string }) {
   const tree = dirOf(variant);
   const spawned = performance.now();
-  const child = spawn(process.execPath, [...startFlagsOf(tree), ...nodeArgsOf(variant), join(tree, "bin", "opsdeck.mjs"), "--config", config], {
-    cwd: tree, stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing },
+  const boltFloor = tree === BOLT_FLOOR;
+  const args = boltFloor ? [...nodeArgsOf(variant), join(repoDir, "bench", "bolt-floor.mjs")] : [...startFlagsOf(tree), ...nodeArgsOf(variant), join(tree, "bin", "opsdeck.mjs"), "--config", config];
+  const child = spawn(process.execPath, args, {
+    cwd: boltFloor ? repoDir : tree, stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, SLACK_BOT_TOKEN: secrets.token, SLACK_SIGNING_SECRET: secrets.signing, ...(boltFloor ? { PORT: String(port), BENCH_API_URL: fakeApi.apiUrl } : {}) },
   });
   const endpoint = `http://127.0.0.1:${port}/slack/events`;
   try {
@@ -284,9 +291,10 @@ async function burst(endpoint: string, fakeApi: Awaited<ReturnType<typeof startF
 }
 
 const treeArgs = process.argv.slice(2).filter((a) => a !== "--served");
-const trees = (treeArgs.length ? treeArgs : ["."]).map((t) => [resolve(dirOf(t)), ...t.split("::").slice(1)].join("::"));
+const trees = (treeArgs.length ? treeArgs : ["."]).map((t) => (dirOf(t) === BOLT_FLOOR ? t : [resolve(dirOf(t)), ...t.split("::").slice(1)].join("::")));
+if (trees.some((t) => dirOf(t) === BOLT_FLOOR) && !SERVED) throw new Error("the bolt-floor tree runs with --served only");
 if (SERVED) {
-  for (const tree of new Set(trees.map(dirOf))) {
+  for (const tree of new Set(trees.map(dirOf).filter((t) => t !== BOLT_FLOOR))) {
     // Build each tree's dist/ now (bin/opsdeck.mjs builds when stale), so no round times a build.
     const r = spawnSync(process.execPath, [join(tree, "bin", "opsdeck.mjs"), "--help"], { cwd: tree, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${tree}: bin/opsdeck.mjs --help exited ${r.status}: ${r.stderr}`);
@@ -305,7 +313,7 @@ try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const tree of trees) {
         const x = await runOnce(tree, seed, work, fakeApi, secrets);
-        console.log(`${tree}  round ${r + 1}: ack p99 ${x.ackP99} ms · first reply p99 ${x.replyP99} ms · state ${(x.stateBytes / 1e6).toFixed(2)} MB · start-up ${x.startMs.toFixed(0)} ms (spawn→ready ${x.spawnToReadyMs.toFixed(0)} ms) · bot CPU ${x.cpuPerCommandMs.toFixed(2)} ms/command`);
+        console.log(`${tree}  round ${r + 1}: ack p99 ${x.ackP99} ms · first reply p99 ${x.replyP99} ms · ${dirOf(tree) === BOLT_FLOOR ? "(no state) ·" : `state ${(x.stateBytes / 1e6).toFixed(2)} MB ·`} start-up ${x.startMs.toFixed(0)} ms (spawn→ready ${x.spawnToReadyMs.toFixed(0)} ms) · bot CPU ${x.cpuPerCommandMs.toFixed(2)} ms/command`);
         if ("warm" in x && x.warm) console.log(`${tree}  round ${r + 1}, second burst (warm): ack p99 ${x.warm.ackP99} ms · first reply p99 ${x.warm.replyP99} ms · bot CPU ${x.warm.cpuPerCommandMs.toFixed(2)} ms/command`);
         results.push({ tree, ...x });
       }

@@ -33,7 +33,8 @@ function dockerContract(label: string, client: () => DockerClient): void {
     const events: HealthEvent[] = [];
     let resolveHealthy: (e: HealthEvent) => void = () => {};
     const healthy = new Promise<HealthEvent>((r) => (resolveHealthy = r));
-    const stop = await client().onHealthEvents(byMarker, (e) => {
+    const stop = await client().onContainerEvents(byMarker, (e) => {
+      if (e.kind !== "health") return;
       events.push(e);
       if (e.status === "healthy") resolveHealthy(e);
     });

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DockerClient } from "../../src/ops/adapters/docker-client.js";
-import { waitForHealth } from "../../src/ops/previews/wait-for-health.js";
+import { waitForHealth } from "../../src/ops/wait-for-health.js";
 import { uniqueName } from "../support/test-env.js";
 import { env, makeDocker, makeShell } from "./preview-support.js";
 
@@ -55,7 +55,7 @@ describe("waitForHealth (real dockerd over SSH)", () => {
     const marker = uniqueName("wfh");
     const { app } = await start(marker);
     const c = counting();
-    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, 60_000);
+    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, { recheckMs: 60_000 });
     await c.listed; // the app is still starting in that listing
     await run("docker", ["exec", app, "touch", "/tmp/ready"]);
     const outcome = await waiting;
@@ -68,12 +68,37 @@ describe("waitForHealth (real dockerd over SSH)", () => {
     const marker = uniqueName("wfd");
     const { app, worker } = await start(marker);
     const c = counting();
-    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, 60_000);
+    const waiting = waitForHealth(c.docker, `opsdeck.test=${marker}`, 30_000, { recheckMs: 60_000 });
     await c.listed;
     await run("docker", ["kill", worker]);
     await run("docker", ["exec", app, "touch", "/tmp/ready"]);
     const outcome = await waiting;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.failing.map((x) => x.id)).toEqual([worker]);
+  });
+
+  it("`include` leaves out containers that are not part of the set (an exited one-off), which fail the wait otherwise", async () => {
+    const marker = uniqueName("wfi");
+    const { app } = await start(marker);
+    await run("docker", ["run", "--label", `opsdeck.test=${marker}`, "--label", "com.docker.compose.oneoff=True", env.images.busybox, "true"]);
+    await run("docker", ["exec", app, "touch", "/tmp/ready"]);
+    const label = `opsdeck.test=${marker}`;
+    const all = await waitForHealth(realDocker, label, 30_000);
+    expect(all.ok).toBe(false);
+    if (!all.ok) expect(all.reason).toBe("exited");
+    const services = await waitForHealth(realDocker, label, 30_000, { include: (x) => x.labels["com.docker.compose.oneoff"] !== "True" });
+    expect(services.ok).toBe(true);
+    expect(services.containers.map((x) => x.health).sort()).toEqual(["healthy", "none"]);
+  });
+
+  it("`noneFails` settles as `none` at once when nothing matches; without it the wait runs to its timeout", async () => {
+    const label = `opsdeck.test=${uniqueName("wfn")}`;
+    const t0 = Date.now();
+    const none = await waitForHealth(realDocker, label, 20_000, { noneFails: true });
+    expect(none).toEqual({ ok: false, reason: "none", failing: [], containers: [] });
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const waited = await waitForHealth(realDocker, label, 1_500);
+    expect(waited.ok).toBe(false);
+    if (!waited.ok) expect(waited.reason).toBe("timeout");
   });
 });

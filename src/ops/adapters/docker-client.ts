@@ -54,18 +54,14 @@ export interface DockerClient {
   listByLabel(label: string, options?: { runningOnly?: boolean }): Promise<ContainerSummary[]>;
   inspect(id: string): Promise<ContainerSummary>;
   /**
-   * Stream `health_status` events for containers matching `label`; call the returned function to
-   * stop. Events that happen before the subscription are not replayed: callers subscribe first,
-   * then check the current state.
-   */
-  onHealthEvents(label: string, listener: (event: HealthEvent) => void): Promise<() => void>;
-  /** Stream `die` and `restart` events for containers matching `label`, like `onHealthEvents`. */
-  onLifecycleEvents(label: string, listener: (event: LifecycleEvent) => void): Promise<() => void>;
-  /**
-   * `health_status`, `die` and `restart` events on one stream, in the order Docker emitted them
-   * (two separate streams are not ordered between each other), like `onHealthEvents`.
+   * `health_status`, `die` and `restart` events for containers matching `label`, on one stream in
+   * the order Docker emitted them (two separate streams are not ordered between each other); call
+   * the returned function to stop. Events that happen before the subscription are not replayed:
+   * callers subscribe first, then check the current state.
    */
   onContainerEvents(label: string, listener: (event: ContainerEvent) => void): Promise<() => void>;
+  /** Only `die` and `restart` events, like `onContainerEvents`. */
+  onLifecycleEvents(label: string, listener: (event: LifecycleEvent) => void): Promise<() => void>;
   /** Names of networks / volumes carrying a label, for checks that nothing is left behind. */
   listNetworks(label: string): Promise<string[]>;
   listVolumes(label: string): Promise<string[]>;

@@ -157,8 +157,6 @@ export function createDockerClient(options: DockerClientOptions): DockerClient {
       };
     },
 
-    onHealthEvents: (label, listener) => subscribe(label, ["health_status"], "health events", parseHealthEvent, listener),
-
     onLifecycleEvents: (label, listener) => subscribe(label, ["die", "restart"], "container events", parseLifecycleEvent, listener),
 
     onContainerEvents: (label, listener) =>

@@ -1,66 +1,41 @@
 import { OpsError } from "../../core/errors.js";
-import type { ContainerSummary, DockerClient, HealthEvent } from "../adapters/docker-client.js";
+import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
+import { waitForHealth, type HealthOutcome } from "../wait-for-health.js";
 
 type FetchFn = typeof fetch;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function sameId(a: string, b: string): boolean {
-  return a.startsWith(b) || b.startsWith(a);
+/** A compose project's one-off containers (`compose run`, e.g. migrations) are not part of its running service set. */
+const notOneOff = (c: ContainerSummary): boolean => c.labels["com.docker.compose.oneoff"] !== "True";
+
+/** The deploy's words for a failed wait (the preview's are in describe-health-failure.ts). */
+function healthError(outcome: Exclude<HealthOutcome, { ok: true }>, project: string): OpsError {
+  const names = outcome.failing.map((c) => c.name).join(", ") || `of ${project}`;
+  switch (outcome.reason) {
+    case "none":
+      return new OpsError("health_failed", `no containers exist for compose project ${project} after up -d`, "Check the compose file defines the services, and the container logs.");
+    case "restarting":
+      return new OpsError("health_failed", `container ${names} keeps crashing (it exited and its restart policy restarted it)`, "Read the container logs below; fix the image or config and deploy again.");
+    case "exited":
+      return new OpsError("health_failed", `container ${names} is ${outcome.failing[0]?.state ?? "exited"}, not running`, "Read the container logs below; fix the image or config and deploy again.");
+    case "unhealthy":
+      return new OpsError("health_failed", `container ${names} turned unhealthy`, "Read the container logs below; fix the image or its healthcheck and deploy again.");
+    case "timeout":
+      return new OpsError("health_failed", `container ${names} did not turn healthy in time`, "Check the healthcheck and the container logs; raise health_timeout if the app starts slowly.");
+  }
 }
 
 /**
  * Wait until every container of the compose project is running and healthy (or has no
- * healthcheck). Driven by Docker `health_status` events: subscribe first, then read the current
- * state, so nothing is missed; a slow inspect every few seconds only catches containers that
- * exit (which send no health event). Fails at once on `unhealthy` or an exited container.
+ * healthcheck), through the same wait as previews (`../wait-for-health.ts`): Docker's health and
+ * `die`/`restart` events on one ordered stream, subscribed before the first listing. Fails at once on
+ * `unhealthy`, an exited container or a crash loop, and when `up -d` left no container at all.
  */
 export async function waitContainersHealthy(docker: DockerClient, project: string, deadline: number): Promise<ContainerSummary[]> {
-  const label = `com.docker.compose.project=${project}`;
-  const latest = new Map<string, HealthEvent["status"]>();
-  let wake: () => void = () => undefined;
-  const stop = await docker.onHealthEvents(label, (event) => {
-    latest.set(event.containerId, event.status);
-    wake();
-  });
-  try {
-    const all = await docker.listByLabel(label);
-    // One-off containers (`compose run`) are not part of the running service set.
-    let containers = all.filter((c) => c.labels["com.docker.compose.oneoff"] !== "True");
-    if (containers.length === 0) {
-      throw new OpsError("health_failed", `no containers exist for compose project ${project} after up -d`, "Check the compose file defines the services, and the container logs.");
-    }
-    let lastPoll = Date.now();
-    for (;;) {
-      const statusOf = (c: ContainerSummary): string => {
-        for (const [id, status] of latest) if (sameId(id, c.id)) return status;
-        return c.health;
-      };
-      const down = containers.find((c) => c.state !== "running");
-      if (down) throw new OpsError("health_failed", `container ${down.name} is ${down.state}, not running`, "Read the container logs below; fix the image or config and deploy again.");
-      const sick = containers.find((c) => statusOf(c) === "unhealthy");
-      if (sick) throw new OpsError("health_failed", `container ${sick.name} turned unhealthy`, "Read the container logs below; fix the image or its healthcheck and deploy again.");
-      const waiting = containers.filter((c) => statusOf(c) === "starting");
-      if (waiting.length === 0) return containers;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new OpsError("health_failed", `container ${waiting.map((c) => c.name).join(", ")} did not turn healthy in time`, "Check the healthcheck and the container logs; raise health_timeout if the app starts slowly.");
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(remaining, 3000));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      if (Date.now() - lastPoll >= 3000 || Date.now() >= deadline) {
-        lastPoll = Date.now();
-        containers = await Promise.all(containers.map((c) => docker.inspect(c.id)));
-      }
-    }
-  } finally {
-    stop();
-  }
+  const outcome = await waitForHealth(docker, `com.docker.compose.project=${project}`, Math.max(0, deadline - Date.now()), { include: notOneOff, noneFails: true });
+  if (outcome.ok) return outcome.containers;
+  throw healthError(outcome, project);
 }
 
 /** Poll each URL until it answers 2xx/3xx or the deadline passes. */

@@ -4,7 +4,7 @@ import type { Redactor } from "../../core/redact.js";
 import type { ComposeClient } from "../adapters/compose-client.js";
 import type { DockerClient } from "../adapters/docker-client.js";
 import type { PreviewNames } from "./preview-names.js";
-import { serviceOf, type HealthOutcome } from "./wait-for-health.js";
+import { serviceOf, type HealthOutcome } from "../wait-for-health.js";
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
@@ -43,7 +43,9 @@ export async function describeHealthFailure(deps: HealthFailureDeps, n: PreviewN
         ? `service ${services} became unhealthy`
         : outcome.reason === "restarting"
           ? `service ${services} keeps crashing (it exited and its restart policy restarted it)`
-          : `service ${services} exited`;
+          : outcome.reason === "none"
+            ? "no container was started"
+            : `service ${services} exited`;
   return new OpsError(
     outcome.reason === "timeout" ? "timeout" : "health_failed",
     `preview ${n.slug} failed: ${what}; everything it created was removed`,

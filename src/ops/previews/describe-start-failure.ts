@@ -3,7 +3,7 @@ import type { Redactor } from "../../core/redact.js";
 import type { DockerClient } from "../adapters/docker-client.js";
 import { tailLines } from "../adapters/host-command-failure.js";
 import type { PreviewNames } from "./preview-names.js";
-import { serviceOf } from "./wait-for-health.js";
+import { serviceOf } from "../wait-for-health.js";
 
 /** Compose v1 `Cannot start service app: …`; v2 `Error response from daemon: … (service app)` is caught by the container states. */
 const CANNOT_START = /Cannot start service ([A-Za-z0-9][A-Za-z0-9_.-]*)/g;

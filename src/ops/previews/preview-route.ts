@@ -5,7 +5,7 @@ import type { DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { PREVIEW_ROUTE_PREFIX, type ProxyClient, type ProxyRoute } from "../adapters/proxy-client.js";
 import type { PreviewNames } from "./preview-names.js";
-import { serviceOf } from "./wait-for-health.js";
+import { serviceOf } from "../wait-for-health.js";
 
 /** The `.env` key of the generated basic-auth password (`previews.proxy.basic_auth`). */
 export const BASIC_AUTH_PASSWORD_ENV = "PREVIEW_BASIC_AUTH_PASSWORD";

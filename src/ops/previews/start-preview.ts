@@ -14,7 +14,7 @@ import { pullImages } from "./pull-images.js";
 import type { StepMark } from "./step-timer.js";
 import type { checkRenderedCompose } from "./render-template.js";
 import { waitForEntry } from "./wait-for-entry.js";
-import { waitForHealth } from "./wait-for-health.js";
+import { waitForHealth } from "../wait-for-health.js";
 
 export interface StartRequest {
   n: PreviewNames; branch: string; ref: string; ttlMs: number; shape: ReturnType<typeof checkRenderedCompose>; rendered: string;

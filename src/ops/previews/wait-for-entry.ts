@@ -1,7 +1,7 @@
 import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import type { PreviewNames } from "./preview-names.js";
-import { serviceOf } from "./wait-for-health.js";
+import { serviceOf } from "../wait-for-health.js";
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;

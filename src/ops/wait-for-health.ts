@@ -1,8 +1,17 @@
-import type { ContainerEvent, ContainerSummary, DockerClient } from "../adapters/docker-client.js";
+import type { ContainerEvent, ContainerSummary, DockerClient } from "./adapters/docker-client.js";
 
 export type HealthOutcome =
   | { ok: true; containers: ContainerSummary[] }
-  | { ok: false; reason: "unhealthy" | "exited" | "restarting" | "timeout"; failing: ContainerSummary[]; containers: ContainerSummary[] };
+  | { ok: false; reason: "unhealthy" | "exited" | "restarting" | "timeout" | "none"; failing: ContainerSummary[]; containers: ContainerSummary[] };
+
+export interface WaitForHealthOptions {
+  /** How often the state is listed again besides the events (the safety net; default 3 s). */
+  recheckMs?: number;
+  /** Only these of the listed containers count (e.g. not a compose project's one-off `run` containers). */
+  include?: (c: ContainerSummary) => boolean;
+  /** Settle as `none` when the first listing finds no container, instead of waiting for one to appear. */
+  noneFails?: boolean;
+}
 
 /** Compose's own label naming the service a container belongs to. */
 export function serviceOf(c: ContainerSummary): string {
@@ -34,10 +43,12 @@ function judge(containers: ContainerSummary[], died: ReadonlySet<string>): Healt
  * also looked at every `recheckMs` as a safety net (much slower than the events that drive it).
  * Docker `die` / `restart` events drive it too: a service that crashes and is restarted by its
  * restart policy fails the wait at once (reason `restarting`), naming the service.
+ * Previews (`start-preview.ts`) and deploys (`deploy/health-wait.ts`) both wait here.
  * All these events come on one stream, in Docker's order, so a `healthy` event can settle the wait
  * at once from the last listing plus the events since (see `view`), without listing again.
  */
-export async function waitForHealth(docker: DockerClient, label: string, timeoutMs: number, recheckMs = 3_000): Promise<HealthOutcome> {
+export async function waitForHealth(docker: DockerClient, label: string, timeoutMs: number, options: WaitForHealthOptions = {}): Promise<HealthOutcome> {
+  const { recheckMs = 3_000, include = () => true, noneFails = false } = options;
   let settle!: (outcome: HealthOutcome) => void;
   const done = new Promise<HealthOutcome>((resolve) => (settle = resolve));
   let finished = false;
@@ -61,9 +72,11 @@ export async function waitForHealth(docker: DockerClient, label: string, timeout
         again = false;
         try {
           const at = healthLog.length;
-          const listed = await docker.listByLabel(label);
+          const listed = (await docker.listByLabel(label)).filter(include);
+          const first = listedAt < 0;
           if (at >= listedAt) [last, listedAt] = [listed, at];
-          const outcome = judge(listed, died);
+          const none: HealthOutcome = { ok: false, reason: "none", failing: [], containers: [] };
+          const outcome = first && noneFails && listed.length === 0 ? none : judge(listed, died);
           if (outcome && !finished) {
             finished = true;
             settle(outcome);

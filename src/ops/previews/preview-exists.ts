@@ -19,6 +19,13 @@ export async function previewExistsOnHost(host: HostShell, docker: DockerClient,
   return containers.length + networks.length + volumes.length > 0 || dir.code === 0;
 }
 
+/** Of `dirs`, those that exist on the host as directories: one command for all of them. */
+export async function existingDirs(host: HostShell, dirs: readonly string[]): Promise<Set<string>> {
+  if (dirs.length === 0) return new Set();
+  const r = await host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...dirs]);
+  return new Set(r.stdout.split("\n").filter((d) => d !== ""));
+}
+
 /** The refusal for a destroy (or extend) of a name nothing is known about. */
 export function noSuchPreview(name: string): OpsError {
   return new OpsError("not_found", `no preview named ${escapeEcho(name, 80)}`, "/preview list shows the live ones.");

@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { CONTAINERS_PER_RM, removeContainersOnHost } from "../adapters/host-docker-rm.js";
+import { existingDirs } from "./preview-exists.js";
 import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
 import { PREVIEW_LABEL } from "./render-template.js";
@@ -156,7 +157,7 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
 
   // The directories that exist: as the lock holder saw them (`known.dirs`, no command of its own), else looked up here.
   const [dirs, before] = await Promise.all([
-    known.dirs ?? host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...all.map((n) => n.dir)]).then((r) => new Set(r.stdout.split("\n").filter((d) => d !== ""))),
+    known.dirs ?? existingDirs(host, all.map((n) => n.dir)),
     known.listed ? known.listed.then(ours) : listAll(),
   ]);
 

@@ -1,6 +1,7 @@
 import { OpsError } from "../../core/errors.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { holderRelease, startLockHolder } from "../lock-holder.js";
+import { existingDirs } from "./preview-exists.js";
 
 /** Many preview locks held at once through one SSH session (the TTL sweep). */
 export interface HeldLocks {
@@ -86,8 +87,7 @@ export async function holdLocks(host: HostShell, baseDir: string, locks: readonl
   if (r.code !== NO_PERL_EXIT) throw new OpsError("remote_failed", `could not take the preview locks on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`, "Check that the preview directory is writable and the lock files are regular files.");
   const chain = await holdLocksByChain(host, locks.map((l) => l.lockFile), lease);
   const byLock = new Map(locks.map((l) => [l.lockFile, l.dir]));
-  const found = chain.held.length === 0 ? { stdout: "" } : await host.exec(["sh", "-c", 'for d in "$@"; do test -d "$d" && echo "$d"; done; true', "opsdeck-dirs", ...chain.held.map((f) => byLock.get(f) as string)]);
-  return { ...chain, dirs: new Set(found.stdout.split("\n").filter((d) => d !== "")) };
+  return { ...chain, dirs: await existingDirs(host, chain.held.map((f) => byLock.get(f) as string)) };
 }
 
 /**

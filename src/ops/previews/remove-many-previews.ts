@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import { CONTAINERS_PER_RM, removeContainersOnHost } from "../adapters/host-docker-rm.js";
+import { listLabelled, type LabelledResources } from "./labelled-resources.js";
 import { existingDirs } from "./preview-exists.js";
 import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
@@ -23,21 +24,9 @@ export interface RemovedPreview {
 
 interface Owned<T> { slug: string; item: T }
 
-/** Every preview resource on a host: containers (either label, once each), network and volume names. */
-export interface PreviewListing {
-  containers: ContainerSummary[];
-  networks: string[];
-  volumes: string[];
-}
-
-/** One call per kind and label key, all at once, for every preview of the host. */
-export async function listPreviewResources(docker: DockerClient): Promise<PreviewListing> {
-  const [c1, c2, n1, n2, v1, v2] = await Promise.all([
-    docker.listByLabel(PREVIEW_LABEL), docker.listByLabel(PROJECT_LABEL),
-    docker.listNetworks(PREVIEW_LABEL), docker.listNetworks(PROJECT_LABEL),
-    docker.listVolumes(PREVIEW_LABEL), docker.listVolumes(PROJECT_LABEL),
-  ]);
-  return { containers: [...new Map([...c1, ...c2].map((c) => [c.id, c])).values()], networks: [...n1, ...n2], volumes: [...v1, ...v2] };
+/** Every preview resource on a host (the preview label's and the compose project label's key, any value). */
+export function listPreviewResources(docker: DockerClient): Promise<LabelledResources> {
+  return listLabelled(docker, [PREVIEW_LABEL, PROJECT_LABEL]);
 }
 
 /**
@@ -94,7 +83,7 @@ async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) =
  * lock file once all containers are gone; then one listing again for anything left. A preview with
  * something left is reported with it; the others are clean.
  */
-export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[], known: { dirs?: ReadonlySet<string>; listed?: Promise<PreviewListing> } = {}): Promise<Map<string, RemovedPreview>> {
+export async function removeManyPreviews(deps: RemoveDeps, all: readonly PreviewNames[], known: { dirs?: ReadonlySet<string>; listed?: Promise<LabelledResources> } = {}): Promise<Map<string, RemovedPreview>> {
   const { host, docker, dns, log } = deps;
   const out = new Map(all.map((n) => [n.slug, { removed: [] as string[] } as RemovedPreview]));
   const bySlug = new Map(all.map((n) => [n.slug, n]));
@@ -140,7 +129,7 @@ export async function removeManyPreviews(deps: RemoveDeps, all: readonly Preview
     return byProject.get(name.split("_")[0] ?? "");
   };
   /** The previews' own resources in a listing (names carry the project prefix). */
-  const ours = (listed: PreviewListing): { containers: Array<Owned<ContainerSummary>>; networks: Array<Owned<string>>; volumes: Array<Owned<string>> } => {
+  const ours = (listed: LabelledResources): { containers: Array<Owned<ContainerSummary>>; networks: Array<Owned<string>>; volumes: Array<Owned<string>> } => {
     const containers = listed.containers.flatMap((c) => {
       const slug = owner(c.labels, c.name);
       return slug ? [{ slug, item: c }] : [];

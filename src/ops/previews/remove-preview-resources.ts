@@ -2,9 +2,10 @@ import { OpsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { ComposeClient } from "../adapters/compose-client.js";
 import type { DnsProvider } from "../adapters/dns-provider.js";
-import type { ContainerSummary, DockerClient } from "../adapters/docker-client.js";
+import type { DockerClient } from "../adapters/docker-client.js";
 import type { HostShell } from "../adapters/host-shell.js";
 import type { ProxyClient } from "../adapters/proxy-client.js";
+import { containersLabelled, listLabelled } from "./labelled-resources.js";
 import { removePreviewRoute } from "./preview-route.js";
 import type { PreviewNames } from "./preview-names.js";
 
@@ -51,19 +52,12 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
   // Straight to the Docker CLI/API instead of `compose down`: a compose v1 start alone costs about a
   // second (Python), and everything compose made carries its project label (ours carry the preview label).
   const projectLabel = `com.docker.compose.project=${names.project}`;
-  const listAll = async (): Promise<{ containers: ContainerSummary[]; networks: string[]; volumes: string[] }> => {
-    const [c1, c2, n1, n2, v1, v2] = await Promise.all([
-      docker.listByLabel(names.label), docker.listByLabel(projectLabel),
-      docker.listNetworks(names.label), docker.listNetworks(projectLabel),
-      docker.listVolumes(names.label), docker.listVolumes(projectLabel),
-    ]);
-    return { containers: [...new Map([...c1, ...c2].map((c) => [c.id, c])).values()], networks: [...new Set([...n1, ...n2])], volumes: [...new Set([...v1, ...v2])] };
-  };
+  const labels = [names.label, projectLabel];
   // The DNS record (idempotent, always removed; reported only when the preview otherwise existed)
   // needs nothing on the host: a DNS API's round trip runs beside the Docker work, not after it.
   const dnsRemoval = Promise.resolve(dns.remove(names.hostname));
   dnsRemoval.catch(() => undefined); // awaited below; a failure is not unhandled meanwhile
-  const [before, dirExists] = await Promise.all([listAll(), host.exec(["test", "-d", names.dir], { allowFailure: true }).then((r) => r.code === 0)]);
+  const [before, dirExists] = await Promise.all([listLabelled(docker, labels), host.exec(["test", "-d", names.dir], { allowFailure: true }).then((r) => r.code === 0)]);
 
   const ids = before.containers.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
   const networks = before.networks.filter((n) => DOCKER_NAME.test(n));
@@ -103,10 +97,6 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
     if ((await slowStop) && !(await detach(n))) return afterContainers(n);
     return docker.removeNetwork(n).catch(() => afterContainers(n));
   }));
-  const containersStill = async (): Promise<ContainerSummary[]> => {
-    const [a, b] = await Promise.all([docker.listByLabel(names.label), docker.listByLabel(projectLabel)]);
-    return [...new Map([...a, ...b].map((c) => [c.id, c])).values()];
-  };
   // A volume stays in use until its container is removed, and so does the directory (bind mounts).
   // Every removal ends before this returns (and the caller lets go of the lock); the first failure is then thrown.
   const settled = await Promise.allSettled([
@@ -116,7 +106,7 @@ export async function removePreviewResources(deps: RemoveDeps, names: PreviewNam
     dnsRemoval,
     // The check for containers (a restart policy, a compose run racing us) as soon as they are
     // removed; a network or volume removal either succeeds (or finds it gone) or throws, so those need no second listing.
-    ids.length > 0 ? removeContainers.then(containersStill) : [],
+    ids.length > 0 ? removeContainers.then(() => containersLabelled(docker, labels)) : [],
   ] as const);
   const failure = settled.find((r) => r.status === "rejected");
   if (failure) throw failure.reason;

@@ -49,6 +49,14 @@ describe("config", () => {
     expect(p.join("\n")).toMatch(/previews\.host: names host "nowhere", which is not declared under hosts \(declared: local\)/);
   });
 
+  it("a zero duration is refused where a wait must be positive and taken for previews.stop_timeout", () => {
+    const base = "hosts: { local: { type: local } }\npreviews: { host: local, base_dir: /srv/p, domain: example.com, image: 'x'";
+    expect(problems(`${base}, default_ttl: 0s }\n`).some((l) => /^previews\.default_ttl: must be a duration such as 30s/.test(l))).toBe(true);
+    expect(parseConfig(`${base}, stop_timeout: 0s }\n`, "test.yaml").previews?.stop_timeout).toBe(0);
+    expect(parseConfig(`${base}, stop_timeout: 5s }\n`, "test.yaml").previews?.stop_timeout).toBe(5000);
+    for (const bad of ["-1s", "soon"]) expect(problems(`${base}, stop_timeout: ${bad} }\n`).some((l) => /^previews\.stop_timeout: must be a duration such as 0s, 2s or 30s/.test(l))).toBe(true);
+  });
+
   it("reports a bad duration and an unknown key together, one line each", () => {
     const p = problems(
       "hosts: { local: { type: local } }\nprevews: {}\npreviews: { host: local, base_dir: /srv/p, domain: example.com, image: 'x', default_ttl: forever }\n",
